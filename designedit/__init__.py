@@ -1,0 +1,45 @@
+"""dedit: declarative, training-free image editing with SDXL (the DesignEdit method).
+
+The core never imports torch: loading, validating and compiling a scene work
+without any ML stack. Public API:
+
+    designedit.load(path) -> Scene
+    designedit.dump(scene, form) -> str          # form: "xml" | "json"
+    designedit.compile(scene, schedule="fast") -> Plan
+    designedit.render(path_or_scene, ...) -> RenderResult
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import DeditError, Problem, SceneError
+from .model import Scene
+
+__version__ = "0.1.0"
+
+__all__ = ["load", "dump", "compile", "render", "Scene", "SceneError", "DeditError", "Problem", "__version__"]
+
+
+def load(path, root=None, check_files: bool = True) -> Scene:
+    from .io import load as _load
+
+    return _load(path, root=root, check_files=check_files)
+
+
+def dump(scene: Scene, form: str = "xml") -> str:
+    from .io import dump as _dump
+
+    return _dump(scene, form)
+
+
+def compile(scene: Scene, schedule: str = "fast", **options: Any):  # noqa: A001 - the public name
+    from .compiler import compile_scene
+
+    return compile_scene(scene, schedule=schedule, **options)
+
+
+def render(scene_or_path, **options: Any):
+    from .render import render as _render
+
+    return _render(scene_or_path, **options)

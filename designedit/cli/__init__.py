@@ -1,0 +1,52 @@
+"""`dedit`: the command line. Each subcommand lives in its own module with a
+`register(subparsers)` that adds its parser and sets `func(args) -> int`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import import_module
+
+from ..errors import DeditError, SceneError
+
+# module name in this package -> registers one or more subcommands
+SUBCOMMAND_MODULES = ["format_cmds", "plan_cmd", "render_cmd", "watch_cmd"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(prog="dedit", description="Declarative image editing with SDXL (DesignEdit).")
+    parser.add_argument("--version", action="version", version=f"dedit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:  # a subcommand not written yet
+            if exc.name and exc.name.endswith(name):
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SceneError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 2
+    except DeditError as exc:
+        print(f"dedit: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("dedit: interrupted; nothing was written.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""The typed scene model: one `.dedit` document, whatever its form (XML or JSON).
+
+Field names follow the JSON form of `spec/format.md`; the XML reader maps
+elements and attributes onto them. Lengths keep the form they were written in
+(a number of pixels, or a string like "25%") so documents round-trip
+unchanged; `resolve_length` turns them into pixels for a canvas size.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
+
+FORMAT_VERSION = "1.0"
+SUPPORTED_MAJOR = 1
+
+PERCENT_RE = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)%$")
+ID_RE = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
+
+Number = Union[StrictInt, StrictFloat]
+Percent = Annotated[str, Field(pattern=PERCENT_RE.pattern)]
+# A length: pixels (a number) or percent of the canvas ("12.5%").
+Length = Union[StrictInt, StrictFloat, Percent]
+Id = Annotated[str, Field(pattern=ID_RE, min_length=1, max_length=128)]
+IdRef = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+def resolve_length(value: float | str, extent: float) -> float:
+    """Pixels for a length; `extent` is the canvas width or height it is relative to."""
+    if isinstance(value, str):
+        return float(value[:-1]) * extent / 100.0
+    return float(value)
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- shapes
+
+
+class Rect(_Node):
+    shape: Literal["rect"] = "rect"
+    x: Length
+    y: Length
+    width: Length
+    height: Length
+
+
+class Ellipse(_Node):
+    shape: Literal["ellipse"] = "ellipse"
+    cx: Length
+    cy: Length
+    rx: Length
+    ry: Length
+
+
+class Polygon(_Node):
+    shape: Literal["polygon"] = "polygon"
+    points: list[tuple[Length, Length]] = Field(min_length=3)
+
+
+class Use(_Node):
+    """Union with another mask, by id."""
+
+    shape: Literal["use"] = "use"
+    mask: IdRef
+
+
+Shape = Annotated[Union[Rect, Ellipse, Polygon, Use], Field(discriminator="shape")]
+
+
+# ---------------------------------------------------------------- resources
+
+
+class Image(_Node):
+    id: Id
+    src: str = Field(min_length=1)
+
+
+class Mask(_Node):
+    """A selection in canvas pixels: a picture (white = selected) and/or shapes, unioned."""
+
+    id: Id
+    src: Optional[str] = Field(default=None, min_length=1)
+    shapes: list[Shape] = Field(default_factory=list)
+    invert: StrictBool = False
+    grow: Number = 0  # pixels; negative shrinks
+    feather: Number = Field(default=0, ge=0)  # pixels of soft edge
+
+    @model_validator(mode="after")
+    def _has_content(self) -> "Mask":
+        if self.src is None and not self.shapes:
+            raise ValueError("a mask needs a picture (src) or at least one shape")
+        return self
+
+
+# ---------------------------------------------------------------- background edits
+
+
+class Remove(_Node):
+    op: Literal["remove"] = "remove"
+    mask: IdRef
+    refine: Optional[IdRef] = None  # artifact-suppression mask (method, Eq. 4)
+
+
+class Pan(_Node):
+    """Camera pan: content moves by (dx, dy); the uncovered strip is filled."""
+
+    op: Literal["pan"] = "pan"
+    dx: Length
+    dy: Length
+
+
+class ZoomOut(_Node):
+    """Content shrinks by 1/factor about the centre; the border is filled."""
+
+    op: Literal["zoom-out"] = "zoom-out"
+    factor: Number = Field(gt=1)
+
+
+Edit = Annotated[Union[Remove, Pan, ZoomOut], Field(discriminator="op")]
+
+
+class Background(_Node):
+    image: IdRef
+    edits: list[Edit] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- layers
+
+
+class Move(_Node):
+    op: Literal["move"] = "move"
+    dx: Length
+    dy: Length
+
+
+class Resize(_Node):
+    op: Literal["resize"] = "resize"
+    scale: Number = Field(gt=0)
+
+
+class Flip(_Node):
+    op: Literal["flip"] = "flip"
+    axis: Literal["horizontal", "vertical"]
+
+
+class Rotate(_Node):
+    """Positive degrees turn clockwise on screen."""
+
+    op: Literal["rotate"] = "rotate"
+    degrees: Number
+
+
+Transform = Annotated[Union[Move, Resize, Flip, Rotate], Field(discriminator="op")]
+
+
+class Layer(_Node):
+    id: Id
+    image: IdRef
+    mask: Optional[IdRef] = None  # may be left out when the image has alpha
+    x: Length = 0  # top-left of the layer's image on the canvas
+    y: Length = 0
+    keep: StrictBool = False  # copy: the original stays in the background
+    occluder: Optional[IdRef] = None  # mask of what hides part of the object
+    transforms: list[Transform] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- document
+
+
+class Canvas(_Node):
+    width: StrictInt = Field(gt=0)
+    height: StrictInt = Field(gt=0)
+
+
+class Output(_Node):
+    path: str = Field(min_length=1)
+
+
+class Render(_Node):
+    """Optional render settings (an addition of the full spec over the core)."""
+
+    seed: Optional[StrictInt] = Field(default=None, ge=0, lt=2**63)
+    steps: Optional[StrictInt] = Field(default=None, ge=1, le=1000)
+    schedule: Optional[Literal["fast", "reference"]] = None
+    guidance: Optional[Number] = Field(default=None, ge=0)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a loaded scene came from: file references resolve against `base`, confined to `root`."""
+
+    path: Optional[Path]
+    base: Path
+    root: Path
+
+
+class Scene(_Node):
+    version: str = Field(pattern=r"^\d+\.\d+$")
+    canvas: Optional[Canvas] = None
+    prompt: Optional[str] = None
+    render: Optional[Render] = None
+    images: list[Image] = Field(default_factory=list)
+    masks: list[Mask] = Field(default_factory=list)
+    background: Background
+    layers: list[Layer] = Field(default_factory=list)
+    output: Optional[Output] = None
+
+    @field_validator("version")
+    @classmethod
+    def _major_supported(cls, v: str) -> str:
+        if int(v.split(".")[0]) != SUPPORTED_MAJOR:
+            raise ValueError(f"format version {v} is not supported; this reader reads {SUPPORTED_MAJOR}.x")
+        return v
+
+    # Set by the reader; not part of the document, so not compared or serialised.
+    _origin: Optional[Origin] = PrivateAttr(default=None)
+
+    @property
+    def origin(self) -> Optional[Origin]:
+        return self._origin
+
+    def with_origin(self, origin: Origin) -> "Scene":
+        self._origin = origin
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # Lookups used by the compiler; references are checked by `designedit.refs`.
+    def image(self, image_id: str) -> Image:
+        return next(i for i in self.images if i.id == image_id)
+
+    def mask(self, mask_id: str) -> Mask:
+        return next(m for m in self.masks if m.id == mask_id)

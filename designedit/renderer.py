@@ -1,0 +1,73 @@
+"""The renderer plugin interface and registry (entry-point group `designedit.renderers`).
+
+A renderer is a class registered under a name. It is constructed with the
+options the user gave (`RenderOptions`), tells whether it can run here
+(`available`), and executes plans. It never imports the compiler: the caller
+(`designedit.render`) compiles the scene for the renderer's latent scale and
+hands it the plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Callable, Optional, Protocol
+
+import numpy as np
+
+from .errors import DeditError
+from .plan import Plan
+
+ENTRY_POINT_GROUP = "designedit.renderers"
+
+
+@dataclass
+class RenderOptions:
+    """What a user can say about how to render; each renderer reads what concerns it."""
+
+    model: Optional[str] = None  # path, hub id or .safetensors file (sdxl)
+    device: str = "auto"
+    dtype: Optional[str] = None  # fp16 | bf16 | fp32
+    offload: bool = False
+    cache_dir: Optional[Path] = None
+    paste_back: bool = True
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RenderResult:
+    image: np.ndarray  # (canvas h, canvas w, 3) uint8, the edited picture
+    layers: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (h, w, 4) uint8 RGBA at canvas size
+    stats: dict[str, Any] = field(default_factory=dict)  # at least unet_evals, seconds
+
+
+class Renderer(Protocol):
+    name: str
+
+    def __init__(self, options: RenderOptions) -> None: ...
+
+    @classmethod
+    def available(cls, options: RenderOptions) -> tuple[bool, str]:
+        """(can run here, one sentence why or why not), without loading anything heavy."""
+        ...
+
+    @property
+    def latent_scale(self) -> int:
+        """Pixels per latent cell that plans for this renderer must use."""
+        ...
+
+    def render(self, plan: Plan, progress: Optional[Callable[[int, int], None]] = None) -> RenderResult: ...
+
+
+def renderer_names() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def load_renderer_class(name: str) -> type:
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            return ep.load()
+    known = ", ".join(renderer_names()) or "none"
+    raise DeditError(f"no renderer named {name!r} is installed (installed: {known}).")
