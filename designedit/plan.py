@@ -157,11 +157,12 @@ class PlanLayer:
     branch: str
     image: str  # PlanImage id (the layer image after its image-level transforms)
     mask_latent: str  # latent mask name, layer frame
-    mask_render: str  # render-size mask (feathered), layer frame
+    mask_canvas: str  # canvas-size mask (feathered, 0..255), layer frame (before the move)
     dx_px: float  # requested translation, canvas pixels
     dy_px: float
     dx: int  # latent cells actually used
     dy: int
+    applied_px: tuple[float, float] = (0.0, 0.0)  # translation achieved, canvas pixels
     rounding_px: tuple[float, float] = (0.0, 0.0)  # requested minus achieved, canvas pixels
     occluder: Optional[str] = None  # latent mask name of the moved occluder
 
@@ -240,7 +241,10 @@ class Plan:
             images=[PlanImage(i["id"], i["key"], [ImageOp(**o) for o in i["ops"]], i["cacheable"]) for i in d["images"]],
             branches=[Branch(**b) for b in d["branches"]],
             masks={k: MaskData.from_json(k, v) for k, v in d["masks"].items()},
-            layers=[PlanLayer(**{**l, "rounding_px": tuple(l["rounding_px"])}) for l in d["layers"]],
+            layers=[
+                PlanLayer(**{**l, "rounding_px": tuple(l["rounding_px"]), "applied_px": tuple(l["applied_px"])})
+                for l in d["layers"]
+            ],
             plan_steps=[
                 Step(
                     s["index"],
