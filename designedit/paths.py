@@ -1,0 +1,43 @@
+"""File references: relative to the document, `/`-separated, confined to the allowed root.
+
+A reference that is absolute, a URL, uses backslashes, or resolves (after
+following symlinks) outside the root is refused with a SceneError whose
+location is the place in the document that named it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+from .errors import Problem, SceneError
+from .model import Origin
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def reference_problem(origin: Origin, ref: str) -> str | None:
+    """Why `ref` is not an acceptable file reference, or None if it is."""
+    if not ref:
+        return "the file reference is empty"
+    if _SCHEME.match(ref) or ref.startswith("//"):
+        return f"{ref!r} is a URL; only files relative to the document are allowed"
+    if "\\" in ref:
+        return f"{ref!r} uses backslashes; file references use '/'"
+    if ref.startswith("/") or PurePosixPath(ref).is_absolute():
+        return f"{ref!r} is an absolute path; file references are relative to the document"
+    if "\x00" in ref:
+        return "the file reference contains a NUL character"
+    target = (origin.base / ref).resolve()
+    root = origin.root.resolve()
+    if target != root and root not in target.parents:
+        return f"{ref!r} points outside the allowed folder {root}"
+    return None
+
+
+def resolve_reference(origin: Origin, ref: str, location: str | None = None) -> Path:
+    """The absolute path `ref` names, or SceneError at `location` (default: the document)."""
+    why = reference_problem(origin, ref)
+    if why is not None:
+        raise SceneError(Problem(location or str(origin.path or origin.base), why))
+    return (origin.base / ref).resolve()
