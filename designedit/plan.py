@@ -139,6 +139,9 @@ class Op:
     trajectory: Optional[LatentRef] = None
     scale: float = 0.0
     quantile: float = 0.0
+    # proximal: the branches whose |cond - uncond| form the quantile's sample, in
+    # batch order (the authors take the quantile over the whole batch); empty = target alone
+    pool: list[str] = field(default_factory=list)
 
 
 @dataclass
