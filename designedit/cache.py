@@ -1,0 +1,190 @@
+"""A content-addressed on-disk cache (no torch): bytes by key, size-bounded, LRU.
+
+Used by renderers for what is costly to recompute and keyed by content, such
+as DDIM inversion trajectories (image recipe key, model, steps, prompt, size)
+and reusable branch latents. API:
+
+    cache = Cache(root=None, max_bytes=DEFAULT_MAX_BYTES)
+    key = cache_key("inversion", image.key, model_id, steps, prompt, 1024, 1024)
+    data = cache.get(key)            # bytes, or None on a miss
+    cache.put(key, data)             # True if stored
+    arrays = cache.get_arrays(key)   # dict[str, np.ndarray] or None (npz inside)
+    cache.put_arrays(key, {"z": z})  # numpy only; convert tensors with .cpu().numpy()
+
+Guarantees:
+- the root is `root`, else $DEDIT_CACHE_DIR, else $XDG_CACHE_HOME/dedit, else
+  ~/.cache/dedit (`--cache-dir` passes `root`);
+- every entry carries its length and SHA-256; a truncated, corrupt or
+  unreadable entry is a miss (and is deleted), never an error;
+- writes are atomic (temporary file + os.replace), so a crash mid-write
+  leaves no entry rather than a partial one, and concurrent writers of the
+  same key are harmless;
+- after each put the cache is trimmed to `max_bytes`, evicting the entries
+  least recently used (a hit refreshes an entry's modification time);
+- the cache is an optimisation: an I/O error on put is swallowed (returns
+  False) and on get reads as a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import struct
+import tempfile
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+DEFAULT_MAX_BYTES = 4 * 1024**3
+_MAGIC = b"DEDITC1\n"
+_HEADER = struct.Struct(">8sQ32s")  # magic, payload length, sha256(payload)
+_LAYOUT = "v1"
+
+
+def default_cache_dir() -> Path:
+    if os.environ.get("DEDIT_CACHE_DIR"):
+        return Path(os.environ["DEDIT_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "dedit"
+
+
+def cache_key(*parts: Any) -> str:
+    """A stable key from JSON-serialisable parts (order matters)."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Cache:
+    def __init__(self, root: Optional[Path | str] = None, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.root = Path(root).expanduser() if root is not None else default_cache_dir()
+        self.max_bytes = int(max_bytes)
+        self.hits = 0
+        self.misses = 0
+
+    # ------------------------------------------------------------ bytes
+
+    def path_for(self, key: str) -> Path:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+        return self.root / _LAYOUT / digest[:2] / f"{digest[2:]}.bin"
+
+    def get(self, key: str) -> Optional[bytes]:
+        path = self.path_for(key)
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            self.misses += 1
+            return None
+        payload = _unwrap(raw)
+        if payload is None:  # partial or corrupt: drop it so it is rebuilt
+            _unlink(path)
+            self.misses += 1
+            return None
+        try:
+            os.utime(path)  # most recently used
+        except OSError:
+            pass
+        self.hits += 1
+        return payload
+
+    def put(self, key: str, data: bytes) -> bool:
+        data = bytes(data)
+        if _HEADER.size + len(data) > self.max_bytes:
+            return False
+        path = self.path_for(key)
+        tmp = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".part", dir=path.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_HEADER.pack(_MAGIC, len(data), hashlib.sha256(data).digest()))
+                fh.write(data)
+            os.replace(tmp, path)
+            tmp = None
+        except OSError:
+            return False
+        finally:
+            if tmp is not None:
+                _unlink(Path(tmp))
+        self.trim(keep=path)
+        return True
+
+    def __contains__(self, key: str) -> bool:
+        return self.path_for(key).is_file()
+
+    # ------------------------------------------------------------ arrays
+
+    def get_arrays(self, key: str) -> Optional[dict[str, np.ndarray]]:
+        data = self.get(key)
+        if data is None:
+            return None
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+                return {name: npz[name] for name in npz.files}
+        except (OSError, ValueError, EOFError):  # checksummed, so only a foreign writer gets here
+            _unlink(self.path_for(key))
+            return None
+
+    def put_arrays(self, key: str, arrays: dict[str, np.ndarray]) -> bool:
+        buf = io.BytesIO()
+        np.savez(buf, **{name: np.asarray(a) for name, a in arrays.items()})
+        return self.put(key, buf.getvalue())
+
+    # ------------------------------------------------------------ size bound
+
+    def entries(self) -> list[tuple[float, int, Path]]:
+        """(last use, size, path) of every entry, oldest first."""
+        found = []
+        base = self.root / _LAYOUT
+        if not base.is_dir():
+            return found
+        for sub in base.iterdir():
+            if not sub.is_dir():
+                continue
+            for entry in sub.iterdir():
+                if entry.suffix != ".bin":
+                    continue
+                try:
+                    st = entry.stat()
+                except OSError:
+                    continue
+                found.append((st.st_mtime, st.st_size, entry))
+        found.sort(key=lambda e: e[0])
+        return found
+
+    def size_bytes(self) -> int:
+        return sum(size for _, size, _ in self.entries())
+
+    def trim(self, keep: Optional[Path] = None) -> None:
+        entries = self.entries()
+        total = sum(size for _, size, _ in entries)
+        for _, size, path in entries:
+            if total <= self.max_bytes:
+                break
+            if path == keep:
+                continue
+            _unlink(path)
+            total -= size
+
+    def clear(self) -> None:
+        for _, _, path in self.entries():
+            _unlink(path)
+
+
+def _unwrap(raw: bytes) -> Optional[bytes]:
+    if len(raw) < _HEADER.size:
+        return None
+    magic, length, digest = _HEADER.unpack_from(raw)
+    payload = raw[_HEADER.size :]
+    if magic != _MAGIC or length != len(payload) or hashlib.sha256(payload).digest() != digest:
+        return None
+    return payload
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass

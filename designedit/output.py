@@ -1,0 +1,72 @@
+"""Writing results: atomically, so a reader never sees a half-written file.
+
+Every file goes to a temporary name in the destination folder first and is
+moved over the destination with `os.replace` (atomic on one filesystem) only
+once it is complete. Any failure, Ctrl-C included, removes the temporary file
+and leaves whatever was at the destination before untouched.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+from PIL import Image as PILImage
+from PIL import PngImagePlugin
+
+# PNG text chunk keys, as `dedit:<name>` so other tools' keys never collide.
+METADATA_PREFIX = "dedit:"
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
+    """Write `data` to `path` atomically; create missing parent folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # KeyboardInterrupt too: never leave the temporary file behind
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def png_bytes(image: np.ndarray, metadata: Mapping[str, Any] | None = None) -> bytes:
+    """Encode an (h, w, 3|4) or (h, w) uint8 array as PNG with `dedit:*` text chunks."""
+    arr = np.ascontiguousarray(image, dtype=np.uint8)
+    info = PngImagePlugin.PngInfo()
+    for key, value in (metadata or {}).items():
+        if value is None:
+            continue
+        info.add_text(METADATA_PREFIX + key, value if isinstance(value, str) else json.dumps(value))
+    buf = io.BytesIO()
+    PILImage.fromarray(arr).save(buf, format="PNG", pnginfo=info, compress_level=4)
+    return buf.getvalue()
+
+
+def write_png(path: Path | str, image: np.ndarray, metadata: Mapping[str, Any] | None = None) -> Path:
+    """Encode first (so an encoding error writes nothing), then write atomically."""
+    return atomic_write_bytes(path, png_bytes(image, metadata))
+
+
+def write_json(path: Path | str, value: Any) -> Path:
+    return atomic_write_bytes(path, (json.dumps(value, indent=1, sort_keys=True, default=str) + "\n").encode("utf-8"))
+
+
+def read_png_metadata(path: Path | str) -> dict[str, str]:
+    """The `dedit:*` text chunks of a PNG, without the prefix."""
+    with PILImage.open(path) as im:
+        text = getattr(im, "text", {}) or {}
+        return {k[len(METADATA_PREFIX) :]: v for k, v in text.items() if k.startswith(METADATA_PREFIX)}

@@ -1,0 +1,243 @@
+"""`designedit.render`: load, choose a renderer, compile for it, render, write.
+
+    render("scene.dedit", output="out.png")             # auto: SDXL if a model is configured or found
+    render(scene, renderer="preview", layers_dir="layers/")
+
+`output=None` writes no picture (the result is returned); the CLI passes the
+default path (`default_output`). Files are written only after the render
+succeeded, each atomically, so an error or Ctrl-C leaves no partial output.
+
+`RenderSession` keeps one renderer instance alive across renders (watch mode)
+so whatever it keeps in memory (a loaded model, inversions) is reused.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from .errors import DeditError, Problem, SceneError
+from .model import Scene
+from .paths import resolve_reference
+from .plan import Plan
+from .renderer import RenderOptions, RenderResult
+from .select import Choice, choose_renderer
+
+Announce = Callable[[str], None]
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def load_scene(scene_or_path: Scene | str | Path, root: Optional[Path | str] = None) -> Scene:
+    if isinstance(scene_or_path, Scene):
+        return scene_or_path
+    from .io import load
+
+    return load(Path(scene_or_path), root=Path(root) if root is not None else None, check_files=True)
+
+
+def scene_files(scene: Scene) -> list[Path]:
+    """The scene's own file (if any) and every picture it references, resolved."""
+    origin = scene.origin
+    if origin is None:
+        return []
+    files = [origin.path.resolve()] if origin.path is not None else []
+    for item in [*scene.images, *scene.masks]:
+        if getattr(item, "src", None):
+            try:
+                files.append(resolve_reference(origin, item.src))
+            except SceneError:
+                pass  # the reader reports it; nothing to watch there
+    return files
+
+
+def default_output(scene: Scene, path: Optional[Path | str] = None) -> Path:
+    """The scene's `output` path (confined like any reference), else FILE's name with `.png`."""
+    origin = scene.origin
+    if scene.output is not None and origin is not None:
+        return resolve_reference(origin, scene.output.path, location=f"{origin.path or origin.base} (output)")
+    source = Path(path) if path is not None else (origin.path if origin is not None else None)
+    if source is None:
+        raise DeditError("the scene has no output path and no file name to derive one from; pass an output path.")
+    name = source.name
+    for suffix in (".json", ".dedit", ".xml"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return source.with_name(name + ".png")
+
+
+def _check_not_an_input(scene: Scene, output: Path) -> None:
+    target = output.resolve()
+    if target in scene_files(scene):
+        raise DeditError(f"the output {output} is one of the scene's own files; refusing to overwrite it.")
+
+
+def png_metadata(plan: Plan, renderer: str, options: RenderOptions) -> dict[str, str]:
+    from . import __version__
+
+    return {
+        "scene-hash": plan.scene_hash,
+        "seed": str(plan.seed),
+        "model": options.model if renderer != "preview" and options.model else "none",
+        "schedule": plan.schedule,
+        "steps": str(plan.steps),
+        "guidance": str(plan.guidance_scale),
+        "renderer": renderer,
+        "version": __version__,
+    }
+
+
+class RenderSession:
+    """One renderer, constructed once, rendering scene after scene."""
+
+    def __init__(
+        self,
+        renderer: str = "auto",
+        options: Optional[RenderOptions] = None,
+        announce: Optional[Announce] = _stderr,
+    ) -> None:
+        self.options = replace(options) if options is not None else RenderOptions()
+        self.choice: Choice = choose_renderer(renderer, self.options)
+        if announce is not None:
+            announce(self.choice.line)
+        self.renderer = self.choice.cls(self.options)
+
+    @property
+    def name(self) -> str:
+        return self.choice.name
+
+    def compile(self, scene: Scene, schedule=None, steps=None, seed=None) -> Plan:
+        from .compiler import compile_scene
+
+        settings = scene.render
+        chosen: dict[str, Any] = {
+            "schedule": schedule or (settings.schedule if settings else None) or "fast",
+            "latent_scale": self.renderer.latent_scale,
+        }
+        for key, given, from_scene in (
+            ("steps", steps, settings.steps if settings else None),
+            ("seed", seed, settings.seed if settings else None),
+            ("guidance", None, settings.guidance if settings else None),
+        ):
+            value = given if given is not None else from_scene
+            if value is not None:
+                chosen[key] = value
+        return compile_scene(scene, **chosen)
+
+    def render(
+        self,
+        scene: Scene,
+        output: Optional[Path | str] = None,
+        schedule: Optional[str] = None,
+        steps: Optional[int] = None,
+        seed: Optional[int] = None,
+        layers_dir: Optional[Path | str] = None,
+        stats_path: Optional[Path | str] = None,
+        progress: Optional[Callable[[int, int], None]] = None,
+    ) -> RenderResult:
+        from .output import write_json, write_png
+
+        started = time.perf_counter()
+        output = Path(output) if output is not None else None
+        if output is not None:
+            _check_not_an_input(scene, output)
+        plan = self.compile(scene, schedule=schedule, steps=steps, seed=seed)
+        compiled = time.perf_counter()
+        if progress is None and self.options.progress:
+            progress = _tqdm_progress(f"{self.name} render")
+        try:
+            result = self.renderer.render(plan, progress=progress)
+        finally:
+            if progress is not None and hasattr(progress, "close"):
+                progress.close()
+        expected = (plan.canvas.height, plan.canvas.width)
+        if tuple(result.image.shape[:2]) != expected:
+            raise DeditError(
+                f"the {self.name} renderer returned a {result.image.shape[1]}x{result.image.shape[0]} picture "
+                f"for a {plan.canvas.width}x{plan.canvas.height} canvas."
+            )
+        metadata = png_metadata(plan, self.name, self.options)
+        stats = {
+            "renderer": self.name,
+            "unet_evals": 0,
+            "cache_hits": 0,
+            **result.stats,
+            "schedule": plan.schedule,
+            "steps": plan.steps,
+            "seed": plan.seed,
+            "scene_hash": plan.scene_hash,
+            "canvas": [plan.canvas.width, plan.canvas.height],
+            "planned_unet_evals": {"inversion": plan.cost.inversion, "denoise": plan.cost.denoise, "total": plan.cost.total},
+            "compile_seconds": round(compiled - started, 4),
+        }
+        if output is not None:
+            write_png(output, result.image, metadata)
+            stats["output"] = str(output)
+        if layers_dir is not None:
+            from .layers_out import write_layers
+
+            stem = output.stem if output is not None else "layers"
+            write_layers(layers_dir, result.layers, result.image, name=stem, metadata=metadata)
+            stats["layers_dir"] = str(layers_dir)
+        stats["total_seconds"] = round(time.perf_counter() - started, 4)
+        if stats_path is not None:
+            write_json(stats_path, stats)
+        result.stats = stats
+        return result
+
+
+def render(
+    scene_or_path: Scene | str | Path,
+    output: Optional[Path | str] = None,
+    renderer: str = "auto",
+    schedule: Optional[str] = None,
+    steps: Optional[int] = None,
+    seed: Optional[int] = None,
+    paste_back: bool = True,
+    layers_dir: Optional[Path | str] = None,
+    stats_path: Optional[Path | str] = None,
+    root: Optional[Path | str] = None,
+    options: Optional[RenderOptions] = None,
+    announce: Optional[Announce] = _stderr,
+) -> RenderResult:
+    """Render a scene (or a `.dedit` file); see the module docstring."""
+    if schedule is not None and schedule not in ("fast", "reference"):
+        raise SceneError(Problem("--schedule", f"{schedule!r} is not a schedule; use fast or reference"))
+    options = replace(options) if options is not None else RenderOptions()
+    options.paste_back = paste_back
+    scene = load_scene(scene_or_path, root=root)
+    session = RenderSession(renderer, options, announce=announce)
+    return session.render(
+        scene, output=output, schedule=schedule, steps=steps, seed=seed, layers_dir=layers_dir, stats_path=stats_path
+    )
+
+
+class _TqdmProgress:
+    """A progress callback that opens a tqdm bar only once work takes a while."""
+
+    def __init__(self, desc: str) -> None:
+        self.desc = desc
+        self.bar = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            # delay: no bar at all for work that ends within a second (the preview)
+            self.bar = tqdm(total=total, desc=self.desc, unit="step", delay=1.0, leave=False, file=sys.stderr)
+        self.bar.total = total
+        if done > self.bar.n:
+            self.bar.update(done - self.bar.n)  # update() honours `delay`; refresh() would not
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _tqdm_progress(desc: str) -> _TqdmProgress:
+    return _TqdmProgress(desc)

@@ -1,0 +1,213 @@
+"""Watch mode: re-render a scene whenever it, or any picture it names, changes.
+
+- One renderer instance lives for the whole session (`RenderSession`), so a
+  model and any in-memory caches survive from one render to the next.
+- The folders holding the scene and every file it references are watched
+  with watchdog (folders, not files, so an editor's write-to-temp-and-rename
+  is seen); the set is re-resolved after every load, so a newly referenced
+  picture is watched from the next render on.
+- Events are coalesced: a render starts once no event has arrived for
+  `debounce` seconds (an editor's burst of writes is one render). A save that
+  changes nothing (same scene bytes, same picture sizes and times) renders
+  nothing.
+- An invalid document prints its located problems, keeps the last good
+  picture (outputs are only ever replaced atomically by a finished render)
+  and keeps watching. Any other failure is reported the same way.
+- One status line per render: time, UNet evaluations, cache hits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from .errors import DeditError, SceneError
+from .render import RenderSession, default_output, load_scene, scene_files
+
+DEBOUNCE_SECONDS = 0.15
+Say = Callable[[str], None]
+
+
+@dataclass
+class Target:
+    path: Path  # the scene file, resolved
+    output: Optional[Path]  # -o, else the scene's default output
+    files: set[Path] = field(default_factory=set)  # what to watch: the scene and its pictures
+    fingerprint: Optional[str] = None  # of the inputs last rendered or refused
+    renders: int = 0
+    failures: int = 0
+
+
+class Watcher:
+    def __init__(
+        self,
+        paths: list[Path],
+        session: RenderSession,
+        output: Optional[Path] = None,
+        root: Optional[Path] = None,
+        render_args: Optional[dict[str, Any]] = None,
+        say: Say = print,
+        debounce: float = DEBOUNCE_SECONDS,
+    ) -> None:
+        if output is not None and len(paths) != 1:
+            raise DeditError("-o names one picture, so it can be used with one FILE only.")
+        self.session = session
+        self.root = root
+        self.render_args = render_args or {}
+        self.say = say
+        self.debounce = debounce
+        self.targets = [Target(Path(p).resolve(), output) for p in paths]
+        for t in self.targets:
+            t.files = {t.path}
+        self._lock = threading.Lock()
+        self._dirty: set[int] = set()
+        self._last_event = 0.0
+        self._wake = threading.Event()
+        self._observer = None
+        self._watches: dict[Path, Any] = {}
+
+    # ------------------------------------------------------------ events
+
+    def notice(self, *paths: str | bytes | None) -> None:
+        """Called from watchdog's thread with the paths an event touched."""
+        touched = {Path(p.decode() if isinstance(p, bytes) else p).resolve() for p in paths if p}
+        with self._lock:
+            hit = False
+            for index, target in enumerate(self.targets):
+                if touched & target.files:
+                    self._dirty.add(index)
+                    hit = True
+            if hit:
+                self._last_event = time.monotonic()
+        if hit:
+            self._wake.set()
+
+    def _sync_watches(self) -> None:
+        wanted = {f.parent for t in self.targets for f in t.files if f.parent.is_dir()}
+        for folder in list(self._watches):
+            if folder not in wanted:
+                self._observer.unschedule(self._watches.pop(folder))
+        for folder in wanted - set(self._watches):
+            self._watches[folder] = self._observer.schedule(_handler_class()(self), str(folder), recursive=False)
+
+    # ------------------------------------------------------------ rendering
+
+    def render_target(self, target: Target) -> bool:
+        """Render one scene if its inputs changed; False when it could not be rendered."""
+        fingerprint = _fingerprint(target.path, target.files)
+        if fingerprint == target.fingerprint:
+            return True
+        name = target.path.name
+        started = time.perf_counter()
+        try:
+            scene = load_scene(target.path, root=self.root)
+            target.files = {target.path, *scene_files(scene)}
+            fingerprint = _fingerprint(target.path, target.files)
+            output = target.output or default_output(scene, target.path)
+            result = self.session.render(scene, output=output, **self.render_args)
+        except SceneError as exc:
+            for problem in exc.problems:
+                self.say(str(problem))
+            return self._failed(target, fingerprint, f"{name} is invalid")
+        except DeditError as exc:
+            return self._failed(target, fingerprint, f"{name} could not be rendered: {exc}")
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a watcher outlives one bad render
+            return self._failed(target, fingerprint, f"{name} failed: {type(exc).__name__}: {exc}")
+        target.fingerprint = fingerprint
+        target.renders += 1
+        stats = result.stats
+        self.say(
+            f"[{_now()}] {name} -> {output}: {time.perf_counter() - started:.2f} s, "
+            f"{stats.get('unet_evals', 0)} UNet evaluations, {stats.get('cache_hits', 0)} cache hits ({self.session.name})"
+        )
+        return True
+
+    def _failed(self, target: Target, fingerprint: str, why: str) -> bool:
+        target.fingerprint = fingerprint  # do not retry until something changes
+        target.failures += 1
+        self.say(f"[{_now()}] {why}; keeping the last picture, still watching")
+        return False
+
+    # ------------------------------------------------------------ loop
+
+    def run(self, stop: Optional[threading.Event] = None, ready: Optional[Callable[[], None]] = None) -> int:
+        """Render everything once, then re-render on change until `stop` is set or Ctrl-C."""
+        from watchdog.observers import Observer
+
+        stop = stop or threading.Event()
+        self._observer = Observer()
+        self._observer.daemon = True
+        self._sync_watches()  # watch before the first render, so no early save is missed
+        self._observer.start()
+        try:
+            for target in self.targets:
+                self.render_target(target)
+            self._sync_watches()
+            self.say(f"[{_now()}] watching {len(self._watches)} folder(s); Ctrl-C to stop")
+            if ready is not None:
+                ready()
+            while not stop.is_set():
+                batch = self._due()
+                if batch is None:
+                    self._wake.wait(0.05)
+                    self._wake.clear()
+                    continue
+                for index in sorted(batch):
+                    self.render_target(self.targets[index])
+                self._sync_watches()
+        finally:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+        return 0
+
+    def _due(self) -> Optional[set[int]]:
+        with self._lock:
+            if not self._dirty or time.monotonic() - self._last_event < self.debounce:
+                return None
+            batch, self._dirty = self._dirty, set()
+            return batch
+
+
+def _handler_class() -> type:
+    from watchdog.events import FileSystemEventHandler
+
+    class Handler(FileSystemEventHandler):
+        """Forwards every event's paths to the watcher (editors write, rename, delete, close)."""
+
+        def __init__(self, watcher: Watcher) -> None:
+            super().__init__()
+            self.watcher = watcher
+
+        def dispatch(self, event: Any) -> None:
+            if getattr(event, "is_directory", False):
+                return
+            self.watcher.notice(getattr(event, "src_path", None), getattr(event, "dest_path", None))
+
+    return Handler
+
+
+def _fingerprint(scene: Path, files: set[Path]) -> str:
+    """Scene bytes and picture (size, mtime) in one hash; a missing file counts as a state too."""
+    h = hashlib.sha256()
+    for path in sorted(files | {scene}):
+        h.update(str(path).encode())
+        try:
+            if path == scene:
+                h.update(path.read_bytes())
+            else:
+                st = path.stat()
+                h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+        except OSError:
+            h.update(b"<missing>")
+    return h.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now().strftime("%H:%M:%S")

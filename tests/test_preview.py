@@ -1,0 +1,141 @@
+"""The preview renderer on hand-built plans: geometry, removal, decomposition, paste-back."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+import render_fixtures as fx
+from dedit_preview import PreviewRenderer, shift
+from dedit_preview.inpaint import HOLE_BUDGET, inpaint
+from designedit.plan import ImageOp
+from designedit.renderer import RenderOptions
+
+
+@pytest.fixture()
+def poster(tmp_path):
+    return fx.write_poster(tmp_path)
+
+
+def move_plan(poster, dx, dy, cut=True, edit_all=True):
+    bg = fx.image("bg", poster)
+    remove = fx.ball_mask(grow=6) if cut else np.zeros((fx.H, fx.W), np.uint8)
+    edit = np.full((fx.H, fx.W), 255, np.uint8) if edit_all else np.zeros((fx.H, fx.W), np.uint8)
+    masks = {"remove@canvas": remove, "edit@canvas": edit, "layer:ball@canvas": fx.ball_mask()}
+    return fx.plan(bg, masks, [(fx.plan_layer("ball", "bg", dx, dy), bg)])
+
+
+def test_shift_moves_whole_pixels_and_zero_fills():
+    a = np.arange(20, dtype=np.uint8).reshape(4, 5) + 1
+    s = shift(a, 2, -1)
+    assert s[0, 2] == a[1, 0] and s[2, 4] == a[3, 2]
+    assert not s[:, :2].any() and not s[3].any()
+    assert not shift(a, 5, 0).any() and not shift(a, 0, -4).any()
+    assert np.array_equal(shift(a, 0, 0), a)
+
+
+def test_move_puts_the_ball_where_the_plan_says_and_clears_the_old_spot(poster):
+    result = PreviewRenderer(RenderOptions()).render(move_plan(poster, 200, -40))
+    assert result.image.shape == (fx.H, fx.W, 3) and result.image.dtype == np.uint8
+    cx, cy = fx.centroid(fx.red(result.image))
+    assert abs(cx - 350) <= 1 and abs(cy - 160) <= 1
+    old = fx.ball_mask(grow=-4) > 0
+    assert fx.red(result.image)[old].mean() == 0  # inpainted, no red left where the ball was
+    # the ball keeps its size: same red area as in the source, within the anti-aliased rim
+    assert abs(fx.red(result.image).sum() - fx.red(fx.poster_pixels()).sum()) < 0.03 * fx.red(fx.poster_pixels()).sum()
+
+
+def test_copy_without_cut_keeps_the_original(poster):
+    result = PreviewRenderer().render(move_plan(poster, 200, 0, cut=False))
+    red = fx.red(result.image)
+    assert red[fx.BALL_C[1], fx.BALL_C[0]] and red[fx.BALL_C[1], fx.BALL_C[0] + 200]
+
+
+def test_decomposition_holds_background_and_moved_layer(poster):
+    result = PreviewRenderer().render(move_plan(poster, 100, 20))
+    assert list(result.layers) == ["background", "layer:ball"]
+    bg, layer = result.layers["background"], result.layers["layer:ball"]
+    assert bg.shape == layer.shape == (fx.H, fx.W, 4)
+    assert (bg[..., 3] == 255).all() and not fx.red(bg[..., :3]).any()
+    assert np.array_equal(layer[..., 3], shift(fx.ball_mask(), 100, 20))
+    cx, cy = fx.centroid(layer[..., 3] >= 128)
+    assert abs(cx - 250) < 0.5 and abs(cy - 220) < 0.5
+    assert result.stats["unet_evals"] == 0 and result.stats["seconds"] >= 0
+
+
+def test_layers_follow_paint_order(poster):
+    bg = fx.image("bg", poster)
+    green = np.zeros((fx.H, fx.W), np.uint8)
+    green[150:270, 300:420] = 255
+    # the ball is moved onto the box; painted after it, the ball is on top
+    masks = {"remove@canvas": np.zeros_like(green), "edit@canvas": np.full_like(green, 255),
+             "layer:box@canvas": green, "layer:ball@canvas": fx.ball_mask()}
+    layers = [(fx.plan_layer("box", "bg", 0, 0), bg), (fx.plan_layer("ball", "bg", 210, 10), bg)]
+    out = PreviewRenderer().render(fx.plan(bg, masks, layers)).image
+    assert fx.red(out)[210, 360]
+    layers.reverse()
+    masks_rev = dict(masks)
+    out = PreviewRenderer().render(fx.plan(bg, masks_rev, layers)).image
+    assert not fx.red(out)[210, 360] and out[210, 360, 1] > 150
+
+
+def test_transformed_layer_image_comes_from_its_recipe(poster):
+    # a layer image whose recipe flips the picture horizontally about x = 150 (the ball's centre)
+    flip = ImageOp("affine", {"matrix": [[-1, 0, 299], [0, 1, 0]]})
+    bg = fx.image("bg", poster)
+    flipped = fx.image("ball-img", poster, [flip])
+    masks = {"remove@canvas": np.zeros((fx.H, fx.W), np.uint8), "edit@canvas": np.full((fx.H, fx.W), 255, np.uint8),
+             "layer:ball@canvas": fx.ball_mask()}
+    result = PreviewRenderer().render(fx.plan(bg, masks, [(fx.plan_layer("ball", "ball-img", 0, 0), flipped)]))
+    cx, _ = fx.centroid(fx.red(result.image))
+    assert abs(cx - 150) <= 1
+
+
+def test_paste_back_keeps_source_pixels_outside_the_edit_region(poster):
+    p = move_plan(poster, 200, 0, edit_all=False)
+    edit = np.zeros((fx.H, fx.W), np.uint8)
+    edit[:, :256] = 255  # the old spot may change; the new spot may not
+    p.masks["edit@canvas"].data = edit
+    src = fx.poster_pixels()
+    out = PreviewRenderer(RenderOptions(paste_back=True)).render(p).image
+    assert np.array_equal(out[:, 256:], src[:, 256:])
+    assert not fx.red(out)[fx.BALL_C[1], fx.BALL_C[0]]
+    free = PreviewRenderer(RenderOptions(paste_back=False)).render(p).image
+    assert fx.red(free)[fx.BALL_C[1], fx.BALL_C[0] + 200]
+
+
+def test_feathered_removal_blends_into_the_source(poster):
+    bg = fx.image("bg", poster)
+    m = cv2.GaussianBlur(fx.ball_mask(grow=10), (0, 0), 4)
+    p = fx.plan(bg, {"remove@canvas": m, "edit@canvas": np.full_like(m, 255)})
+    out = PreviewRenderer().render(p).image
+    src = fx.poster_pixels()
+    assert np.array_equal(out[m == 0], src[m == 0])
+    assert not fx.red(out)[fx.ball_mask() > 0].any()
+
+
+@pytest.mark.parametrize("radius", [20, 150])  # small holes at full detail, large ones reduced
+def test_inpaint_fills_from_the_surroundings(radius):
+    img = np.zeros((400, 400, 3), np.uint8)
+    img[:] = (40, 90, 200)
+    cv2.circle(img, (200, 200), radius - 5, (255, 255, 0), -1)
+    hole = np.zeros((400, 400), np.uint8)
+    cv2.circle(hole, (200, 200), radius, 255, -1)
+    assert (np.count_nonzero(hole) > HOLE_BUDGET) == (radius == 150)
+    out = inpaint(img, hole)
+    assert np.abs(out[hole > 0].astype(int) - (40, 90, 200)).max() <= 16  # none of the yellow survives
+    assert np.array_equal(out[hole == 0], img[hole == 0])
+
+
+def test_preview_modules_do_not_import_torch():
+    code = (
+        "import sys, dedit_preview, designedit.render, designedit.watch, designedit.cache, "
+        "designedit.layers_out, designedit.output, designedit.select, designedit.cli; "
+        "designedit.cli.build_parser(); "
+        "assert not {'torch', 'diffusers', 'transformers'} & set(sys.modules), sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
