@@ -1,0 +1,77 @@
+"""The on-disk cache: round trips, corrupt entries as misses, LRU size bound."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from designedit.cache import Cache, cache_key, default_cache_dir
+
+
+def test_round_trip_and_miss(tmp_path):
+    c = Cache(tmp_path)
+    k = cache_key("inversion", "abc", 50)
+    assert c.get(k) is None
+    assert c.put(k, b"hello")
+    assert c.get(k) == b"hello" and k in c
+    assert (c.hits, c.misses) == (1, 1)
+    assert Cache(tmp_path).get(k) == b"hello"  # persists across instances
+    assert cache_key("a", 1) != cache_key("a", 2) and cache_key("a", 1) == cache_key("a", 1)
+
+
+def test_arrays_round_trip(tmp_path):
+    c = Cache(tmp_path)
+    z = np.random.default_rng(0).standard_normal((51, 4, 8, 8)).astype(np.float16)
+    assert c.put_arrays("traj", {"z": z, "t": np.arange(3)})
+    got = c.get_arrays("traj")
+    assert got["z"].dtype == np.float16 and np.array_equal(got["z"], z) and list(got["t"]) == [0, 1, 2]
+
+
+def test_truncated_or_corrupt_entries_are_misses_and_are_dropped(tmp_path):
+    c = Cache(tmp_path)
+    c.put("a", b"x" * 1000)
+    c.put("b", b"y" * 1000)
+    pa, pb = c.path_for("a"), c.path_for("b")
+    pa.write_bytes(pa.read_bytes()[:500])  # partial write
+    raw = bytearray(pb.read_bytes())
+    raw[-1] ^= 0xFF  # flipped bit
+    pb.write_bytes(bytes(raw))
+    assert c.get("a") is None and c.get("b") is None
+    assert not pa.exists() and not pb.exists()
+    c.put("a", b"fresh")
+    assert c.get("a") == b"fresh"
+    c.path_for("a").write_bytes(b"garbage")
+    assert c.get_arrays("a") is None
+
+
+def test_size_bound_evicts_least_recently_used(tmp_path):
+    c = Cache(tmp_path, max_bytes=3 * 1100)
+    for i, key in enumerate(["k0", "k1", "k2"]):
+        c.put(key, bytes(1000))
+        os.utime(c.path_for(key), (1000 + i, 1000 + i))
+    assert c.get("k0") is not None  # k0 is now the most recently used
+    c.put("k3", bytes(1000))
+    assert c.get("k1") is None  # the oldest went
+    assert all(c.get(k) is not None for k in ("k0", "k2", "k3"))
+    assert c.size_bytes() <= c.max_bytes
+    assert not c.put("huge", bytes(4000)) and c.get("huge") is None
+
+
+def test_no_temporary_files_left_and_unwritable_root_is_harmless(tmp_path):
+    c = Cache(tmp_path / "c")
+    c.put("k", b"v")
+    leftovers = [p for p in (tmp_path / "c").rglob("*") if p.is_file() and p.suffix != ".bin"]
+    assert leftovers == []
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    broken = Cache(blocker / "sub")
+    assert broken.put("k", b"v") is False and broken.get("k") is None
+
+
+def test_default_dir_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("DEDIT_CACHE_DIR", str(tmp_path / "d"))
+    assert default_cache_dir() == tmp_path / "d"
+    monkeypatch.delenv("DEDIT_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert default_cache_dir() == tmp_path / "x" / "dedit"
