@@ -1,0 +1,174 @@
+"""The compiler: a scene in, a plan out, through small passes (one module each).
+
+    sizes       canvas and render size
+    background  background edits; pan / zoom-out lowered to removal
+    layers      each layer's mask where its picture sits; does it cut
+    transforms  fold resize/flip/rotate (image level) and moves (latent cells)
+    recipes     the images to invert
+    regions     removal / refine / layer / occlusion / edit masks
+    schedule    branches and steps, reference or fast
+    costs       UNet sample-evaluations
+
+`compile_scene` runs them; see spec/compiler.md for the lowering.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Optional
+
+from .. import masks as M
+from ..errors import DeditError, Problem, SceneError
+from ..images import file_sha256
+from ..model import Scene
+from ..paths import resolve_reference
+from ..plan import DDIM_SETTINGS, Plan, PlanLayer, Size, ddim_timesteps
+from . import costs, schedule as sched
+from .background import lower_background, map_through
+from .context import Options
+from .layers import resolve_layers
+from .recipes import plan_images
+from .regions import derive_regions
+from .sizes import canvas_of, render_size
+from .transforms import apply_transforms
+from .windows import Windows
+
+DEFAULT_STEPS = 50
+DEFAULT_GUIDANCE = 7.5
+
+__all__ = ["compile_scene", "resolve_options"]
+
+
+def resolve_options(scene: Scene, schedule: Optional[str], steps: Optional[int], latent_scale: int, seed: Optional[int], guidance: Optional[float]) -> Options:
+    r = scene.render
+    schedule = schedule or (r.schedule if r and r.schedule else "fast")
+    if schedule not in ("fast", "reference"):
+        raise DeditError(f"unknown schedule {schedule!r}; use fast or reference.")
+    steps = steps if steps is not None else (r.steps if r and r.steps else DEFAULT_STEPS)
+    if not 1 <= int(steps) <= 1000:
+        raise DeditError(f"the step count must be between 1 and 1000, not {steps}.")
+    if latent_scale < 1:
+        raise DeditError(f"the latent scale must be positive, not {latent_scale}.")
+    seed = seed if seed is not None else (r.seed if r and r.seed is not None else 0)
+    guidance = guidance if guidance is not None else (r.guidance if r and r.guidance is not None else DEFAULT_GUIDANCE)
+    return Options(schedule, int(steps), int(latent_scale), int(seed), float(guidance), scene.prompt or "")
+
+
+def _scene_hash(scene: Scene, image_keys: list[str]) -> str:
+    h = hashlib.sha256(json.dumps(scene.model_dump(mode="json"), sort_keys=True).encode())
+    for key in image_keys:
+        h.update(key.encode())
+    for mask in scene.masks:
+        if mask.src is not None:
+            h.update(file_sha256(resolve_reference(scene.origin, mask.src, f"mask {mask.id!r}")).encode())
+    return h.hexdigest()[:32]
+
+
+def compile_scene(
+    scene: Scene,
+    schedule: Optional[str] = "fast",
+    steps: Optional[int] = None,
+    latent_scale: int = 8,
+    seed: Optional[int] = None,
+    guidance: Optional[float] = None,
+) -> Plan:
+    """Compile `scene` (loaded, so it has an origin) into a plan for `schedule`."""
+    if scene.origin is None:
+        raise SceneError(Problem("<scene>", "the scene has no origin; load it from a file or give it one with with_origin"))
+    opts = resolve_options(scene, schedule, steps, latent_scale, seed, guidance)
+    canvas = canvas_of(scene)
+    render = render_size(canvas, opts.schedule, opts.latent_scale)
+    latent = Size(render.width // opts.latent_scale, render.height // opts.latent_scale)
+    resolver = M.MaskResolver(scene, canvas.width, canvas.height)
+
+    bg = lower_background(scene, canvas, resolver)
+    layers = resolve_layers(scene, canvas, resolver)
+    apply_transforms(scene, layers, canvas, render, opts)
+    images, image_of = plan_images(bg, layers, canvas, opts)
+    masks = derive_regions(bg, layers, canvas, render, latent, opts, lambda m: map_through(m, bg.geometry))
+
+    windows = Windows.for_steps(opts.steps)
+    timesteps = ddim_timesteps(opts.steps)
+    slots = [sched.LayerSlot(l.id, f"L{l.index}", image_of[l.id], f"layer:{l.id}@latent", l.dx, l.dy) for l in layers]
+    occluded = [l for l in layers if l.occluder_frame is not None]
+    x = sched.ScheduleInput(
+        steps=opts.steps,
+        timesteps=timesteps,
+        windows=windows,
+        layers=slots,
+        has_refine="refine@latent" in masks,
+        remove_empty=not masks["remove@latent"].data.any(),
+        occlusion=bool(occluded),
+        occlude_empty=bool(occluded) and not masks["occlude@latent"].data.any(),
+    )
+    scheduled = sched.reference(x) if opts.schedule == "reference" else sched.fast(x)
+
+    plan_layers = [
+        PlanLayer(
+            id=l.id,
+            branch=f"L{l.index}",
+            image=image_of[l.id],
+            mask_latent=f"layer:{l.id}@latent",
+            mask_canvas=f"layer:{l.id}@canvas",
+            dx_px=float(l.dx_px),
+            dy_px=float(l.dy_px),
+            dx=l.dx,
+            dy=l.dy,
+            applied_px=(float(l.applied_px[0]), float(l.applied_px[1])),
+            rounding_px=(float(l.rounding_px[0]), float(l.rounding_px[1])),
+            occluder=f"occlude:{l.id}@latent" if l.occluder_frame is not None else None,
+        )
+        for l in layers
+    ]
+    notes = _notes(opts, canvas, render, windows, bg, layers, x)
+    return Plan(
+        schedule=opts.schedule,
+        steps=opts.steps,
+        guidance_scale=opts.guidance,
+        prompt=opts.prompt,
+        seed=opts.seed,
+        canvas=canvas,
+        render=render,
+        latent_scale=opts.latent_scale,
+        latent=latent,
+        scheduler=dict(DDIM_SETTINGS),
+        images=images,
+        branches=scheduled.branches,
+        masks=masks,
+        layers=plan_layers,
+        plan_steps=scheduled.steps,
+        output=scheduled.output,
+        edit_region="edit@canvas",
+        background="bg",
+        cost=costs.count(images, scheduled.steps, opts.steps),
+        notes=notes,
+        scene_hash=_scene_hash(scene, [i.key for i in images]),
+    )
+
+
+def _notes(opts, canvas, render, windows, bg, layers, x) -> list[str]:
+    notes = []
+    if opts.schedule == "reference":
+        notes.append(f"render {render.width}x{render.height}: the reference squashes the {canvas.width}x{canvas.height} canvas to 1024x1024")
+    else:
+        notes.append(f"render {render.width}x{render.height} for the {canvas.width}x{canvas.height} canvas (aspect kept, about 1 MP, sides multiples of 64)")
+    for kind, args in bg.geometry:
+        what = f"pan by ({args[0]}, {args[1]}) px" if kind == "pan" else f"zoom-out by {args[0]:g}"
+        notes.append(f"{what}: lowered to removal of the uncovered region (dilation 30 at 1024 px)")
+    how = "toward zero" if opts.schedule == "reference" else "to nearest"
+    for l in layers:
+        if l.dx_px or l.dy_px:
+            notes.append(
+                f"layer {l.id}: move ({l.dx_px:g}, {l.dy_px:g}) px -> ({l.dx}, {l.dy}) latent cells ({how}) = "
+                f"({l.applied_px[0]:.2f}, {l.applied_px[1]:.2f}) px; rounding ({l.rounding_px[0]:.2f}, {l.rounding_px[1]:.2f}) px"
+            )
+        if l.matrix is not None:
+            notes.append(f"layer {l.id}: resize/flip/rotate folded into one image-level affine about the mask centroid ({l.centroid[0]:.1f}, {l.centroid[1]:.1f})")
+        if l.cuts:
+            notes.append(f"layer {l.id}: cut from the background (its mask joins the removal mask)")
+    if opts.schedule == "fast" and x.layers and x.remove_empty:
+        notes.append("nothing is removed: L0 is not evaluated; the fusion starts from the background trajectory")
+    if x.occlusion:
+        notes.append(f"occlusion: canvas fused after every step 0..{windows.fusion}, C^ key-masked by the moved occluders; output C^")
+    return notes

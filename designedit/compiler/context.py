@@ -1,0 +1,91 @@
+"""Values passed between compiler passes (plain dataclasses, schedule-aware where they must be)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Optional
+
+import numpy as np
+
+from ..errors import Problem, SceneError
+from ..model import Scene
+from ..plan import Size
+
+Schedule = Literal["fast", "reference"]
+
+# Reference dilation sizes at 1024 px (method 4, 6, 12).
+K_REMOVE = 20
+K_PAN_ZOOM = 30
+K_LAYER = 10
+# The occlusion key mask is a removal-like region: it gets the removal dilation.
+K_OCCLUDE = K_REMOVE
+# Paste-back margin around everything that may change, at 1024 px (grow, then a feathered edge).
+EDIT_GROW = 24
+EDIT_FEATHER = 8
+
+
+@dataclass
+class Options:
+    schedule: Schedule
+    steps: int
+    latent_scale: int
+    seed: int
+    guidance: float
+    prompt: str
+
+
+@dataclass
+class LayerIR:
+    """One scene layer after the transforms pass (canvas pixels unless said otherwise)."""
+
+    id: str
+    index: int  # 1-based paste order
+    src: Path
+    sha256: str
+    x: int
+    y: int
+    cuts: bool
+    mask_placed: np.ndarray  # the layer mask where the picture sits (before transforms)
+    occluder_placed: Optional[np.ndarray]
+    linear: np.ndarray  # 2x2, folded resize/flip/rotate
+    centroid: tuple[float, float]
+    matrix: Optional[np.ndarray]  # 2x3 image-level affine, None when identity
+    mask_frame: np.ndarray = None  # after the image-level transform (before the move)
+    occluder_frame: Optional[np.ndarray] = None
+    dx_px: float = 0.0  # requested translation
+    dy_px: float = 0.0
+    dx: int = 0  # latent cells
+    dy: int = 0
+    applied_px: tuple[float, float] = (0.0, 0.0)
+    rounding_px: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass
+class BackgroundIR:
+    src: Path
+    sha256: str
+    geometry: list[tuple[str, tuple]]  # ("pan", (dx, dy)) / ("zoom-out", (factor,)) in order
+    removes: list[np.ndarray] = field(default_factory=list)  # canvas masks, mapped to the final frame
+    refines: list[np.ndarray] = field(default_factory=list)
+    holes: list[np.ndarray] = field(default_factory=list)  # pan/zoom/outpaint regions
+
+
+def scene_location(scene: Scene, where: str) -> str:
+    origin = scene.origin
+    doc = str(origin.path) if origin is not None and origin.path is not None else "<scene>"
+    return f"{doc}: {where}" if where else doc
+
+
+def fail(scene: Scene, where: str, message: str) -> SceneError:
+    origin = scene.origin
+    doc = str(origin.path) if origin is not None and origin.path is not None else "<scene>"
+    return SceneError(Problem(doc, f"{where}: {message}" if where else message))
+
+
+def canvas_size(canvas) -> tuple[int, int]:
+    return canvas.width, canvas.height
+
+
+def as_size(w: int, h: int) -> Size:
+    return Size(int(w), int(h))

@@ -1,0 +1,64 @@
+"""Pass: resolve each layer's masks where its picture sits, and whether it cuts.
+
+A layer's mask (or its picture's alpha when `mask` is left out) and its
+occluder are in the layer picture's frame: rasterised at canvas size as if the
+picture were at the origin, then shifted by the layer's (x, y), rounded to
+whole pixels. A layer cuts when its image is the background's image (same id
+or the same file) and `keep` is false.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import masks as M
+from ..images import file_sha256
+from ..model import Scene, resolve_length
+from ..paths import resolve_reference
+from ..pictures import PictureError, load_alpha
+from ..plan import Size
+from .context import LayerIR, fail
+
+
+def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> list[LayerIR]:
+    w, h = canvas.width, canvas.height
+    bg_image = scene.image(scene.background.image)
+    bg_path = resolve_reference(scene.origin, bg_image.src, f"image {bg_image.id!r}")
+    out: list[LayerIR] = []
+    for index, layer in enumerate(scene.layers, start=1):
+        where = f"layer {layer.id!r}"
+        image = scene.image(layer.image)
+        path = resolve_reference(scene.origin, image.src, f"image {image.id!r}")
+        x = int(round(resolve_length(layer.x, w)))
+        y = int(round(resolve_length(layer.y, h)))
+        if layer.mask is not None:
+            mask = M.shift(resolver(layer.mask), x, y)
+        else:
+            try:
+                alpha = load_alpha(path)
+            except PictureError as exc:
+                raise fail(scene, where, str(exc)) from None
+            if alpha is None:
+                raise fail(scene, where, f"has no mask and its image {image.id!r} has no transparency to use as one")
+            mask = M.place(alpha, w, h, x, y)
+        if not (mask >= 128).any():
+            raise fail(scene, where, "its mask selects nothing, so there is no object to place")
+        occluder = M.shift(resolver(layer.occluder), x, y) if layer.occluder is not None else None
+        cuts = not layer.keep and (layer.image == bg_image.id or path == bg_path)
+        out.append(
+            LayerIR(
+                id=layer.id,
+                index=index,
+                src=path,
+                sha256=file_sha256(path),
+                x=x,
+                y=y,
+                cuts=cuts,
+                mask_placed=mask,
+                occluder_placed=occluder,
+                linear=np.eye(2),
+                centroid=(0.0, 0.0),
+                matrix=None,
+            )
+        )
+    return out

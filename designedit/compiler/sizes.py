@@ -1,0 +1,54 @@
+"""Pass: choose the canvas and the render size.
+
+Reference: 1024x1024 always (method 12). Fast: keep the aspect ratio at about
+one megapixel, both sides multiples of 64 (and of the latent scale), each side
+between one unit and 4096; a square canvas renders at 1024x1024.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..errors import DeditError
+from ..model import Scene
+from ..paths import resolve_reference
+from ..pictures import PictureError, check_size, picture_size
+from ..plan import Size
+from .context import fail
+
+TARGET_AREA = 1024 * 1024
+MAX_RENDER_SIDE = 4096
+
+
+def canvas_of(scene: Scene) -> Size:
+    """The scene's canvas, by default the background picture's size; checked against the size limit."""
+    if scene.canvas is not None:
+        w, h = scene.canvas.width, scene.canvas.height
+    else:
+        if scene.origin is None:
+            raise fail(scene, "background", "the scene has no canvas and no origin to find the background picture")
+        src = scene.image(scene.background.image).src
+        path = resolve_reference(scene.origin, src, "background")
+        try:
+            w, h = picture_size(path)
+        except PictureError as exc:
+            raise fail(scene, f"image {scene.background.image!r}", str(exc)) from None
+    try:
+        check_size(w, h, what="the canvas")
+    except PictureError as exc:
+        raise fail(scene, "canvas", str(exc)) from None
+    return Size(w, h)
+
+
+def render_size(canvas: Size, schedule: str, latent_scale: int) -> Size:
+    if schedule == "reference":
+        if 1024 % latent_scale:
+            raise DeditError(f"the reference schedule renders at 1024 px, which a latent scale of {latent_scale} does not divide.")
+        return Size(1024, 1024)
+    unit = 64 * latent_scale // math.gcd(64, latent_scale)
+    aspect = canvas.width / canvas.height
+
+    def side(v: float) -> int:
+        return int(min(max(unit, round(v / unit) * unit), MAX_RENDER_SIDE // unit * unit or unit))
+
+    return Size(side(math.sqrt(TARGET_AREA * aspect)), side(math.sqrt(TARGET_AREA / aspect)))

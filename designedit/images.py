@@ -1,0 +1,151 @@
+"""Image recipes: running a PlanImage's ops to pixels, and hashing recipes by content.
+
+A recipe works on a canvas-size RGB frame in canvas pixels (coordinates are
+pixel indices: pixel (i, j) sits at (x=j, y=i), as in OpenCV), then resizes the
+result to the size asked for with Pillow's bicubic filter (method 12).
+
+ops:
+- `frame {width, height}`: start a black frame of that size (always first);
+- `load {src, sha256, x, y}`: draw a picture, top-left at (x, y), alpha
+  composited over the frame; the file must still hash to `sha256`;
+- `affine {matrix}`: warp the frame, `dst = M @ [x, y, 1]`, bilinear, border
+  pixels replicated;
+- `pan {dx, dy}`: paste the frame shifted by (dx, dy) over itself;
+- `zoom-out {factor}`: paste the frame shrunk by 1/factor about the centre
+  (`zoom_rect`) over itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image as PILImage
+
+from .errors import DeditError
+from .pictures import open_picture
+from .plan import ImageOp, PlanImage, Size
+
+
+# ---------------------------------------------------------------- hashing
+
+
+@lru_cache(maxsize=256)
+def _file_sha256_cached(path: str, mtime_ns: int, size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    st = Path(path).stat()
+    return _file_sha256_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
+def recipe_key(ops: list[ImageOp]) -> str:
+    """Content hash of a recipe: file contents by hash, never by path (same bytes, same key)."""
+    canon = []
+    for op in ops:
+        args = {k: v for k, v in op.args.items() if not (op.op == "load" and k == "src")}
+        canon.append([op.op, args])
+    text = json.dumps(canon, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+# ---------------------------------------------------------------- geometry shared with the compiler
+
+
+def zoom_rect(width: int, height: int, factor: float) -> tuple[int, int, int, int]:
+    """(x0, y0, w, h) of the frame shrunk by 1/factor about the centre."""
+    w = max(1, int(round(width / factor)))
+    h = max(1, int(round(height / factor)))
+    return (width - w) // 2, (height - h) // 2, w, h
+
+
+def shifted_paste(dst: np.ndarray, src: np.ndarray, dx: int, dy: int) -> None:
+    """dst[y + dy, x + dx] = src[y, x] wherever both are inside."""
+    h, w = src.shape[:2]
+    if abs(dx) >= w or abs(dy) >= h:
+        return
+    ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
+    xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
+    dst[yd, xd] = src[ys, xs]
+
+
+# ---------------------------------------------------------------- running recipes
+
+
+def _load(frame: np.ndarray, args: dict[str, Any]) -> None:
+    path = Path(args["src"])
+    if "sha256" in args and file_sha256(path) != args["sha256"]:
+        raise DeditError(f"{path.name} changed after the plan was compiled; compile again.")
+    im = open_picture(path)
+    x, y = int(args.get("x", 0)), int(args.get("y", 0))
+    has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+    pic = np.asarray(im.convert("RGBA" if has_alpha else "RGB"), dtype=np.uint8)
+    fh, fw = frame.shape[:2]
+    ph, pw = pic.shape[:2]
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + pw), min(fh, y + ph)
+    if x1 <= x0 or y1 <= y0:
+        return
+    part = pic[y0 - y : y1 - y, x0 - x : x1 - x]
+    if has_alpha:
+        a = part[..., 3:].astype(np.float32) / 255.0
+        under = frame[y0:y1, x0:x1].astype(np.float32)
+        frame[y0:y1, x0:x1] = (part[..., :3] * a + under * (1.0 - a) + 0.5).astype(np.uint8)
+    else:
+        frame[y0:y1, x0:x1] = part
+
+
+def _affine(frame: np.ndarray, args: dict[str, Any]) -> np.ndarray:
+    m = np.asarray(args["matrix"], dtype=np.float64).reshape(2, 3)
+    h, w = frame.shape[:2]
+    return cv2.warpAffine(frame, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _pan(frame: np.ndarray, args: dict[str, Any]) -> np.ndarray:
+    out = frame.copy()
+    shifted_paste(out, frame, int(args["dx"]), int(args["dy"]))
+    return out
+
+
+def _zoom_out(frame: np.ndarray, args: dict[str, Any]) -> np.ndarray:
+    h, w = frame.shape[:2]
+    x0, y0, zw, zh = zoom_rect(w, h, float(args["factor"]))
+    out = frame.copy()
+    out[y0 : y0 + zh, x0 : x0 + zw] = cv2.resize(frame, (zw, zh), interpolation=cv2.INTER_AREA)
+    return out
+
+
+def run_recipe(ops: list[ImageOp]) -> np.ndarray:
+    """The recipe's frame at its own (canvas) size, (h, w, 3) uint8."""
+    if not ops or ops[0].op != "frame":
+        raise DeditError("an image recipe must start with a frame op.")
+    frame = np.zeros((int(ops[0].args["height"]), int(ops[0].args["width"]), 3), np.uint8)
+    for op in ops[1:]:
+        if op.op == "load":
+            _load(frame, op.args)
+        elif op.op == "affine":
+            frame = _affine(frame, op.args)
+        elif op.op == "pan":
+            frame = _pan(frame, op.args)
+        elif op.op == "zoom-out":
+            frame = _zoom_out(frame, op.args)
+        else:
+            raise DeditError(f"unknown image recipe op {op.op!r}.")
+    return frame
+
+
+def materialize(image: PlanImage, size: Size) -> np.ndarray:
+    """Run `image`'s recipe and resize to `size` (Pillow bicubic, as the reference does); (h, w, 3) uint8."""
+    frame = run_recipe(image.ops)
+    if frame.shape[:2] == (size.height, size.width):
+        return frame
+    return np.asarray(PILImage.fromarray(frame).resize((size.width, size.height), PILImage.BICUBIC), dtype=np.uint8)
