@@ -1,0 +1,167 @@
+"""Reading and writing `.dedit` documents in both forms.
+
+    load(path, root=None, check_files=True) -> Scene
+    load_text(text, name, base, root=None, check_files=True) -> Scene
+    dump(scene, form) -> str            # "xml" | "json", canonical
+    detect_form(text) -> "xml" | "json"
+
+The form is told by content (the first character that is not white space:
+`<` or `{`), never by the file name. Every problem of a document is collected
+and raised at once as a SceneError, each located (`file:line:col` for XML,
+`file#/json/pointer` for JSON) with one plain sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+from pydantic import ValidationError
+
+from .. import model as m
+from .. import refs, validate
+from ..errors import Problem, SceneError
+from . import json_form, messages, xml_form
+from .source import LineIndex, SourceMap
+
+__all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", "Loaded", "MAX_DOCUMENT_BYTES"]
+
+MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # a scene is a few kB; anything this large is not one
+FORMS = ("xml", "json")
+_VERSION_RE = re.compile(r"^(\d+)\.(\d+)$")
+
+
+class FormatWarning(UserWarning):
+    """A document loaded, but with a note for its author (a newer minor version of the format)."""
+
+
+@dataclass
+class Loaded:
+    scene: m.Scene
+    form: str
+    notes: list[str] = field(default_factory=list)
+
+
+def detect_form(text: str) -> Optional[str]:
+    """'xml' when the first non-white-space character is '<', 'json' when it is '{', else None."""
+    stripped = text.lstrip(" \t\r\n\ufeff")
+    if stripped.startswith("<"):
+        return "xml"
+    if stripped.startswith("{"):
+        return "json"
+    return None
+
+
+def _decode(raw: bytes, label: str) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = raw[: exc.start].decode("utf-8", errors="replace")
+        line, col = LineIndex(prefix).position(len(prefix))
+        raise SceneError(Problem(f"{label}:{line}:{col}", f"the document is not UTF-8 text (byte 0x{raw[exc.start]:02x} here)")) from None
+
+
+def _check_version(data: dict, source: SourceMap) -> list[str]:
+    """Refuse a newer major version (nothing else is reported then); note a newer minor version."""
+    version = data.get("version")
+    if not isinstance(version, str):
+        return []
+    match = _VERSION_RE.match(version)
+    if not match:
+        return []
+    major, minor = int(match.group(1)), int(match.group(2))
+    known_major, known_minor = (int(p) for p in m.FORMAT_VERSION.split("."))
+    if major > known_major:
+        where = source.locate(("version",))[1]
+        raise SceneError(Problem(where, f"format version {version} is newer than this reader, which reads {known_major}.x; upgrade dedit to read it"))
+    if major == known_major and minor > known_minor:
+        return [f"format version {version} is newer than this reader ({m.FORMAT_VERSION}); it is read as {m.FORMAT_VERSION}, and anything newer is refused"]
+    return []
+
+
+def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_files: bool = True) -> Loaded:
+    """Parse, validate and check one document; raise SceneError with every problem found."""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", errors="surrogatepass")
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise SceneError(Problem(label, f"the document is {len(raw)} bytes, above the limit of {MAX_DOCUMENT_BYTES} bytes"))
+    text = _decode(raw, label)
+    form = detect_form(text)
+    if form is None:
+        what = "is empty" if not text.strip() else "is neither XML (starting with '<') nor JSON (starting with '{')"
+        raise SceneError(Problem(label, f"the document {what}"))
+    source = SourceMap(label, form)
+    try:
+        data = xml_form.read(text.lstrip("\ufeff"), raw, source) if form == "xml" else json_form.read(text.lstrip("\ufeff"), source)
+        if data is None:
+            source.raise_if_any()
+            raise SceneError(Problem(label, "the document could not be read"))  # pragma: no cover - readers always report
+        notes = _check_version(data, source)
+        scene = None
+        try:
+            scene = m.Scene.model_validate(data)
+        except ValidationError as exc:
+            messages.explain(exc, data, source)
+        refs.problems(data, source.report)
+        if check_files and origin is not None:
+            validate.problems(data, origin, source.report)
+    except RecursionError:
+        raise SceneError(Problem(label, "the document nests too deeply")) from None
+    source.raise_if_any()
+    assert scene is not None
+    if origin is not None:
+        scene.with_origin(origin)
+    for note in notes:
+        warnings.warn(f"{label}: {note}", FormatWarning, stacklevel=3)
+    return Loaded(scene, form, notes)
+
+
+def _origin(path: Optional[Path], base: Path, root: Optional[Union[str, Path]]) -> m.Origin:
+    base = Path(base).absolute()
+    return m.Origin(path, base=base, root=Path(root).absolute() if root is not None else base)
+
+
+def read_file(path: Union[str, Path], root: Optional[Union[str, Path]] = None, check_files: bool = True) -> Loaded:
+    path = Path(path)
+    label = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except FileNotFoundError:
+        raise SceneError(Problem(label, "the file does not exist")) from None
+    except IsADirectoryError:
+        raise SceneError(Problem(label, "this is a folder, not a .dedit document")) from None
+    except OSError as exc:
+        raise SceneError(Problem(label, f"the file cannot be read ({exc.strerror or type(exc).__name__})")) from None
+    return read(raw, label, _origin(path, path.absolute().parent, root), check_files)
+
+
+def load(path: Union[str, Path], root: Optional[Union[str, Path]] = None, check_files: bool = True) -> m.Scene:
+    """Load a `.dedit` document (either form). File references resolve against its folder, confined to `root`
+    (default: that folder). With `check_files`, every picture must exist and decode."""
+    return read_file(path, root, check_files).scene
+
+
+def load_text(
+    text: Union[str, bytes],
+    name: str = "<text>",
+    base: Union[str, Path] = ".",
+    root: Optional[Union[str, Path]] = None,
+    check_files: bool = True,
+) -> m.Scene:
+    """Load a document held in memory; `name` labels problems, `base` is the folder references resolve against."""
+    return read(text, name, _origin(None, Path(base), root), check_files).scene
+
+
+def dump(scene: m.Scene, form: str = "xml") -> str:
+    """The canonical text of a scene: stable order, 2-space indentation, minimal numbers, defaults left out."""
+    if form == "xml":
+        return xml_form.write(scene)
+    if form == "json":
+        return json_form.write(scene)
+    raise ValueError(f"unknown form {form!r}; expected 'xml' or 'json'")

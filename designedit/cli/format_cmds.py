@@ -1,0 +1,127 @@
+"""`dedit validate`, `dedit convert`, `dedit fmt`: check, translate and reformat `.dedit` documents."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+from ..errors import Problem, SceneError
+from ..io import FormatWarning, dump, read_file
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, so a crash never leaves half a document."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _read(path: Path, root: Path | None, check_files: bool):
+    """Load one document, printing format notes (newer minor versions) to stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FormatWarning)
+        loaded = read_file(path, root=root, check_files=check_files)
+    for w in caught:
+        if issubclass(w.category, FormatWarning):
+            print(f"note: {w.message}", file=sys.stderr)
+    return loaded
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    problems: list[Problem] = []
+    for path in args.files:
+        try:
+            _read(path, args.root, check_files=not args.no_files)
+        except SceneError as exc:
+            problems.extend(exc.problems)
+        else:
+            if not args.quiet:
+                print(f"{path}: valid")
+    if problems:
+        raise SceneError(problems)
+    return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    loaded = _read(args.file, args.root, check_files=False)
+    text = dump(loaded.scene, args.to)
+    if args.output is None or str(args.output) == "-":
+        sys.stdout.write(text)
+    else:
+        _write_atomically(args.output, text)
+    return 0
+
+
+def run_fmt(args: argparse.Namespace) -> int:
+    problems: list[Problem] = []
+    changed: list[Path] = []
+    for path in args.files:
+        try:
+            loaded = _read(path, args.root, check_files=False)
+            current = path.read_bytes()
+        except SceneError as exc:
+            problems.extend(exc.problems)
+            continue
+        text = dump(loaded.scene, loaded.form)
+        if current != text.encode("utf-8"):
+            changed.append(path)
+            if not args.check:
+                _write_atomically(path, text)
+    if problems:
+        raise SceneError(problems)
+    for path in changed:
+        print(f"{'would reformat' if args.check else 'reformatted'} {path}", file=sys.stderr if args.check else sys.stdout)
+    return 1 if (args.check and changed) else 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    root_help = "folder file references may not leave (default: each document's folder)"
+
+    p = subparsers.add_parser(
+        "validate",
+        help="check documents and the pictures they name",
+        description="Check each FILE: its form, every value, every reference and every picture it names. "
+        "Exits 0 when all are valid, else 2 after printing every problem of every file.",
+    )
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--root", type=Path, metavar="DIR", help=root_help)
+    p.add_argument("--no-files", action="store_true", help="skip the checks that open pictures")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid files")
+    p.set_defaults(func=run_validate)
+
+    p = subparsers.add_parser(
+        "convert",
+        help="convert a document to XML or JSON",
+        description="Write FILE in the other form (canonically). File references are kept as written, "
+        "so write the result next to the original.",
+    )
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--to", required=True, choices=["xml", "json"], help="the form to write")
+    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="file to write (default: standard output)")
+    p.add_argument("--root", type=Path, metavar="DIR", help=root_help)
+    p.set_defaults(func=run_convert)
+
+    p = subparsers.add_parser(
+        "fmt",
+        help="rewrite documents canonically",
+        description="Rewrite each FILE canonically in its own form (stable order, 2-space indentation, minimal "
+        "numbers, defaults left out; comments are not kept). With --check, change nothing and exit 1 if a "
+        "file would change.",
+    )
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--check", action="store_true", help="only report files that are not canonical (exit 1)")
+    p.add_argument("--root", type=Path, metavar="DIR", help=root_help)
+    p.set_defaults(func=run_fmt)

@@ -1,0 +1,158 @@
+"""The JSON form: a strict reader (no NaN/Infinity, no duplicate keys) and a canonical writer."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Optional
+
+from .. import model as m
+from . import vocab
+from .source import LineIndex, SourceMap
+
+
+class _Pairs(list):
+    """An object's (key, value) pairs as written, so duplicates can be reported with their place."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def read(text: str, source: SourceMap) -> Optional[dict]:
+    """The document in the JSON shape of the model (`dedit` renamed `version`), or None if it is not JSON."""
+    try:
+        raw = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        source.report_at(f"{source.label}:{exc.lineno}:{exc.colno}", f"the JSON is not well-formed: {exc.msg[:1].lower()}{exc.msg[1:]}")
+        return None
+    except (ValueError, RecursionError) as exc:
+        where = _constant_place(text)
+        source.report_at(where and f"{source.label}:{where[0]}:{where[1]}" or source.label, _plain(exc))
+        return None
+    if not isinstance(raw, _Pairs):
+        source.report((), "the document must be a JSON object")
+        return None
+    data = _clean(raw, (), source)
+    if "version" in data:
+        source.report(("version",), "unknown key 'version'; the version is written as \"dedit\": \"1.0\"")
+        del data["version"]
+    if vocab.VERSION_KEY in data:
+        data["version"] = data.pop(vocab.VERSION_KEY)
+        data = {"version": data.pop("version"), **data}
+    return data
+
+
+def _plain(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "the JSON nests too deeply"
+    text = str(exc)
+    if "digits" in text:
+        return "a number in the document has too many digits"
+    return text
+
+
+def _constant_place(text: str) -> Optional[tuple[int, int]]:
+    for word in ("NaN", "-Infinity", "Infinity"):
+        offset = text.find(word)
+        if offset != -1:
+            return LineIndex(text).position(offset)
+    return None
+
+
+def _clean(node: Any, path: tuple, source: SourceMap) -> Any:
+    """Plain dicts and lists, with places recorded and JSON-only problems reported."""
+    source.place_json(_model_path(path))
+    if isinstance(node, _Pairs):
+        out: dict = {}
+        for key, value in node:
+            if key in out:
+                source.report(_model_path(path + (key,)), f"the key {key!r} appears more than once")
+                continue
+            out[key] = _clean(value, path + (key,), source)
+        return out
+    if isinstance(node, list):
+        return [_clean(v, path + (i,), source) for i, v in enumerate(node)]
+    if isinstance(node, float) and not math.isfinite(node):
+        source.report(_model_path(path), "this number is too large")
+    elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= vocab.INT_LIMIT:
+        source.report(_model_path(path), "this number is too large")
+    elif isinstance(node, str):
+        bad = vocab.xml_text_ok(node)
+        if bad is not None:
+            source.report(_model_path(path), f"the text holds the character U+{ord(node[bad]):04X}, which .dedit documents do not allow")
+    return node
+
+
+def _model_path(path: tuple) -> tuple:
+    return ("version",) + path[1:] if path[:1] == (vocab.VERSION_KEY,) else path
+
+
+# ------------------------------------------------------------------ writing
+
+
+def to_plain(scene: m.Scene) -> dict:
+    """The scene as canonical JSON data: fields in model order, defaults left out, `version` as `dedit`."""
+    return _plain_node(scene)
+
+
+def _plain_node(node: Any) -> Any:
+    if isinstance(node, m._Node):
+        out: dict = {}
+        for f in vocab.fields(type(node)):
+            value = getattr(node, f.name)
+            key = vocab.VERSION_KEY if isinstance(node, m.Scene) and f.name == "version" else f.name
+            if f.kind == "tag":
+                out[key] = value
+                continue
+            if value is None or (not f.required and value == f.default):
+                continue
+            out[key] = _plain_node(value)
+        return out
+    if isinstance(node, (list, tuple)):
+        return [_plain_node(v) for v in node]
+    return node
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return vocab.format_number(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _inline(value: Any) -> bool:
+    """Lists of scalars, and lists of such lists (polygon points), stay on one line."""
+    return isinstance(value, list) and all(
+        not isinstance(v, (dict, list)) or (isinstance(v, list) and all(not isinstance(w, (dict, list)) for w in v))
+        for v in value
+    )
+
+
+LINE_WIDTH = 100
+
+
+def _emit(value: Any, indent: str, out: list[str]) -> str:
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        if all(not isinstance(v, (dict, list)) or (isinstance(v, list) and _inline(v)) for v in value.values()):
+            flat = "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_emit(v, indent, out)}" for k, v in value.items()) + "}"
+            if len(indent) + len(flat) <= LINE_WIDTH - 12:  # leaves room for a key in front of it
+                return flat
+        inner = indent + "  "
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: {_emit(v, inner, out)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
+    if isinstance(value, list):
+        if _inline(value):
+            return "[" + ", ".join(_emit(v, indent, out) for v in value) + "]"
+        inner = indent + "  "
+        return "[\n" + ",\n".join(inner + _emit(v, inner, out) for v in value) + "\n" + indent + "]"
+    return _scalar(value)
+
+
+def write(scene: m.Scene) -> str:
+    return _emit(to_plain(scene), "", []) + "\n"

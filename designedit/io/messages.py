@@ -1,0 +1,206 @@
+"""Pydantic's validation errors, rewritten as one plain sentence per field.
+
+Pydantic reports a bad length three times (not an int, not a float, not a
+percent string) and names union members in its locations; people want one
+sentence saying what the field must be and what it was. Messages are built
+from the field's kind (`vocab.fields`), not from pydantic's wording.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from pydantic import BaseModel, ValidationError
+
+from .. import model as m
+from . import vocab
+from .source import SourceMap
+
+_ARTICLE = {"image": "an image", "mask": "a mask"}
+
+
+def show(value: Any) -> str:
+    """A value as it would appear in a document, shortened."""
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return "'" + text.replace("\n", "\\n") + "'"
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    if isinstance(value, (dict, list)):
+        text = "an object" if isinstance(value, dict) else "a list"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def element_name(model: type[BaseModel]) -> str:
+    if model is m.Scene:
+        return vocab.ROOT_TAG
+    for owner, (list_field, tag_field) in vocab.CHILD_LISTS.items():
+        for tag, member in vocab.tagged_members(owner).items():
+            if member is model:
+                return tag
+    for tag, (field_name, _many) in vocab.TOP_ELEMENTS.items():
+        f = vocab.field(m.Scene, field_name)
+        if f is not None and f.model is model:
+            return tag
+    return model.__name__.lower()
+
+
+def _bound_text(f: vocab.FieldKind) -> str:
+    parts = []
+    if f.low is not None:
+        op, bound = f.low
+        parts.append(f"above {vocab.format_number(bound)}" if op == "gt" else f"{vocab.format_number(bound)} or more")
+    if f.high is not None:
+        op, bound = f.high
+        parts.append(f"below {vocab.format_number(bound)}" if op == "lt" else f"at most {vocab.format_number(bound)}")
+    return " and ".join(parts)
+
+
+def expectation(model: type[BaseModel], f: vocab.FieldKind, form: str) -> str:
+    """What a field must be, as the end of 'NAME must be ...'."""
+    bounds = _bound_text(f)
+    if f.kind == "length":
+        return "a number of pixels or a percentage like '25%'"
+    if f.kind in ("number", "int"):
+        what = "a number" if f.kind == "number" else "a whole number"
+        unit = vocab.UNITS.get(f.name, "")
+        if unit:
+            what += f" of {unit}"
+        return f"{what} {bounds}".strip()
+    if f.kind == "bool":
+        return "true or false"
+    if f.kind == "choice":
+        names = [str(c) for c in f.choices]
+        return ", ".join(names[:-1]) + " or " + names[-1]
+    if f.kind == "id":
+        return "an id: a letter or '_', then letters, digits, '_', '.' or '-' (at most 128 characters)"
+    if f.kind == "ref":
+        target = vocab.REFERENCE_KINDS.get((model, f.name), "thing")
+        return f"the id of {_ARTICLE.get(target, 'a ' + target)}"
+    if f.kind == "points":
+        if form == "xml":
+            return "at least three points written 'x,y x,y x,y', each coordinate a number or a percentage"
+        return "a list of at least three [x, y] pairs, each coordinate a number or a percentage"
+    if f.kind == "text":
+        if model is m.Scene and f.name == "version":
+            return "a version like '1.0'"
+        return "a non-empty text" if model is not m.Scene else "text"
+    if f.kind in ("objects", "children"):
+        return "a list"
+    if f.kind == "object":
+        return "an object"
+    return "valid"
+
+
+def display_name(model: Optional[type[BaseModel]], name: str, form: str) -> str:
+    if model is m.Scene and name == "version":
+        return "version" if form == "xml" else vocab.VERSION_KEY
+    if form == "xml" and model is m.Scene and name in vocab.FIELD_ELEMENT:
+        return f"<{vocab.FIELD_ELEMENT[name]}>"
+    return name
+
+
+def _clean_path(loc: tuple, data: Any) -> tuple:
+    """Drop pydantic's union-member and tag names from a location, keeping the document's keys."""
+    node = data
+    out: list = []
+    for i, step in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and isinstance(step, str):
+            if step in node:
+                node = node[step]
+                out.append(step)
+            elif last:
+                out.append(step)
+            continue
+        if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+            out.append(step)
+            continue
+        if not isinstance(node, (dict, list)):
+            break
+    return tuple(out)
+
+
+def _value_at(path: tuple, data: Any) -> tuple[bool, Any]:
+    node = data
+    for step in path:
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return False, None
+    return True, node
+
+
+def _truncate_at_points(path: tuple, data: Any) -> tuple:
+    for cut in range(1, len(path) + 1):
+        model, name = vocab.model_at(path[:cut], data)
+        if model is not None and name is not None:
+            f = vocab.field(model, name)
+            if f is not None and f.kind == "points":
+                return path[:cut]
+    return path
+
+
+def explain(error: ValidationError, data: Any, source: SourceMap) -> None:
+    """Report every error of `error` on `source`, one sentence per field."""
+    groups: dict[tuple, list[dict]] = {}
+    for err in error.errors():
+        path = _truncate_at_points(_clean_path(tuple(err["loc"]), data), data)
+        groups.setdefault(path, []).append(err)
+    for path, errs in groups.items():
+        tag_errors = [e for e in errs if e["type"] in ("union_tag_invalid", "union_tag_not_found")]
+        if tag_errors:  # point at the tag key itself ("op", "shape")
+            path = path + (tag_errors[0].get("ctx", {}).get("discriminator", "'op'").strip("'"),)
+        if source.is_reported(path):
+            continue
+        message = _sentence(path, errs, data, source.form)
+        source.report(path, message)
+
+
+def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
+    types = {e["type"] for e in errs}
+    if types & {"union_tag_invalid", "union_tag_not_found"}:
+        model, name = None, path[-1]
+    else:
+        model, name = vocab.model_at(path, data) if path else (m.Scene, None)
+    present, value = _value_at(path, data)
+    f = vocab.field(model, name) if model is not None and name is not None else None
+    label = display_name(model, name, form) if name is not None else "this item"
+
+    if "union_tag_invalid" in types:
+        ctx = next(e for e in errs if e["type"] == "union_tag_invalid").get("ctx", {})
+        key = ctx.get("discriminator", "").strip("'") or "op"
+        return f"unknown {key} {show(ctx.get('tag'))}; expected one of {ctx.get('expected_tags')}"
+    if "union_tag_not_found" in types:
+        ctx = next(e for e in errs if e["type"] == "union_tag_not_found").get("ctx", {})
+        key = ctx.get("discriminator", "").strip("'") or "op"
+        return f"this item needs a {show(key)} key naming what it is"
+    if "missing" in types:
+        if form == "xml" and model is not None:
+            if f is not None and f.kind in ("object",) or (model is m.Scene and name in vocab.FIELD_ELEMENT):
+                return f"<{element_name(model)}> needs a {label} element"
+            return f"<{element_name(model)}> needs a {label} attribute"
+        return f"{show(label)} is required"
+    if "extra_forbidden" in types:
+        where = f" in <{element_name(model)}>" if form == "xml" and model is not None else ""
+        return f"unknown key {show(label)}{where}" if form == "json" else f"unknown attribute {show(label)}{where}"
+    value_errors = [e for e in errs if e["type"] in ("value_error", "assertion_error")]
+    if value_errors:
+        msg = value_errors[0]["msg"]
+        for prefix in ("Value error, ", "Assertion failed, "):
+            if msg.startswith(prefix):
+                msg = msg[len(prefix):]
+        return msg
+    if types & {"model_type", "model_attributes_type", "dict_type"}:
+        return f"{label} must be an object, not {show(value)}"
+    if f is not None and f.kind == "points" and isinstance(value, list):
+        return f"{label} must be {expectation(model, f, form)}"
+    if f is not None:
+        return f"{label} must be {expectation(model, f, form)}, not {show(value)}" if present else f"{label} is not valid"
+    return f"{label}: {errs[0]['msg'][0].lower()}{errs[0]['msg'][1:]}"

@@ -1,0 +1,102 @@
+"""Where things are in a document: paths in the JSON shape of a scene -> places people can find.
+
+A path is a tuple of keys and indexes in the JSON shape of the model, for
+example ("layers", 0, "transforms", 1, "dy"), whatever form the document was
+written in. Readers record the place of everything they read; problems found
+later (by pydantic, the reference checks, the file checks) are reported at the
+place of the longest recorded prefix of their path.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from typing import Iterable, Optional
+
+from ..errors import Problem, SceneError
+from .vocab import VERSION_KEY
+
+Path = tuple
+
+
+def json_pointer(path: Iterable) -> str:
+    """RFC 6901 pointer; the model's `version` is the document's `dedit` key."""
+    parts = list(path)
+    if parts[:1] == ["version"]:
+        parts[0] = VERSION_KEY
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+class LineIndex:
+    """Offsets in a text -> 1-based (line, column), columns counted in characters."""
+
+    def __init__(self, text: str):
+        self._starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self._starts, offset)
+        return line, offset - self._starts[line - 1] + 1
+
+
+class SourceMap:
+    """Recorded places of one document, and the problems found in it (kept in document order)."""
+
+    def __init__(self, label: str, form: str):
+        self.label = label
+        self.form = form  # "xml" | "json"
+        self._places: dict[Path, tuple[int, str]] = {}
+        self._problems: list[tuple[int, int, Problem]] = []
+        self.reported: set[Path] = set()  # paths already explained; later checks skip what is below them
+
+    # ---- recording places
+
+    def place_xml(self, path: Path, line: int, col: int) -> None:
+        self._places.setdefault(tuple(path), (line * 10**6 + col, f"{self.label}:{line}:{col}"))
+
+    def place_json(self, path: Path) -> None:
+        self._places.setdefault(tuple(path), (len(self._places), f"{self.label}#{json_pointer(path)}"))
+
+    def locate(self, path: Path) -> tuple[int, str]:
+        """(document order, location text) for `path`."""
+        path = tuple(path)
+        for cut in range(len(path), -1, -1):
+            found = self._places.get(path[:cut])
+            if found is not None:
+                order, where = found
+                if self.form == "json":
+                    where = f"{self.label}#{json_pointer(path)}"
+                return order, where
+        return -1, self.label if self.form == "xml" else f"{self.label}#{json_pointer(path)}"
+
+    # ---- problems
+
+    def report(self, path: Path, message: str) -> None:
+        path = tuple(path)
+        order, where = self.locate(path)
+        self._problems.append((order, len(self._problems), Problem(where, message)))
+        self.reported.add(path)
+
+    def report_at(self, where: str, message: str, order: int = -1) -> None:
+        """A problem at a place no path names (a syntax error's line and column)."""
+        self._problems.append((order, len(self._problems), Problem(where, message)))
+
+    def is_reported(self, path: Path) -> bool:
+        path = tuple(path)
+        return any(path[:cut] in self.reported for cut in range(len(path) + 1))
+
+    @property
+    def problems(self) -> list[Problem]:
+        seen: set = set()
+        out = []
+        for _order, _n, problem in sorted(self._problems, key=lambda t: (t[0], t[1])):
+            if problem not in seen:
+                seen.add(problem)
+                out.append(problem)
+        return out
+
+    def raise_if_any(self) -> None:
+        if self._problems:
+            raise SceneError(self.problems)
+
+
+def place_of(source: Optional[SourceMap], path: Path) -> str:
+    return source.locate(path)[1] if source is not None else f"<scene>#{json_pointer(path)}"

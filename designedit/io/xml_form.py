@@ -1,0 +1,358 @@
+"""The XML form: a safe lxml reader that records where everything is, and a canonical writer.
+
+Reading refuses any DOCTYPE before lxml sees the text (no DTD, no entity
+declarations, so no entity bombs and no external entities); lxml then runs
+with entity resolution, DTD loading, network access and huge trees off.
+lxml knows element lines but not columns, so a small scanner over the
+(well-formed by then) text finds the column of every start tag and
+attribute name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator, Optional
+
+from lxml import etree
+from pydantic import BaseModel
+
+from .. import model as m
+from . import vocab
+from .source import LineIndex, SourceMap
+
+_NAME_RE = re.compile(r"[^\s/>=]+")
+_ATTR_RE = re.compile(r"\s*([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")
+_DECL_ENCODING = re.compile(r"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, dtd_validation=False, remove_pis=False
+    )
+
+
+def _scan(text: str) -> Iterator[tuple]:
+    """Markup in document order: ("decl", offset, word) for `<!WORD`, ("start", offset, tag, {attr: offset})."""
+    i = text.find("<")
+    while i != -1:
+        if text.startswith("<!--", i):
+            end = text.find("-->", i + 4)
+            nxt = end + 3
+        elif text.startswith("<![CDATA[", i):
+            end = text.find("]]>", i + 9)
+            nxt = end + 3
+        elif text.startswith("<?", i):
+            end = text.find("?>", i + 2)
+            nxt = end + 2
+        elif text.startswith("<!", i):
+            word = re.match(r"[A-Za-z]*", text[i + 2 : i + 40]).group(0)
+            yield ("decl", i, word)
+            return
+        elif text.startswith("</", i):
+            end = text.find(">", i)
+            nxt = end + 1
+        else:
+            name = _NAME_RE.match(text, i + 1)
+            pos = name.end() if name else i + 1
+            attrs: dict[str, int] = {}
+            while True:
+                a = _ATTR_RE.match(text, pos)
+                if not a:
+                    break
+                attrs.setdefault(a.group(1), a.start(1))
+                pos = a.end()
+            if name:
+                yield ("start", i, name.group(0), attrs)
+            end = text.find(">", pos)
+            nxt = end + 1
+        if end == -1:
+            return
+        i = text.find("<", nxt)
+
+
+# ------------------------------------------------------------------ reading
+
+
+def read(text: str, raw: bytes, source: SourceMap) -> Optional[dict]:
+    """The document in the JSON shape of the model, or None when it cannot be parsed (problems are reported)."""
+    lines = LineIndex(text)
+    for token in _scan(text):
+        if token[0] == "decl":
+            line, col = lines.position(token[1])
+            what = "DOCTYPE declarations" if token[2].upper() == "DOCTYPE" else f"<!{token[2]}> declarations"
+            source.report_at(
+                f"{source.label}:{line}:{col}",
+                f"{what} are not allowed: .dedit documents take no DTD and no entities (they are refused for safety)",
+            )
+            return None
+    enc = _DECL_ENCODING.match(text)
+    if enc and enc.group(1).lower().replace("_", "-") not in ("utf-8", "utf8"):
+        source.report_at(f"{source.label}:1:1", f"the document declares encoding {enc.group(1)!r}; .dedit documents are UTF-8")
+        return None
+    try:
+        root = etree.fromstring(raw, _parser())
+    except etree.XMLSyntaxError as exc:
+        line, col = exc.position if exc.position else (1, 1)
+        msg = re.sub(r", line \d+, column \d+$", "", exc.msg or "syntax error")
+        source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: {msg[:1].lower()}{msg[1:]}")
+        return None
+
+    starts = [t for t in _scan(text) if t[0] == "start"]
+    elements = [el for el in root.iter() if isinstance(el.tag, str)]
+    places: dict[Any, tuple[int, dict[str, int]]] = {}
+    if len(starts) == len(elements) and all(_local(el.tag) == t[2].split(":")[-1] for el, t in zip(elements, starts)):
+        for el, t in zip(elements, starts):
+            places[el] = (t[1], t[3])
+    return _Reader(source, lines, places).root(root)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+class _Reader:
+    def __init__(self, source: SourceMap, lines: LineIndex, places: dict):
+        self.source = source
+        self.lines = lines
+        self.places = places
+
+    # -- places
+
+    def _where(self, el, attr: Optional[str] = None) -> tuple[int, int]:
+        found = self.places.get(el)
+        if found is None:
+            return (el.sourceline or 1, 1)
+        offset, attrs = found
+        if attr is not None and attr in attrs:
+            offset = attrs[attr]
+        return self.lines.position(offset)
+
+    def _place(self, path: tuple, el, attr: Optional[str] = None) -> None:
+        self.source.place_xml(path, *self._where(el, attr))
+
+    def _problem(self, el, message: str, attr: Optional[str] = None) -> None:
+        line, col = self._where(el, attr)
+        self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 10**6 + col)
+
+    # -- elements
+
+    def root(self, root) -> Optional[dict]:
+        if root.tag != vocab.ROOT_TAG:
+            self._problem(root, f"the root element must be <{vocab.ROOT_TAG}>, not <{_show_tag(root.tag)}>")
+            return None
+        data: dict[str, Any] = {}
+        self._place((), root)
+        for name, value in root.attrib.items():
+            if name == "version":
+                self._place(("version",), root, name)
+                data["version"] = value
+            else:
+                self._problem(root, f"unknown attribute {_show_attr(name)} on <{vocab.ROOT_TAG}>", _attr_key(name))
+        self._no_text(root)
+        counts: dict[str, int] = {}
+        for child in root:
+            if not isinstance(child.tag, str):
+                continue
+            tag = child.tag
+            if tag not in vocab.TOP_ELEMENTS:
+                self._problem(child, f"unknown element <{_show_tag(tag)}> in <{vocab.ROOT_TAG}>; expected one of "
+                              + ", ".join(f"<{t}>" for t in vocab.TOP_ELEMENTS))
+                continue
+            field_name, many = vocab.TOP_ELEMENTS[tag]
+            if many:
+                index = counts.get(tag, 0)
+                counts[tag] = index + 1
+                f = vocab.field(m.Scene, field_name)
+                data.setdefault(field_name, []).append(self.element(child, f.model, (field_name, index)))
+                continue
+            if field_name in data:
+                self._problem(child, f"only one <{tag}> element is allowed")
+                continue
+            if tag == "prompt":
+                self._place(("prompt",), child)
+                data["prompt"] = self.text_only(child)
+            else:
+                data[field_name] = self.element(child, vocab.field(m.Scene, field_name).model, (field_name,))
+        return data
+
+    def text_only(self, el) -> str:
+        for name in el.attrib:
+            self._problem(el, f"unknown attribute {_show_attr(name)} on <{el.tag}>", _attr_key(name))
+        parts = [el.text or ""]
+        for child in el:
+            if isinstance(child.tag, str):
+                self._problem(child, f"<{el.tag}> holds text only, not <{_show_tag(child.tag)}>")
+            parts.append(child.tail or "")
+        return "".join(parts)
+
+    def element(self, el, model: type[BaseModel], path: tuple) -> dict:
+        self._place(path, el)
+        data: dict[str, Any] = {}
+        for name, value in el.attrib.items():
+            f = vocab.field(model, name) if "}" not in name else None
+            if f is None or f.kind in ("children", "objects", "object", "tag"):
+                self._problem(el, f"unknown attribute {_show_attr(name)} on <{_show_tag(el.tag)}>", _attr_key(name))
+                continue
+            self._place(path + (name,), el, name)
+            data[name] = self.convert(value, f, path + (name,))
+        self._no_text(el)
+        if model in vocab.CHILD_LISTS:
+            list_field, tag_field = vocab.CHILD_LISTS[model]
+            members = vocab.tagged_members(model)
+            items = []
+            for child in el:
+                if not isinstance(child.tag, str):
+                    continue
+                member = members.get(child.tag)
+                if member is None:
+                    self._problem(child, f"unknown element <{_show_tag(child.tag)}> in <{el.tag}>; expected one of "
+                                  + ", ".join(f"<{t}>" for t in members))
+                    continue
+                item = {tag_field: child.tag}
+                item.update(self.element(child, member, path + (list_field, len(items))))
+                items.append(item)
+            if items:
+                data[list_field] = items
+        else:
+            for child in el:
+                if isinstance(child.tag, str):
+                    self._problem(child, f"<{_show_tag(el.tag)}> takes no child elements, not <{_show_tag(child.tag)}>")
+        return data
+
+    def _no_text(self, el) -> None:
+        texts = [(el, el.text)] + [(child, child.tail) for child in el]
+        for holder, text in texts:
+            if text and text.strip():
+                self._problem(holder, f"unexpected text {_short(text.strip())} in <{_show_tag(el.tag)}>")
+                return
+
+    def convert(self, value: str, f: vocab.FieldKind, path: tuple) -> Any:
+        if f.kind in ("length", "number", "int"):
+            number = vocab.number_from_text(value)
+            if number is not None:
+                return number
+            if f.kind == "length" and m.PERCENT_RE.match(value.strip()):
+                return value.strip()
+            return value
+        if f.kind == "bool":
+            return {"true": True, "false": False}.get(value.strip(), value)
+        if f.kind == "points":
+            points = parse_points(value)
+            if points is None:
+                self.source.report(
+                    path,
+                    "points must be at least three points written 'x,y x,y x,y', each coordinate a number or a "
+                    f"percentage, not {_short(value)}",
+                )
+                return value
+            return points
+        return value
+
+
+def parse_points(text: str) -> Optional[list]:
+    points = []
+    for pair in text.split():
+        parts = pair.split(",")
+        if len(parts) != 2:
+            return None
+        coords = []
+        for part in parts:
+            number = vocab.number_from_text(part)
+            if number is None:
+                if not m.PERCENT_RE.match(part):
+                    return None
+                number = part
+            coords.append(number)
+        points.append(coords)
+    return points if len(points) >= 3 else None
+
+
+def _short(text: str) -> str:
+    text = text if len(text) <= 40 else text[:37] + "..."
+    return "'" + text.replace("\n", "\\n") + "'"
+
+
+def _show_tag(tag: Any) -> str:
+    return str(tag).replace("{", "").replace("}", ":")
+
+
+def _show_attr(name: str) -> str:
+    return "'" + _show_tag(name) + "'"
+
+
+def _attr_key(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _escape_attr(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        .replace("\t", "&#9;").replace("\n", "&#10;").replace("\r", "&#13;")
+    )
+
+
+def _escape_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+
+def _attr_value(value: Any, f: vocab.FieldKind) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return vocab.format_number(value)
+    if f.kind == "points":
+        return " ".join(",".join(_attr_value(c, f) for c in pair) for pair in value)
+    return str(value)
+
+
+def _open_tag(tag: str, node: BaseModel) -> tuple[str, list]:
+    """The start tag text (without '>' / '/>') and the child items to write inside."""
+    parts = [tag]
+    children: list = []
+    model = type(node)
+    for f in vocab.fields(model):
+        value = getattr(node, f.name)
+        if f.kind == "tag":
+            continue
+        if f.kind == "children":
+            children = list(value)
+            continue
+        if value is None or (not f.required and value == f.default):
+            continue  # defaults are left out, so documents stay short and diffs small
+        parts.append(f'{f.name}="{_escape_attr(_attr_value(value, f))}"')
+    return " ".join(parts), children
+
+
+def _write_node(tag: str, node: BaseModel, indent: str, out: list[str]) -> None:
+    head, children = _open_tag(tag, node)
+    if not children:
+        out.append(f"{indent}<{head}/>")
+        return
+    out.append(f"{indent}<{head}>")
+    tag_field = vocab.CHILD_LISTS[type(node)][1]
+    for child in children:
+        _write_node(getattr(child, tag_field), child, indent + "  ", out)
+    out.append(f"{indent}</{tag}>")
+
+
+def write(scene: m.Scene) -> str:
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<{vocab.ROOT_TAG} version="{_escape_attr(scene.version)}">']
+    for f in vocab.fields(m.Scene):
+        if f.name == "version":
+            continue
+        value = getattr(scene, f.name)
+        tag = vocab.FIELD_ELEMENT[f.name]
+        if value is None:
+            continue
+        if f.name == "prompt":
+            out.append(f"  <prompt>{_escape_text(value)}</prompt>")
+        elif f.kind == "objects":
+            for item in value:
+                _write_node(tag, item, "  ", out)
+        else:
+            _write_node(tag, value, "  ", out)
+    out.append(f"</{vocab.ROOT_TAG}>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,106 @@
+"""File checks: every picture a document names is allowed, exists and decodes; the output path is allowed;
+the canvas is within the size limit.
+
+Pictures are only opened far enough to read their header (size and mode), so
+validating is fast and a decompression bomb is refused before any decoding.
+Like the reference checks, these read the document in its JSON shape.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from PIL import Image as PILImage
+
+from . import model as m
+from .errors import Problem, SceneError
+from .paths import reference_problem
+from .pictures import PictureError, check_size, picture_size
+
+Report = Callable[[tuple, str], None]
+
+
+def _picture_problem(origin: m.Origin, ref: str, cache: dict) -> Optional[str]:
+    why = reference_problem(origin, ref)
+    if why is not None:
+        return why
+    path = (origin.base / ref).resolve()
+    if path not in cache:
+        cache[path] = _open_problem(path, ref)
+    return cache[path]
+
+
+def _open_problem(path: Path, ref: str) -> Optional[str]:
+    if not path.exists():
+        return f"{ref!r} does not exist"
+    if not path.is_file():
+        return f"{ref!r} is not a file"
+    try:
+        picture_size(path)
+    except PictureError as exc:
+        return str(exc)
+    return None
+
+
+def _has_alpha(path: Path) -> bool:
+    with PILImage.open(path) as im:  # header only; the size was checked already
+        return im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+
+
+def problems(data: Any, origin: m.Origin, report: Report) -> None:
+    """Report every file problem of a document given in its JSON shape."""
+    if not isinstance(data, dict):
+        return
+    cache: dict[Path, Optional[str]] = {}
+    good_images: dict[str, Path] = {}
+    for key in ("images", "masks"):
+        items = data.get(key)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            src = item.get("src") if isinstance(item, dict) else None
+            if not isinstance(src, str):
+                continue
+            why = _picture_problem(origin, src, cache)
+            if why is not None:
+                report((key, i, "src"), why)
+            elif key == "images" and isinstance(item.get("id"), str):
+                good_images.setdefault(item["id"], (origin.base / src).resolve())
+    output = data.get("output")
+    if isinstance(output, dict) and isinstance(output.get("path"), str) and output["path"]:
+        ref = output["path"]
+        why = reference_problem(origin, ref)
+        if why is None and (origin.base / ref).resolve().is_dir():
+            why = f"{ref!r} is a folder; the output path names the picture to write"
+        if why is not None:
+            report(("output", "path"), why)
+    canvas = data.get("canvas")
+    if isinstance(canvas, dict):
+        w, h = canvas.get("width"), canvas.get("height")
+        if isinstance(w, int) and isinstance(h, int) and not isinstance(w, bool) and not isinstance(h, bool) and w > 0 and h > 0:
+            try:
+                check_size(w, h, "the canvas")
+            except PictureError as exc:
+                report(("canvas",), str(exc))
+    layers = data.get("layers")
+    for i, layer in enumerate(layers if isinstance(layers, list) else []):
+        if isinstance(layer, dict) and layer.get("mask") is None and layer.get("image") in good_images:
+            picture = good_images[layer["image"]]
+            if not _has_alpha(picture):
+                report(
+                    ("layers", i),
+                    f"layer {layer.get('id')!r} has no mask and its picture {picture.name} has no alpha channel; "
+                    "give the layer a mask",
+                )
+
+
+def check(scene: m.Scene) -> None:
+    """Raise SceneError if a loaded scene's files are not usable (the scene must carry its origin)."""
+    from .io.source import json_pointer
+
+    if scene.origin is None:
+        raise SceneError(Problem("<scene>", "the scene has no origin, so its file references cannot be checked"))
+    where = str(scene.origin.path or scene.origin.base)
+    found: list[Problem] = []
+    problems(scene.model_dump(), scene.origin, lambda path, msg: found.append(Problem(f"{where}#{json_pointer(path)}", msg)))
+    if found:
+        raise SceneError(found)
