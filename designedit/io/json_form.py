@@ -35,7 +35,7 @@ def read(text: str, source: SourceMap) -> Optional[dict]:
         return None
     data = _clean(raw, (), source)
     if "version" in data:
-        source.report(("version",), "unknown key 'version'; the version is written as \"dedit\": \"1.0\"")
+        source.report_at(f"{source.label}#/version", "unknown key 'version'; the version is written as \"dedit\": \"1.0\"")
         del data["version"]
     if vocab.VERSION_KEY in data:
         data["version"] = data.pop(vocab.VERSION_KEY)

@@ -76,7 +76,7 @@ def expectation(model: type[BaseModel], f: vocab.FieldKind, form: str) -> str:
         names = [str(c) for c in f.choices]
         return ", ".join(names[:-1]) + " or " + names[-1]
     if f.kind == "id":
-        return "an id: a letter or '_', then letters, digits, '_', '.' or '-' (at most 128 characters)"
+        return "a letter or '_' followed by letters, digits, '_', '.' or '-' (at most 128 characters)"
     if f.kind == "ref":
         target = vocab.REFERENCE_KINDS.get((model, f.name), "thing")
         return f"the id of {_ARTICLE.get(target, 'a ' + target)}"
@@ -180,7 +180,8 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
     if "union_tag_not_found" in types:
         ctx = next(e for e in errs if e["type"] == "union_tag_not_found").get("ctx", {})
         key = ctx.get("discriminator", "").strip("'") or "op"
-        return f"this item needs a {show(key)} key naming what it is"
+        article = "an" if key[:1] in "aeiou" else "a"
+        return f"this item needs {article} {show(key)} key naming what it is"
     if "missing" in types:
         if form == "xml" and model is not None:
             if f is not None and f.kind in ("object",) or (model is m.Scene and name in vocab.FIELD_ELEMENT):

@@ -303,6 +303,8 @@ def _attr_value(value: Any, f: vocab.FieldKind) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return vocab.format_number(value)
+    if isinstance(value, str):
+        return value
     if f.kind == "points":
         return " ".join(",".join(_attr_value(c, f) for c in pair) for pair in value)
     return str(value)
