@@ -1,0 +1,73 @@
+"""The checked-in schemas match the model, and the conformance documents validate against them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from lxml import etree
+
+from designedit import schema_gen
+from designedit.io import dump, load
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFORMANCE = ROOT.parent / "shared" / "conformance"
+VALID = sorted(p for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json")))
+
+
+def json_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((ROOT / "schemas" / schema_gen.JSON_SCHEMA_NAME).read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def relax_ng() -> etree.RelaxNG:
+    return etree.RelaxNG(etree.parse(str(ROOT / "schemas" / schema_gen.RELAX_NG_NAME)))
+
+
+def xml_tree(text: str):
+    return etree.fromstring(text.encode(), etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+
+
+def test_checked_in_schemas_match_the_model():
+    for name, text in schema_gen.generated().items():
+        on_disk = (ROOT / "schemas" / name).read_text(encoding="utf-8")
+        assert on_disk == text, f"schemas/{name} is stale: run `python -m designedit.schema_gen`"
+
+
+def test_check_mode_reports_drift(tmp_path: Path):
+    assert schema_gen.main(["--check", "--dir", str(tmp_path)]) == 1
+    assert schema_gen.main(["--dir", str(tmp_path)]) == 0
+    assert schema_gen.main(["--check", "--dir", str(tmp_path)]) == 0
+    (tmp_path / schema_gen.RELAX_NG_NAME).write_text("<grammar/>")
+    assert schema_gen.main(["--check", "--dir", str(tmp_path)]) == 1
+
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
+def test_conformance_documents_validate_in_both_forms(path: Path):
+    text = path.read_text(encoding="utf-8")
+    scene = load(path)
+    validator, rng = json_validator(), relax_ng()
+    if text.lstrip().startswith("{"):
+        assert not list(validator.iter_errors(json.loads(text)))
+    else:
+        assert rng.validate(xml_tree(text)), rng.error_log
+    assert not list(validator.iter_errors(json.loads(dump(scene, "json"))))
+    assert rng.validate(xml_tree(dump(scene, "xml"))), rng.error_log
+
+
+def test_schemas_refuse_bad_values():
+    rng = relax_ng()
+    assert not rng.validate(etree.parse(str(CONFORMANCE / "invalid" / "bad-values.dedit")))
+    validator = json_validator()
+    doc = json.loads((CONFORMANCE / "invalid" / "unknown-op.dedit.json").read_text())
+    assert list(validator.iter_errors(doc))
+    no_content = {"dedit": "1.0", "masks": [{"id": "m"}], "background": {"image": "p"}}
+    assert list(validator.iter_errors(no_content))
+    untagged = {"dedit": "1.0", "background": {"image": "p", "edits": [{"mask": "m"}]}}
+    assert list(validator.iter_errors(untagged))
+    assert not rng.validate(xml_tree('<dedit version="1.0"><mask id="m"/><background image="p"/></dedit>'))
+    assert not rng.validate(xml_tree('<dedit version="1.0"><mask id="m"><polygon points="1,2 3,4"/></mask><background image="p"/></dedit>'))
+    assert rng.validate(xml_tree('<dedit version="1.0"><mask id="m"><polygon points="1,2 3,4 5%,6"/></mask><background image="p"/></dedit>'))
