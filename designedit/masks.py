@@ -5,7 +5,7 @@ Every mask is a (height, width) uint8 array, 0..255. Binary decisions
 
 A scene mask's value is union(picture, shapes, `use`d masks), then invert,
 then grow (square dilation, negative erodes), then feather (a linear soft
-edge). Shapes are sampled at pixel centres: pixel (i, j) is inside when the
+edge that keeps the >= 128 shape). Shapes are sampled at pixel centres: pixel (i, j) is inside when the
 point (j + 0.5, i + 0.5) is (so a rect x=10 width=40 covers columns 10..49).
 
 Two families of helpers bring canvas masks to the latent grid:
@@ -133,12 +133,21 @@ def grow(mask: Array, px: float) -> Array:
 
 
 def feather(mask: Array, px: float) -> Array:
-    """A linear soft edge about 2*px+1 wide, centred on the original edge (so >= 128 keeps the shape)."""
-    r = int(round(px))
-    if r <= 0:
+    """A linear soft edge 2*px wide centred on the edge of the >= 128 shape.
+
+    The value follows the signed distance to the edge, so `>= 128` gives back
+    exactly the shape (corners included), unlike a blur.
+    """
+    if px <= 0:
         return mask
-    k = 2 * r + 1
-    return cv2.blur(mask, (k, k), borderType=cv2.BORDER_REPLICATE)
+    inside = (mask >= 128).astype(np.uint8)
+    if inside.all() or not inside.any():
+        return inside * np.uint8(255)
+    d_in = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    d_out = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    signed = np.where(inside > 0, d_in - 0.5, 0.5 - d_out)
+    value = np.clip(0.5 + signed / (2.0 * px), 0.0, 1.0)
+    return np.floor(value * 255.0 + 0.5).astype(np.uint8)
 
 
 def shift(mask: Array, dx: int, dy: int) -> Array:

@@ -1,0 +1,369 @@
+"""The compiler: schedules as method.md 3-8 states them, sizes, transforms, lowering, costs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from compiler_scenes import BALL, BOX, STAMP, ball_layer, copy_pictures, operation_scenes, scene
+from designedit import masks as M
+from designedit import model as m
+from designedit.compiler import compile_scene
+from designedit.compiler.costs import reference_formula
+from designedit.compiler.sizes import render_size
+from designedit.compiler.windows import Windows
+from designedit.errors import SceneError
+from designedit.images import materialize
+from designedit.plan import Plan, Size
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    return copy_pictures(tmp_path_factory.mktemp("pics"))
+
+
+@pytest.fixture(scope="module")
+def ops(folder):
+    return operation_scenes(folder)
+
+
+def evals_at(plan, s):
+    return {e.branch: e for e in plan.plan_steps[s].evals}
+
+
+def ops_at(plan, s, kind=None):
+    return [o for o in plan.plan_steps[s].ops if kind is None or o.kind == kind]
+
+
+# ---------------------------------------------------------------- windows and sizes
+
+
+def test_windows_at_50_steps_are_the_reference_numbers():
+    w = Windows.for_steps(50)
+    assert (w.key.start, w.key.stop - 1) == (1, 39)
+    assert (w.refine.start, w.refine.stop - 1) == (1, 25)
+    assert (w.blend.start, w.blend.stop - 1) == (0, 40)
+    assert w.fusion == 41
+
+
+@pytest.mark.parametrize("steps", [1, 2, 5, 10, 20, 25, 30, 100, 200])
+def test_windows_scale_with_the_step_count(steps):
+    w = Windows.for_steps(steps)
+    assert 0 <= w.fusion < steps
+    assert all(s < w.fusion for s in w.blend)
+    assert w.key.stop <= steps and w.refine.stop <= w.key.stop
+    if steps >= 10:
+        assert abs(w.fusion / steps - 41 / 50) <= 0.5 / steps + 1e-9
+        assert abs(w.key.stop / steps - 40 / 50) <= 0.5 / steps + 1e-9
+
+
+def test_render_size_rule():
+    assert render_size(Size(512, 384), "reference", 8) == Size(1024, 1024)
+    assert render_size(Size(512, 512), "fast", 8) == Size(1024, 1024)
+    assert render_size(Size(3000, 3000), "fast", 8) == Size(1024, 1024)
+    fast = render_size(Size(512, 384), "fast", 8)
+    assert fast == Size(1152, 896)
+    portrait = render_size(Size(640, 1024), "fast", 8)
+    assert portrait.width % 64 == 0 and portrait.height % 64 == 0 and portrait.height > portrait.width
+    assert abs(portrait.width * portrait.height / 2**20 - 1) < 0.15
+    assert abs(portrait.width / portrait.height - 640 / 1024) < 0.05
+
+
+# ---------------------------------------------------------------- the reference schedule
+
+
+def test_reference_removal_costs_250_and_outputs_l0(ops):
+    plan = compile_scene(ops["remove"], schedule="reference")
+    assert (plan.cost.inversion, plan.cost.denoise, plan.cost.total) == (50, 200, 250)
+    assert plan.output == "L0" and plan.render == Size(1024, 1024)
+    assert [b.id for b in plan.branches] == ["S", "L0"]
+    assert [i.id for i in plan.images] == ["bg"]
+
+
+def test_reference_move_follows_method_3_to_8(ops):
+    plan = compile_scene(ops["move"], schedule="reference")
+    assert (plan.cost.inversion, plan.cost.denoise) == (100, 400)
+    assert [b.id for b in plan.branches] == ["S", "L0", "C", "L1"]
+    assert plan.output == "C"
+    assert [i.id for i in plan.images] == ["bg", "layer:ball"]  # no dedup, like the authors
+    for st in plan.plan_steps:
+        assert [e.branch for e in st.evals] == ["S", "L0", "C", "L1"]
+        assert all(e.halves == ["uncond", "cond"] for e in st.evals)
+        keyed = {e.branch: e.keymask for e in st.evals if e.keymask}
+        assert keyed == ({"L0": "remove@latent"} if 1 <= st.index <= 39 else {})
+        blends = ops_at(plan, st.index, "blend")
+        assert bool(blends) == (st.index + 1 <= 41)
+        for b in blends:
+            assert (b.target, b.source.branch, b.mask) == ("L0", "S", "remove@latent")
+        fuses = ops_at(plan, st.index, "fuse")
+        assert bool(fuses) == (st.index == 41)
+        prox = ops_at(plan, st.index, "proximal")
+        assert bool(prox) == (st.timestep < 400)
+        if prox:
+            assert [p.target for p in prox] == ["S", "L0", "C", "L1"]
+            assert {p.target: p.mask for p in prox} == {"S": None, "L0": "remove@latent", "C": "*", "L1": None}
+            assert all(p.trajectory.index == 50 - st.index - 1 and p.scale == 0.1 and p.quantile == 0.75 for p in prox)
+            assert {p.target: p.trajectory.inversion for p in prox} == {"S": "bg", "L0": "bg", "C": "bg", "L1": "layer:ball"}
+            kinds = [o.kind for o in st.ops]
+            assert kinds.index("proximal") < kinds.index("blend") if "blend" in kinds else True
+    assert min(st.index for st in plan.plan_steps if st.timestep < 400) == 30
+    fuse = ops_at(plan, 41, "fuse")[0]
+    assert (fuse.target, fuse.source.branch) == ("C", "L0")
+    (fl,) = fuse.layers
+    assert (fl.source.branch, fl.mask) == ("L1", "layer:ball@latent")
+    # 100 px right on a 512 canvas = 200 render px = 25 cells; 20 px up on 384 = -53.3 render px = -6.67 -> -6
+    assert (fl.dx, fl.dy) == (25, -6)
+
+
+def test_reference_refine_window(ops):
+    plan = compile_scene(ops["refine"], schedule="reference")
+    keys = [evals_at(plan, s)["L0"].keymask for s in range(50)]
+    assert keys[0] is None and keys[40:] == [None] * 10
+    assert keys[1:26] == ["refine@latent"] * 25 and keys[26:40] == ["remove@latent"] * 14
+    refine, remove = plan.masks["refine@latent"].data, plan.masks["remove@latent"].data
+    assert np.array_equal(refine | remove, refine) and refine.sum() > remove.sum()
+
+
+@pytest.mark.parametrize("n_layers", [0, 1, 2, 5])
+@pytest.mark.parametrize("steps", [10, 50])
+def test_reference_costs_equal_the_formula(folder, n_layers, steps):
+    layers = [ball_layer(m.Move(dx=10 * i, dy=0), id=f"b{i}", keep=bool(i % 2)) for i in range(n_layers)]
+    sc = scene(folder, masks=[BALL], layers=layers)
+    plan = compile_scene(sc, schedule="reference", steps=steps)
+    f = reference_formula(steps, n_layers)
+    assert (plan.cost.inversion, plan.cost.denoise) == (f.inversion, f.denoise)
+
+
+def test_reference_rounds_toward_zero_and_reports_it(folder):
+    # -7 px on a 512 canvas = -14 render px = -1.75 cells -> -1 (toward zero); 2 px of 384 = 5.33 render px -> 0
+    sc = scene(folder, masks=[BALL], layers=[ball_layer(m.Move(dx=-7, dy=2))])
+    ref = compile_scene(sc, schedule="reference").layers[0]
+    assert (ref.dx, ref.dy) == (-1, 0)
+    assert ref.applied_px == (-4.0, 0.0) and ref.rounding_px == (-3.0, 2.0)
+    fast = compile_scene(sc, schedule="fast").layers[0]
+    # fast renders 1152x896: -7 px -> -15.75 render px -> -1.97 cells -> -2; 2 px -> 4.67 render px -> 0.58 -> 1
+    assert (fast.dx, fast.dy) == (-2, 1)
+    assert abs(fast.applied_px[0] - -2 * 8 * 512 / 1152) < 1e-9
+    assert any("rounding" in n for n in compile_scene(sc, schedule="fast").notes)
+
+
+# ---------------------------------------------------------------- the fast schedule
+
+
+def test_fast_move_targets(ops):
+    ref = compile_scene(ops["move"], schedule="reference")
+    fast = compile_scene(ops["move"], schedule="fast")
+    assert fast.cost.total <= 0.40 * ref.cost.total
+    assert fast.cost.denoise <= 0.20 * ref.cost.total
+    assert [i.id for i in fast.images] == ["bg"]  # the moved object's picture is the background: one inversion
+
+
+def test_fast_move_structure(ops):
+    plan = compile_scene(ops["move"], schedule="fast")
+    f = 41
+    for st in plan.plan_steps:
+        ev = evals_at(plan, st.index)
+        assert "S" not in ev and "L1" not in ev
+        if st.index <= f:
+            assert set(ev) == {"L0"}
+            keyed = 1 <= st.index <= 39
+            assert ev["L0"].halves == (["uncond", "cond"] if keyed else ["cond"])
+            assert ev["L0"].keymask == ("remove@latent" if keyed else None)
+        else:
+            assert set(ev) == {"C"} and ev["C"].halves == ["cond"]
+        for b in ops_at(plan, st.index, "blend"):
+            assert b.source.inversion == "bg" and b.source.index == 50 - st.index - 1
+    fuse = ops_at(plan, f, "fuse")[0]
+    assert fuse.source.branch == "L0"
+    assert fuse.layers[0].source.inversion == "bg" and fuse.layers[0].source.index == 50 - f - 1
+    drops = [o.target for o in ops_at(plan, f, "drop")]
+    assert drops == ["L0"]
+
+
+def test_fast_copy_needs_no_removal_branch(ops):
+    plan = compile_scene(ops["copy"], schedule="fast")
+    assert not plan.masks["remove@latent"].data.any()
+    assert all(e.branch == "C" for st in plan.plan_steps for e in st.evals)
+    assert plan.cost.denoise == 8
+    fuse = ops_at(plan, 41, "fuse")[0]
+    assert fuse.source.inversion == "bg" and fuse.source.index == 8
+
+
+def test_fast_dedups_inversions_by_content(folder):
+    # two layers with the same picture and the same transforms share one inversion
+    layers = [
+        ball_layer(m.Resize(scale=0.5), m.Move(dx=50, dy=0), id="a"),
+        ball_layer(m.Resize(scale=0.5), m.Move(dx=-50, dy=0), id="b", keep=True),
+    ]
+    plan = compile_scene(scene(folder, masks=[BALL], layers=layers), schedule="fast")
+    assert [i.id for i in plan.images] == ["bg", "layer:a"]
+    assert [l.image for l in plan.layers] == ["layer:a", "layer:a"]
+
+
+def test_occlusion_schedules(ops):
+    ref = compile_scene(ops["occlusion"], schedule="reference")
+    assert ref.output == "C^" and [b.id for b in ref.branches] == ["S", "L0", "C", "C^", "L1"]
+    assert (ref.cost.inversion, ref.cost.denoise) == (100, 500)
+    for s in range(50):
+        fused = bool(ops_at(ref, s, "fuse"))
+        assert fused == (s <= 41)
+        occ_blend = [o for o in ops_at(ref, s, "blend") if o.target == "C^"]
+        assert bool(occ_blend) == (s <= 41)
+        assert evals_at(ref, s)["C^"].keymask == ("occlude@latent" if 1 <= s <= 39 else None)
+    fast = compile_scene(ops["occlusion"], schedule="fast")
+    assert fast.output == "C^"
+    assert all("C" not in evals_at(fast, s) for s in range(50))
+    kinds = [o.kind for o in fast.plan_steps[10].ops]
+    assert kinds.index("fuse") < [i for i, o in enumerate(fast.plan_steps[10].ops) if o.kind == "blend" and o.target == "C^"][0]
+    # the occluder mask moved with the layer: 90 px up
+    occ = fast.masks["occlude@latent"].data
+    front = M.MaskResolver(ops["occlusion"], 512, 384)("front")
+    ys = np.nonzero(occ)[0] * 384 / occ.shape[0]
+    assert abs(ys.mean() - (np.nonzero(front)[0].mean() - 90)) < 12
+
+
+# ---------------------------------------------------------------- transforms and lowering
+
+
+def _centroid(mask):
+    return np.array(M.centroid(M.binary(mask)))
+
+
+@pytest.mark.parametrize("name", ["resize", "flip", "rotate"])
+def test_image_level_transforms_keep_the_centroid(ops, name):
+    plan = compile_scene(ops[name], schedule="fast")
+    layer = plan.layers[0]
+    sc = ops[name]
+    before = M.MaskResolver(sc, 512, 384)(sc.layers[0].mask)
+    after = plan.masks[layer.mask_canvas].data
+    assert np.abs(_centroid(before) - _centroid(after)).max() < 1.0
+    assert plan.image(layer.image).ops[-1].op == "affine"
+
+
+def test_resize_scales_the_area_and_rotate_turns_clockwise(ops, folder):
+    plan = compile_scene(ops["resize"], schedule="fast")
+    area = np.count_nonzero(M.binary(plan.masks["layer:ball@canvas"].data))
+    assert abs(area / (np.pi * 3600) - 0.36) < 0.03
+    # a horizontal bar turned +90 degrees (clockwise) becomes vertical; its right end goes down
+    bar = m.Mask(id="bar", shapes=[m.Rect(x=200, y=190, width=100, height=20), m.Rect(x=290, y=170, width=10, height=20)])
+    sc = scene(folder, masks=[bar], layers=[m.Layer(id="bar", image="poster", mask="bar", transforms=[m.Rotate(degrees=90)])])
+    turned = M.binary(compile_scene(sc).masks["layer:bar@canvas"].data)
+    ys, xs = np.nonzero(turned)
+    assert ys.max() - ys.min() > 2 * (xs.max() - xs.min())  # now vertical
+    wide_rows = np.nonzero((turned > 0).sum(axis=1) > 30)[0]  # where the knob is
+    assert wide_rows.mean() > ys.mean()  # the bar's right end went down
+    knob_cols = np.nonzero(turned[wide_rows].any(axis=0))[0]
+    assert knob_cols.max() > xs.mean() + 15  # the knob that pointed up now points right
+
+
+def test_flip_mirrors_the_layer_picture(ops):
+    plan = compile_scene(ops["flip"], schedule="fast")
+    img = materialize(plan.image(plan.layers[0].image), plan.canvas)
+    bg = materialize(plan.image("bg"), plan.canvas)
+    cx = 359.5  # the box spans columns 300..419
+    assert np.abs(img[200, 300:420].astype(int) - bg[200, 300:420][::-1].astype(int)).max() <= 2
+    assert cx == (300 + 419) / 2
+
+
+def test_cut_rule(folder):
+    other = m.Image(id="again", src="poster.png")  # the same file under another id
+    layers = [
+        ball_layer(m.Move(dx=100, dy=0), id="cut"),
+        m.Layer(id="kept", image="poster", mask="box", keep=True, transforms=[m.Move(dx=0, dy=50)]),
+        m.Layer(id="samefile", image="again", mask="box", transforms=[m.Move(dx=0, dy=-50)]),
+    ]
+    sc = scene(folder, images=[m.Image(id="poster", src="poster.png"), other], masks=[BALL, BOX], layers=layers)
+    removal = compile_scene(sc).masks["remove@canvas"].data
+    ball = M.MaskResolver(sc, 512, 384)("ball")
+    box = M.MaskResolver(sc, 512, 384)("box")
+    assert (removal[ball >= 128] > 0).all() and (removal[box >= 128] > 0).all()
+    sc2 = scene(folder, masks=[BALL, BOX], layers=[layers[1]])
+    assert not compile_scene(sc2).masks["remove@canvas"].data.any()
+
+
+def test_pan_and_zoom_lower_to_removal(ops):
+    pan = compile_scene(ops["pan"], schedule="fast")
+    assert [o.op for o in pan.image("bg").ops] == ["frame", "load", "pan"]
+    assert pan.image("bg").ops[-1].args == {"dx": -102, "dy": 0}
+    rem = pan.masks["remove@canvas"].data
+    assert rem[:, 512 - 102 :].all() and not rem[:, : 512 - 102 - 40].any()
+    zoom = compile_scene(ops["zoom-out"], schedule="reference")
+    assert zoom.image("bg").ops[-1].op == "zoom-out"
+    lat = zoom.masks["remove@latent"].data
+    assert lat[0].all() and lat[-1].all() and not lat[64, 64]
+    # holes start from nearby content, not black
+    frame = materialize(pan.image("bg"), pan.canvas)
+    assert frame[:, 420:].mean() > 40
+
+
+def test_edit_region_covers_what_changes(ops):
+    plan = compile_scene(ops["move"], schedule="fast")
+    edit = plan.masks["edit@canvas"].data
+    layer = plan.layers[0]
+    ball = M.binary(plan.masks[layer.mask_canvas].data)
+    moved = M.shift(ball, int(round(layer.applied_px[0])), int(round(layer.applied_px[1])))
+    assert (edit[ball > 0] == 255).all() and (edit[moved > 0] == 255).all()
+    assert edit[380, 500] == 0  # far corner untouched
+    assert edit.dtype == np.uint8 and 0 < np.count_nonzero((edit > 0) & (edit < 255))
+
+
+# ---------------------------------------------------------------- plan contract and errors
+
+
+def test_every_operation_compiles_and_round_trips(ops):
+    for name, sc in ops.items():
+        for schedule in ("reference", "fast"):
+            plan = compile_scene(sc, schedule=schedule)
+            text = plan.to_json()
+            assert Plan.from_json(text).to_json() == text
+            names = set(plan.masks)
+            assert {"remove@latent", "remove@canvas", "edit@canvas"} <= names
+            for st in plan.plan_steps:
+                for e in st.evals:
+                    assert e.keymask is None or e.keymask in names
+                for o in st.ops:
+                    assert o.mask in (None, "*") or o.mask in names
+            for layer in plan.layers:
+                assert layer.mask_latent in names and layer.mask_canvas in names
+                assert plan.masks[layer.mask_latent].data.shape == (plan.latent.height, plan.latent.width)
+                assert plan.masks[layer.mask_canvas].data.shape == (plan.canvas.height, plan.canvas.width)
+
+
+def test_options_from_the_scene_and_arguments(folder):
+    sc = scene(folder, masks=[STAMP], background=m.Background(image="poster", edits=[m.Remove(mask="stamp")]),
+               render=m.Render(seed=7, steps=20, schedule="reference", guidance=5.0), prompt="a poster")
+    plan = compile_scene(sc, schedule=None)
+    assert (plan.schedule, plan.steps, plan.seed, plan.guidance_scale, plan.prompt) == ("reference", 20, 7, 5.0, "a poster")
+    assert compile_scene(sc, schedule="fast", steps=30, seed=1).steps == 30
+    assert len(plan.plan_steps) == 20 and plan.cost.total == 20 + 2 * 20 * 2
+
+
+def test_empty_layer_mask_is_a_scene_error(folder):
+    empty = m.Mask(id="none", shapes=[m.Rect(x=-50, y=-50, width=10, height=10)])
+    sc = scene(folder, masks=[empty], layers=[m.Layer(id="x", image="poster", mask="none")])
+    with pytest.raises(SceneError, match="selects nothing"):
+        compile_scene(sc)
+
+
+def test_layer_without_mask_uses_alpha_or_is_refused(folder):
+    imgs = [m.Image(id="poster", src="poster.png"), m.Image(id="sticker", src="sticker.png")]
+    ok = scene(folder, images=imgs, layers=[m.Layer(id="s", image="sticker", x=100, y=50)])
+    mask = compile_scene(ok).masks["layer:s@canvas"].data
+    ys, xs = np.nonzero(mask >= 128)
+    assert xs.min() >= 100 and ys.min() >= 50 and xs.max() < 260 and ys.max() < 210
+    bad = scene(folder, layers=[m.Layer(id="p", image="poster")])
+    with pytest.raises(SceneError, match="transparency"):
+        compile_scene(bad)
+
+
+def test_compiler_never_imports_torch():
+    code = (
+        "import sys, designedit.compiler, designedit.masks, designedit.images, designedit.plan_svg;"
+        "bad=[m for m in ('torch','diffusers','transformers') if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
