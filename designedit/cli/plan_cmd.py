@@ -1,0 +1,122 @@
+"""`dedit plan FILE`: what a scene will do, before paying for it.
+
+Prints the branches, windows, fusion step, layer offsets and rounding, and the
+costs; `--json` prints the plan itself; `--svg OUT` writes a timeline picture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"{text} is not a step count between 1 and 1000")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("plan", help="compile a scene and show its plan", description=__doc__)
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--schedule", choices=["fast", "reference"], help="fast (default: the scene's, else fast) or the authors' reference")
+    p.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (default: the scene's, else 50)")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.add_argument("--svg", type=Path, metavar="OUT", help="write a timeline picture of the plan")
+    p.add_argument("--root", type=Path, metavar="DIR", help="folder file references may not leave (default: the document's folder)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..compiler import compile_scene
+    from ..io import load
+
+    scene = load(args.file, root=args.root)
+    plan = compile_scene(scene, schedule=args.schedule, steps=args.steps)
+    if args.svg is not None:
+        from ..plan_svg import plan_svg
+
+        _write_atomic(args.svg, plan_svg(plan, title=args.file.name))
+    if args.json:
+        sys.stdout.write(plan.to_json() + "\n")
+    else:
+        sys.stdout.write(summary(plan, args.file.name))
+        if args.svg is not None:
+            sys.stdout.write(f"timeline written to {args.svg}\n")
+    return 0
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _runs(steps: list[int]) -> str:
+    if not steps:
+        return "none"
+    parts, start, prev = [], steps[0], steps[0]
+    for s in steps[1:] + [None]:
+        if s is not None and s == prev + 1:
+            prev = s
+            continue
+        parts.append(f"{start}" if start == prev else f"{start}..{prev}")
+        if s is not None:
+            start = prev = s
+    return ", ".join(parts)
+
+
+def summary(plan, name: str = "") -> str:
+    lines = [
+        f"plan for {name}: {plan.schedule} schedule, {plan.steps} steps, guidance {plan.guidance_scale:g}, seed {plan.seed}",
+        f"canvas {plan.canvas.width}x{plan.canvas.height} -> render {plan.render.width}x{plan.render.height} "
+        f"(latent {plan.latent.width}x{plan.latent.height}, {plan.latent_scale} px per cell)",
+        f"images to invert ({len(plan.images)}):",
+    ]
+    for im in plan.images:
+        recipe = " + ".join(o.op if o.op != "load" else f"load {Path(o.args['src']).name}@({o.args['x']},{o.args['y']})" for o in im.ops[1:])
+        lines.append(f"  {im.id}: {recipe}  [key {im.key[:12]}]")
+    lines.append("branches:")
+    for b in plan.branches:
+        evals = [(st.index, e) for st in plan.plan_steps for e in st.evals if e.branch == b.id]
+        groups: dict[str, list[int]] = {}
+        for s, e in evals:
+            what = "+".join(e.halves) + (f" keyed by {e.keymask}" if e.keymask else "")
+            groups.setdefault(what, []).append(s)
+        desc = "; ".join(f"{what} at {_runs(steps)}" for what, steps in groups.items()) or "never evaluated (read from its inversion trajectory)"
+        extra = f" layer {b.layer}" if b.layer else ""
+        lines.append(f"  {b.id:<3} {b.role:<9} image {b.image}{extra}: {desc}")
+    blends = [st.index for st in plan.plan_steps if any(o.kind == "blend" and o.target == "L0" for o in st.ops)]
+    fusions = [st.index for st in plan.plan_steps if any(o.kind == "fuse" for o in st.ops)]
+    prox = [st.index for st in plan.plan_steps if any(o.kind == "proximal" for o in st.ops)]
+    lines.append(f"windows: Eq.2 blends after steps {_runs(blends)}; fusion after {_runs(fusions)}; proximal guidance at {_runs(prox)}")
+    if plan.layers:
+        lines.append("layers (paste order):")
+        for l in plan.layers:
+            lines.append(
+                f"  {l.id}: image {l.image}, move ({l.dx_px:g}, {l.dy_px:g}) px -> ({l.dx}, {l.dy}) cells = "
+                f"({l.applied_px[0]:.2f}, {l.applied_px[1]:.2f}) px, rounding ({l.rounding_px[0]:.2f}, {l.rounding_px[1]:.2f}) px"
+                + (f", occluder {l.occluder}" if l.occluder else "")
+            )
+    areas = ", ".join(f"{n} {int((m.data > 0).sum())}" for n, m in sorted(plan.masks.items()) if n.endswith("@latent"))
+    lines.append(f"latent masks (cells set): {areas}")
+    lines.append(f"output: {plan.output}")
+    c = plan.cost
+    lines.append(f"cost (UNet sample-evaluations): inversion {c.inversion} + denoise {c.denoise} = {c.total}; cacheable: {', '.join(c.cacheable) or 'none'}")
+    if plan.notes:
+        lines.append("notes:")
+        lines += [f"  - {n}" for n in plan.notes]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,77 @@
+"""`dedit plan` on the conformance documents (copied to a tmp folder), and the timeline SVG."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from compiler_scenes import CONFORMANCE
+from designedit.cli import main
+from designedit.plan import Plan
+
+DOCUMENTS = sorted(p.name for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json")))
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("conformance")
+    for p in CONFORMANCE.iterdir():
+        if p.is_file():
+            shutil.copyfile(p, folder / p.name)
+    return folder
+
+
+def test_there_are_conformance_documents():
+    assert len(DOCUMENTS) >= 9
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_every_conformance_document_compiles(docs, name, schedule, capsys):
+    assert main(["plan", str(docs / name), "--schedule", schedule, "--json"]) == 0
+    plan = Plan.from_json(capsys.readouterr().out)
+    assert plan.schedule == schedule and plan.canvas.width == 512 and plan.canvas.height == 384
+    assert plan.cost.total == plan.cost.inversion + plan.cost.denoise > 0
+    if schedule == "reference":
+        n = len(plan.layers)
+        occ = any(l.occluder for l in plan.layers)
+        assert plan.cost.inversion == 50 * (1 + n)
+        assert plan.cost.denoise == 100 * (2 + (1 if n else 0) + (1 if occ else 0) + n)
+
+
+def test_summary_names_branches_windows_offsets_costs(docs, capsys):
+    assert main(["plan", str(docs / "move-resize.dedit"), "--steps", "50"]) == 0
+    out = capsys.readouterr().out
+    for needle in ["fast schedule", "render 1152x896", "L0", "keyed by remove@latent at 1..39", "fusion after 41",
+                   "move (128, -16) px -> (36, -5) cells", "rounding", "inversion 100 + denoise 89 = 189"]:
+        assert needle in out, needle
+
+
+def test_json_has_the_costs(docs, capsys):
+    assert main(["plan", str(docs / "remove.dedit"), "--schedule", "reference", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["cost"]["inversion"], d["cost"]["denoise"], d["cost"]["total"]) == (50, 200, 250)
+
+
+def test_svg_timeline(docs, tmp_path, capsys):
+    out = tmp_path / "deep" / "plan.svg"
+    assert main(["plan", str(docs / "occlusion.dedit"), "--svg", str(out), "--steps", "20"]) == 0
+    root = etree.parse(str(out)).getroot()
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    titles = [t.text for t in root.iterfind(".//s:title", ns)]
+    plan_evals = sum(1 for t in titles if t.startswith("step ") and ("uncond" in t or "cond" in t) and ":" not in t.split()[1])
+    assert plan_evals > 0
+    assert any("fuse C" in t for t in titles) and any("blend C^" in t for t in titles)
+    text = " ".join(t.text or "" for t in root.iterfind(".//s:text", ns))
+    assert "key: occlude@latent" in text and "fusion" in text and "C^ (occlusion)" in text
+
+
+def test_bad_document_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.dedit"
+    bad.write_text('<dedit version="1.0"><background image="nope"/></dedit>')
+    assert main(["plan", str(bad)]) == 2
+    assert "bad.dedit" in capsys.readouterr().err
