@@ -40,6 +40,6 @@ def compile(scene: Scene, schedule: str = "fast", **options: Any):  # noqa: A001
 
 
 def render(scene_or_path, **options: Any):
-    from .render import render as _render
+    from .rendering import render as _render
 
     return _render(scene_or_path, **options)

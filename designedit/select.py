@@ -40,20 +40,27 @@ def _model_source(options: RenderOptions) -> str:
     return f"--model {options.model}"
 
 
+def _load(name: str) -> type:
+    try:
+        return load_renderer_class(name)
+    except DeditError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an installed plugin that fails to import
+        raise DeditError(f"the {name} renderer cannot be loaded ({type(exc).__name__}: {exc}).") from exc
+
+
 def _load_sdxl() -> tuple[type | None, str]:
     try:
-        return load_renderer_class("sdxl"), ""
-    except DeditError as exc:
+        return _load("sdxl"), ""
+    except DeditError as exc:  # a missing or broken optional install must not break the preview
         return None, str(exc).rstrip(".")
-    except Exception as exc:  # noqa: BLE001 - a broken optional install must not break the preview
-        return None, f"the SDXL renderer cannot be loaded ({type(exc).__name__}: {exc})"
 
 
 def choose_renderer(name: str, options: RenderOptions) -> Choice:
     with_model_from_env(options)
     if name == "auto":
         return _choose_auto(options)
-    cls = load_renderer_class(name)
+    cls = _load(name)
     if name == "sdxl" and not options.model:
         ok, why = cls.available(options)
         if not ok:
@@ -81,7 +88,7 @@ def _choose_auto(options: RenderOptions) -> Choice:
         if ok:
             return Choice("sdxl", sdxl, f"found a model: {why.rstrip('.')}")
         why_not = why.rstrip(".")
-    preview = load_renderer_class("preview")
+    preview = _load("preview")
     return Choice(
         "preview",
         preview,

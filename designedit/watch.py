@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .errors import DeditError, SceneError
-from .render import RenderSession, default_output, load_scene, scene_files
+from .rendering import RenderSession, default_output, load_scene, scene_files
 
 DEBOUNCE_SECONDS = 0.15
 Say = Callable[[str], None]

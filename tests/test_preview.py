@@ -133,7 +133,7 @@ def test_inpaint_fills_from_the_surroundings(radius):
 
 def test_preview_modules_do_not_import_torch():
     code = (
-        "import sys, dedit_preview, designedit.render, designedit.watch, designedit.cache, "
+        "import sys, dedit_preview, designedit.rendering, designedit.watch, designedit.cache, "
         "designedit.layers_out, designedit.output, designedit.select, designedit.cli; "
         "designedit.cli.build_parser(); "
         "assert not {'torch', 'diffusers', 'transformers'} & set(sys.modules), sorted(sys.modules)"

@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..render import RenderSession, default_output, load_scene
+    from ..rendering import RenderSession, default_output, load_scene
 
     scene = load_scene(args.file, root=args.root)
     output = args.output if args.output is not None else default_output(scene, args.file)

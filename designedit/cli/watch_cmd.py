@@ -27,7 +27,7 @@ def _stop_on_sigterm() -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import DeditError
-    from ..render import RenderSession
+    from ..rendering import RenderSession
     from ..watch import Watcher
 
     for path in args.files:

@@ -28,9 +28,13 @@ def inpaint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         filled = cv2.inpaint(image, hole, RADIUS, cv2.INPAINT_TELEA)
     else:
         filled = _inpaint_reduced(image, hole, float(np.sqrt(count / HOLE_BUDGET)))
-    m = mask.astype(np.float32)[..., None] * (1.0 / 255.0)
-    mixed = filled.astype(np.float32) * m + image.astype(np.float32) * (1.0 - m)
-    return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+    # soft edge: blend the fill in by the mask's value, only inside the hole's bounding box
+    rows, cols = np.flatnonzero(hole.any(axis=1)), np.flatnonzero(hole.any(axis=0))
+    ys, xs = slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+    out = image.copy()
+    m = mask[ys, xs].astype(np.float32) * (1.0 / 255.0)
+    out[ys, xs] = cv2.blendLinear(np.ascontiguousarray(filled[ys, xs]), np.ascontiguousarray(image[ys, xs]), m, 1.0 - m)
+    return out
 
 
 def _inpaint_reduced(image: np.ndarray, hole: np.ndarray, factor: float) -> np.ndarray:
@@ -44,5 +48,5 @@ def _inpaint_reduced(image: np.ndarray, hole: np.ndarray, factor: float) -> np.n
     small_filled = cv2.inpaint(small, small_hole, RADIUS, cv2.INPAINT_TELEA)
     up = cv2.resize(small_filled, (w, h), interpolation=cv2.INTER_LINEAR)
     out = image.copy()
-    out[hole > 0] = up[hole > 0]
+    np.copyto(out, up, where=(hole > 0)[..., None])
     return out

@@ -1,0 +1,182 @@
+"""`dedit render` and `designedit.render` with the preview renderer, end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import render_fixtures as fx
+import designedit
+from dedit_preview import PreviewRenderer
+from designedit.cli import main
+from designedit.output import read_png_metadata
+
+CONFORMANCE = Path("/work/shared/conformance")
+if not CONFORMANCE.is_dir():  # a checkout that carries the shared folder with it
+    CONFORMANCE = Path(__file__).resolve().parents[1] / "shared" / "conformance"
+DOCUMENTS = sorted(p.name for p in CONFORMANCE.glob("*.dedit*")) if CONFORMANCE.is_dir() else []
+
+
+@pytest.fixture(autouse=True)
+def no_model(monkeypatch, tmp_path):
+    monkeypatch.delenv("DEDIT_MODEL", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-empty"))
+    monkeypatch.setenv("DEDIT_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture()
+def conformance(tmp_path):
+    folder = tmp_path / "conformance"
+    shutil.copytree(CONFORMANCE, folder)
+    return folder
+
+
+def scene_json(dx=100, dy=0, output=None) -> str:
+    doc = {
+        "dedit": "1.0",
+        "images": [{"id": "poster", "src": "poster.png"}],
+        "masks": [{"id": "ball", "src": "ball-mask.png"}],
+        "background": {"image": "poster"},
+        "layers": [{"id": "ball", "image": "poster", "mask": "ball", "transforms": [{"op": "move", "dx": dx, "dy": dy}]}],
+    }
+    if output:
+        doc["output"] = {"path": output}
+    return json.dumps(doc, indent=1)
+
+
+@pytest.fixture()
+def scene(tmp_path):
+    fx.write_poster(tmp_path)
+    path = tmp_path / "scene.dedit"
+    path.write_text(scene_json())
+    return path
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*.part"))
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_every_conformance_document_renders_to_the_canvas_size(conformance, tmp_path, name):
+    out = tmp_path / "out.png"
+    result = designedit.render(conformance / name, output=out, renderer="preview", announce=None)
+    scene = designedit.load(conformance / name)
+    canvas = scene.canvas
+    w, h = (canvas.width, canvas.height) if canvas else Image.open(conformance / scene.image(scene.background.image).src).size
+    with Image.open(out) as im:
+        assert im.size == (w, h) and im.mode == "RGB"
+    assert result.image.shape == (h, w, 3)
+    assert result.stats["unet_evals"] == 0
+
+
+def test_move_resize_puts_the_ball_where_the_transforms_say(conformance, tmp_path):
+    result = designedit.render(conformance / "move-resize.dedit", renderer="preview", announce=None)
+    red = fx.red(result.image)
+    # resize 0.75 about the centroid (150, 200) keeps it there; then move 25% of 512 = 128 right, 16 up
+    cx, cy = fx.centroid(red)
+    assert abs(cx - 278) <= 2 and abs(cy - 184) <= 2
+    assert abs(red.sum() - np.pi * 45**2) < 0.06 * np.pi * 45**2  # three quarters of the radius
+    old_spot = fx.ball_mask(grow=-3) > 0
+    assert red[old_spot].sum() == 0
+
+
+def test_cli_render_writes_the_scene_output_with_metadata(conformance, capsys):
+    assert main(["render", str(conformance / "move-resize.dedit")]) == 0
+    out = conformance / "out" / "poster-edited.png"
+    with Image.open(out) as im:
+        assert im.size == (512, 384)
+    meta = read_png_metadata(out)
+    assert meta["renderer"] == "preview" and meta["schedule"] == "fast" and meta["model"] == "none"
+    assert meta["seed"].isdigit() and meta["steps"].isdigit() and len(meta["scene-hash"]) >= 8
+    assert meta["version"] == designedit.__version__
+    captured = capsys.readouterr()
+    assert "renderer: preview (" in captured.err
+    assert f"wrote {out}" in captured.out and "0 UNet evaluations" in captured.out
+    assert leftovers(conformance) == []
+
+
+def test_default_output_is_the_file_name_with_png_and_flags_reach_the_plan(scene, capsys):
+    stats = scene.parent / "stats.json"
+    assert main(["render", str(scene), "--seed", "7", "--steps", "20", "--schedule", "reference", "--stats", str(stats)]) == 0
+    out = scene.parent / "scene.png"
+    meta = read_png_metadata(out)
+    assert (meta["seed"], meta["steps"], meta["schedule"]) == ("7", "20", "reference")
+    data = json.loads(stats.read_text())
+    assert data["unet_evals"] == 0 and data["seconds"] >= 0 and data["renderer"] == "preview"
+    assert data["canvas"] == [512, 384] and data["output"] == str(out)
+
+
+def test_layers_flag_writes_the_decomposition(scene):
+    layers = scene.parent / "layers"
+    assert main(["render", str(scene), "-o", str(scene.parent / "x.png"), "--layers", str(layers)]) == 0
+    assert sorted(p.name for p in layers.iterdir()) == ["background.png", "layer-ball.png", "x.ora"]
+    with Image.open(layers / "layer-ball.png") as im:
+        alpha = np.asarray(im)[..., 3]
+    cx, _ = fx.centroid(alpha >= 128)
+    assert abs(cx - 250) <= 2
+
+
+def test_explicit_sdxl_without_a_model_fails_in_one_sentence(scene, capsys):
+    assert main(["render", str(scene), "--renderer", "sdxl"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("dedit: ") and "model" in err[0]
+    assert not (scene.parent / "scene.png").exists()
+
+
+def test_an_interrupted_render_writes_nothing_and_keeps_the_old_picture(scene, monkeypatch, capsys):
+    out = scene.parent / "scene.png"
+    out.write_bytes(b"previous picture")
+
+    def interrupted(self, plan, progress=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PreviewRenderer, "render", interrupted)
+    assert main(["render", str(scene), "--layers", str(scene.parent / "layers")]) == 130
+    assert out.read_bytes() == b"previous picture"
+    assert not (scene.parent / "layers").exists() and leftovers(scene.parent) == []
+
+
+def test_an_interruption_while_writing_leaves_no_partial_file(scene, monkeypatch):
+    import designedit.output as output
+
+    def fail(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(output.os, "fsync", fail)
+    assert main(["render", str(scene)]) == 130
+    assert not (scene.parent / "scene.png").exists() and leftovers(scene.parent) == []
+
+
+def test_the_output_may_not_replace_an_input(scene, capsys):
+    before = (scene.parent / "poster.png").read_bytes()
+    assert main(["render", str(scene), "-o", str(scene.parent / "poster.png")]) == 1
+    assert (scene.parent / "poster.png").read_bytes() == before
+    assert "refusing to overwrite" in capsys.readouterr().err
+
+
+def test_an_invalid_document_exits_2_with_located_problems(tmp_path, capsys):
+    fx.write_poster(tmp_path)
+    bad = tmp_path / "bad.dedit"
+    bad.write_text(scene_json().replace('"image": "poster"', '"image": "nothing"'))
+    assert main(["render", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.dedit" in err and not (tmp_path / "bad.png").exists()
+
+
+def test_python_api_returns_pictures_without_writing(scene):
+    result = designedit.render(scene, renderer="preview", announce=None)
+    assert result.image.shape == (384, 512, 3) and set(result.layers) == {"background", "layer:ball"}
+    assert sorted(p.name for p in scene.parent.iterdir()) == ["ball-mask.png", "poster.png", "scene.dedit"]
+
+
+def test_the_public_render_function_is_not_shadowed_by_a_module():
+    import designedit.cli.render_cmd  # noqa: F401 - imports the implementation module
+    import designedit.watch  # noqa: F401
+
+    assert callable(designedit.render) and designedit.render.__module__ == "designedit"

@@ -1,0 +1,192 @@
+"""`dedit watch`: a real process, real edits on disk, real renders."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import render_fixtures as fx
+from designedit.watch import Watcher
+
+WAIT = 60.0  # generous ceilings for a loaded 2-core machine; no assertion is about speed
+
+
+def scene_doc(dx: int, dy: int = 0) -> str:
+    return json.dumps(
+        {
+            "dedit": "1.0",
+            "images": [{"id": "poster", "src": "poster.png"}],
+            "masks": [{"id": "ball", "src": "ball-mask.png"}],
+            "background": {"image": "poster"},
+            "layers": [{"id": "ball", "image": "poster", "mask": "ball", "transforms": [{"op": "move", "dx": dx, "dy": dy}]}],
+        },
+        indent=1,
+    )
+
+
+class Proc:
+    """A `dedit watch` subprocess whose output lines are collected as they come."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / "hf-empty"), "PYTHONUNBUFFERED": "1"}
+        env.pop("DEDIT_MODEL", None)
+        self.p = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from designedit.cli import main; sys.exit(main())", "watch", *args],
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.p.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, predicate, what: str):
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            if self.p.poll() is not None:
+                time.sleep(0.2)  # let the reader drain
+                pytest.fail(f"watch exited ({self.p.returncode}) while waiting for {what}:\n" + "\n".join(self.lines))
+            time.sleep(0.05)
+        pytest.fail(f"timed out waiting for {what}:\n" + "\n".join(self.lines))
+
+    def count(self, text: str) -> int:
+        return sum(text in line for line in self.lines)
+
+    def stop(self, sig=signal.SIGINT) -> int:
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        try:
+            return self.p.wait(timeout=WAIT)
+        finally:
+            if self.p.poll() is None:
+                self.p.kill()
+
+
+def ball_x(path: Path) -> float:
+    with Image.open(path) as im:
+        return fx.centroid(fx.red(np.asarray(im.convert("RGB"))))[0]
+
+
+def test_watch_renders_on_every_change_survives_bad_documents_and_stops_cleanly(tmp_path):
+    fx.write_poster(tmp_path)
+    scene = tmp_path / "scene.dedit"
+    scene.write_text(scene_doc(100))
+    out = tmp_path / "live.png"
+    proc = Proc(["scene.dedit", "-o", "live.png", "--renderer", "preview"], tmp_path)
+    try:
+        proc.wait_for(lambda: proc.count("watching"), "the first render")
+        assert proc.count("UNet evaluations") == 1 and "renderer: preview" in proc.lines[0]
+        assert abs(ball_x(out) - 250) <= 2
+
+        # an editor's save: truncate, then the text in pieces
+        with open(scene, "w") as fh:
+            text = scene_doc(200)
+            fh.write(text[:40])
+            fh.flush()
+            fh.write(text[40:])
+        proc.wait_for(lambda: proc.count("UNet evaluations") >= 2, "a render after the edit")
+        proc.wait_for(lambda: abs(ball_x(out) - 350) <= 2, "the moved ball in the output")
+        good = out.read_bytes()
+
+        # an invalid document: errors with a location, process alive, picture untouched
+        scene.write_text(scene_doc(50).replace('"mask": "ball"', '"mask": "nothing"'))
+        proc.wait_for(lambda: proc.count("keeping the last picture"), "the invalid document report")
+        assert any("scene.dedit" in line and "nothing" in line for line in proc.lines)
+        assert proc.p.poll() is None and out.read_bytes() == good
+
+        # broken JSON is no different
+        scene.write_text("{ not json")
+        proc.wait_for(lambda: proc.count("keeping the last picture") >= 2, "the malformed document report")
+        assert proc.p.poll() is None and out.read_bytes() == good
+
+        # fixed: a new render
+        renders = proc.count("UNet evaluations")
+        scene.write_text(scene_doc(50))
+        proc.wait_for(lambda: proc.count("UNet evaluations") > renders, "a render after the fix")
+        proc.wait_for(lambda: abs(ball_x(out) - 200) <= 2, "the fixed scene in the output")
+
+        # a referenced picture changes: the ball turns blue in the poster
+        renders = proc.count("UNet evaluations")
+        pixels = fx.poster_pixels()
+        pixels[fx.ball_mask() > 0] = (30, 30, 220)
+        tmp = tmp_path / "poster.tmp.png"
+        Image.fromarray(pixels).save(tmp)
+        os.replace(tmp, tmp_path / "poster.png")  # the way editors save
+        proc.wait_for(lambda: proc.count("UNet evaluations") > renders, "a render after the picture changed")
+        proc.wait_for(lambda: not fx.red(np.asarray(Image.open(out).convert("RGB"))).any(), "the recoloured ball")
+    finally:
+        code = proc.stop(signal.SIGINT)
+    assert code == 0 and proc.count("stopped watching") == 1
+    assert not any("Traceback" in line for line in proc.lines)
+    assert sorted(p.name for p in tmp_path.glob("*.part")) == []
+
+
+def test_watch_stops_cleanly_on_sigterm(tmp_path):
+    fx.write_poster(tmp_path)
+    (tmp_path / "scene.dedit").write_text(scene_doc(100))
+    proc = Proc(["scene.dedit", "--renderer", "preview"], tmp_path)
+    try:
+        proc.wait_for(lambda: proc.count("watching"), "the first render")
+        assert (tmp_path / "scene.png").is_file()
+    finally:
+        code = proc.stop(signal.SIGTERM)
+    assert code == 0 and proc.count("stopped watching") == 1
+
+
+class CountingSession:
+    name = "fake"
+
+    def __init__(self):
+        self.calls = 0
+
+    def render(self, scene, output=None, **kwargs):
+        self.calls += 1
+        from designedit.renderer import RenderResult
+
+        return RenderResult(image=np.zeros((1, 1, 3), np.uint8), stats={"unet_evals": 0})
+
+
+def test_a_burst_of_events_is_one_render(tmp_path, monkeypatch):
+    import designedit.watch as watch
+
+    scene = tmp_path / "s.dedit"
+    scene.write_text("v1")
+    monkeypatch.setattr(watch, "load_scene", lambda path, root=None: object())
+    monkeypatch.setattr(watch, "scene_files", lambda s: [scene.resolve()])
+    monkeypatch.setattr(watch, "default_output", lambda s, p: tmp_path / "o.png")
+    session = CountingSession()
+    w = Watcher([scene], session, say=lambda line: None, debounce=0.05)
+    assert w._due() is None
+    w.render_target(w.targets[0])
+    assert session.calls == 1
+    for n in range(5):
+        scene.write_text(f"v{n + 2}")
+        w.notice(str(scene))
+        assert w._due() is None  # still inside the quiet period
+    w.notice(str(tmp_path / "unrelated.txt"))
+    time.sleep(0.1)
+    batch = w._due()
+    assert batch == {0} and w._due() is None
+    for index in batch:
+        w.render_target(w.targets[index])
+    assert session.calls == 2
+    w.notice(str(scene))  # an event without a change in content renders nothing
+    time.sleep(0.1)
+    for index in w._due():
+        w.render_target(w.targets[index])
+    assert session.calls == 2
