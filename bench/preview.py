@@ -69,6 +69,7 @@ def main() -> int:
         folder = Path(tmp)
         path = make_scene(folder)
         times: dict[str, list[float]] = {"load": [], "compile": [], "render": [], "write": [], "total": [], "re-render": []}
+        cpu: list[float] = []  # CPU seconds of the render: less sensitive to other load on the machine
         for _ in range(args.runs + 1):  # the first run warms imports and OpenCV; not counted
             # a new renderer per run: `render` is a cold render (what `dedit render` pays)
             session = RenderSession("preview", announce=None)
@@ -77,21 +78,24 @@ def main() -> int:
             t1 = time.perf_counter()
             plan = compile_scene(scene, schedule="fast", latent_scale=session.renderer.latent_scale)
             t2 = time.perf_counter()
+            c2 = time.process_time()
             result = session.renderer.render(plan)
             t3 = time.perf_counter()
+            cpu.append(time.process_time() - c2)
             write_png(folder / "out.png", result.image)
             t4 = time.perf_counter()
             session.renderer.render(plan)  # watch mode: same renderer, decoded images reused
             t5 = time.perf_counter()
             for key, value in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0, t5 - t4)):
                 times[key].append(value)
-        for values in times.values():
+        for values in [*times.values(), cpu]:
             values.pop(0)
         assert result.image.shape == (SIZE, SIZE, 3) and len(plan.layers) == 3
         medians = {k: statistics.median(v) for k, v in times.items()}
         print(f"preview, {SIZE}x{SIZE}, 3 layers, median of {args.runs} runs (python {sys.version.split()[0]}):")
         for key, value in medians.items():
             print(f"  {key:9s} {value * 1000:7.1f} ms")
+        print(f"  render CPU time {statistics.median(cpu) * 1000:.1f} ms (all threads)")
         verdict = "meets" if medians["render"] < 0.5 else "misses"
         print(f"render {medians['render']:.3f} s {verdict} the < 0.5 s target")
     return 0

@@ -1,5 +1,10 @@
 """Choosing the renderer: `auto` picks SDXL when it has a model, else the preview.
 
+A model is *configured* with --model or $DEDIT_MODEL, or *found*: the SDXL
+base model already in the local Hugging Face cache. Finding is a look at the
+cache folders, without importing the SDXL renderer, so `auto` on a machine
+without a model starts the preview at once instead of loading torch first.
+
 The choice is always explained in one line (`Choice.reason`) so a user who
 sees a draft instead of a diffusion render knows why. An explicit `sdxl`
 without a model is an error, never a silent fallback to the preview.
@@ -9,11 +14,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
 
 from .errors import DeditError
 from .renderer import RenderOptions, load_renderer_class
 
 MODEL_ENV = "DEDIT_MODEL"
+# Hub ids `auto` looks for in the local Hugging Face cache when no model is configured.
+FINDABLE_MODELS = ("stabilityai/stable-diffusion-xl-base-1.0",)
 
 
 @dataclass
@@ -32,6 +41,30 @@ def with_model_from_env(options: RenderOptions) -> RenderOptions:
     if not options.model and os.environ.get(MODEL_ENV):
         options.model = os.environ[MODEL_ENV]
     return options
+
+
+def hub_cache_dir() -> Path:
+    """Where huggingface_hub keeps downloads, by its own environment variables."""
+    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if os.environ.get(var):
+            return Path(os.environ[var]).expanduser()
+    if os.environ.get("HF_HOME"):
+        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "huggingface" / "hub"
+
+
+def find_cached_model() -> Optional[str]:
+    """The first FINDABLE_MODELS hub id with a complete-looking snapshot in the local cache."""
+    cache = hub_cache_dir()
+    for repo_id in FINDABLE_MODELS:
+        snapshots = cache / f"models--{repo_id.replace('/', '--')}" / "snapshots"
+        try:
+            if any((snap / "model_index.json").is_file() for snap in snapshots.iterdir()):
+                return repo_id
+        except OSError:
+            continue
+    return None
 
 
 def _model_source(options: RenderOptions) -> str:
@@ -62,35 +95,35 @@ def choose_renderer(name: str, options: RenderOptions) -> Choice:
         return _choose_auto(options)
     cls = _load(name)
     if name == "sdxl" and not options.model:
-        ok, why = cls.available(options)
-        if not ok:
+        found = find_cached_model()
+        if found is None:
             raise DeditError(
-                f"the SDXL renderer needs a model and none is configured or found ({why.rstrip('.')}); "
+                f"the SDXL renderer needs a model and none is configured or found in {hub_cache_dir()}; "
                 f"pass --model or set {MODEL_ENV}, or use --renderer preview."
             )
-        return Choice(name, cls, f"chosen with --renderer; {why.rstrip('.')}")
+        options.model = found
+        return Choice(name, cls, f"chosen with --renderer; found {found} in the local Hugging Face cache")
     if name == "sdxl":
         return Choice(name, cls, f"chosen with --renderer; model from {_model_source(options)}")
     return Choice(name, cls, "chosen with --renderer")
 
 
 def _choose_auto(options: RenderOptions) -> Choice:
-    sdxl, why_not = _load_sdxl()
     if options.model:
+        sdxl, why_not = _load_sdxl()
         if sdxl is None:
             raise DeditError(
                 f"a model is configured ({_model_source(options)}) but {why_not}; "
                 "install designedit[sdxl] or use --renderer preview."
             )
         return Choice("sdxl", sdxl, f"model from {_model_source(options)}")
-    if sdxl is not None:
-        ok, why = sdxl.available(options)
-        if ok:
-            return Choice("sdxl", sdxl, f"found a model: {why.rstrip('.')}")
-        why_not = why.rstrip(".")
-    preview = _load("preview")
-    return Choice(
-        "preview",
-        preview,
-        f"no SDXL model: {why_not}; pass --model or set {MODEL_ENV} for a diffusion render",
-    )
+    found = find_cached_model()
+    if found is not None:
+        sdxl, why_not = _load_sdxl()
+        if sdxl is not None:
+            options.model = found
+            return Choice("sdxl", sdxl, f"found {found} in the local Hugging Face cache")
+        reason = f"found {found} in the local Hugging Face cache but {why_not}"
+    else:
+        reason = f"no SDXL model configured (--model or {MODEL_ENV}) or found in the local Hugging Face cache"
+    return Choice("preview", _load("preview"), f"{reason}; a draft without diffusion")

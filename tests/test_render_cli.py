@@ -27,6 +27,7 @@ def no_model(monkeypatch, tmp_path):
     monkeypatch.delenv("DEDIT_MODEL", raising=False)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-empty"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-empty" / "hub"))
     monkeypatch.setenv("DEDIT_CACHE_DIR", str(tmp_path / "cache"))
 
 
@@ -180,3 +181,19 @@ def test_the_public_render_function_is_not_shadowed_by_a_module():
     import designedit.watch  # noqa: F401
 
     assert callable(designedit.render) and designedit.render.__module__ == "designedit"
+
+
+def test_auto_render_without_a_model_never_imports_torch(scene, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from designedit.cli import main; "
+        f"assert main(['render', {str(scene)!r}, '-o', {str(tmp_path / 'o.png')!r}]) == 0; "
+        "assert not {'torch', 'diffusers', 'transformers'} & set(sys.modules)"
+    )
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "no-hub"), "HF_HUB_OFFLINE": "1"}
+    env.pop("DEDIT_MODEL", None)
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
+    assert (tmp_path / "o.png").is_file()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import designedit.select as select
@@ -10,7 +12,7 @@ from designedit.errors import DeditError
 from designedit.renderer import RenderOptions
 
 
-def fake_sdxl(found: bool):
+def fake_sdxl():
     class FakeSDXL:
         name = "sdxl"
 
@@ -19,16 +21,21 @@ def fake_sdxl(found: bool):
 
         @classmethod
         def available(cls, options):
-            if options.model:
-                return True, f"model {options.model}"
-            return (True, "found stabilityai/sdxl in the local cache") if found else (False, "no model in the local cache")
+            return bool(options.model), f"model {options.model}"
 
     return FakeSDXL
 
 
+def put_model_in_hub_cache(hub: Path, repo_id: str = select.FINDABLE_MODELS[0]) -> None:
+    snapshot = hub / f"models--{repo_id.replace('/', '--')}" / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    (snapshot / "model_index.json").write_text("{}")
+
+
 @pytest.fixture()
-def registry(monkeypatch):
+def registry(monkeypatch, tmp_path):
     monkeypatch.delenv("DEDIT_MODEL", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     table = {"preview": PreviewRenderer}
 
     def load(name):
@@ -43,22 +50,27 @@ def registry(monkeypatch):
     return table
 
 
-def test_auto_without_a_model_uses_the_preview_and_says_why(registry):
-    registry["sdxl"] = fake_sdxl(found=False)
+def test_auto_without_a_model_uses_the_preview_and_says_why_without_loading_sdxl(registry):
+    registry["sdxl"] = AssertionError("auto must not import the SDXL renderer when there is no model")
     choice = select.choose_renderer("auto", RenderOptions())
     assert choice.cls is PreviewRenderer and choice.name == "preview"
-    assert choice.line.startswith("renderer: preview (") and "no model in the local cache" in choice.line
+    assert choice.line.startswith("renderer: preview (") and "DEDIT_MODEL" in choice.line
     assert "\n" not in choice.line
 
 
-def test_auto_with_a_found_model_uses_sdxl(registry):
-    registry["sdxl"] = fake_sdxl(found=True)
-    choice = select.choose_renderer("auto", RenderOptions())
+def test_auto_with_a_model_in_the_hub_cache_uses_sdxl(registry, tmp_path):
+    registry["sdxl"] = fake_sdxl()
+    (tmp_path / "hub" / "models--stabilityai--stable-diffusion-xl-base-1.0" / "snapshots" / "empty").mkdir(parents=True)
+    assert select.choose_renderer("auto", RenderOptions()).name == "preview"  # a snapshot without model_index.json
+    put_model_in_hub_cache(tmp_path / "hub")
+    options = RenderOptions()
+    choice = select.choose_renderer("auto", options)
     assert choice.name == "sdxl" and "found" in choice.reason
+    assert options.model == select.FINDABLE_MODELS[0]
 
 
 def test_auto_with_a_configured_model_uses_sdxl(registry, monkeypatch):
-    registry["sdxl"] = fake_sdxl(found=False)
+    registry["sdxl"] = fake_sdxl()
     assert select.choose_renderer("auto", RenderOptions(model="/models/x")).name == "sdxl"
     monkeypatch.setenv("DEDIT_MODEL", "/models/from-env")
     options = RenderOptions()
@@ -66,8 +78,9 @@ def test_auto_with_a_configured_model_uses_sdxl(registry, monkeypatch):
     assert choice.name == "sdxl" and options.model == "/models/from-env" and "DEDIT_MODEL" in choice.reason
 
 
-def test_auto_without_an_sdxl_install_uses_the_preview(registry):
+def test_auto_with_a_found_model_but_no_sdxl_install_uses_the_preview(registry, tmp_path):
     registry["sdxl"] = ImportError("No module named 'torch'")
+    put_model_in_hub_cache(tmp_path / "hub")
     choice = select.choose_renderer("auto", RenderOptions())
     assert choice.name == "preview" and "torch" in choice.reason
 
@@ -79,18 +92,19 @@ def test_auto_with_a_model_but_no_sdxl_install_is_an_error(registry):
 
 
 def test_explicit_sdxl_without_a_model_is_an_error_not_a_fallback(registry):
-    registry["sdxl"] = fake_sdxl(found=False)
+    registry["sdxl"] = fake_sdxl()
     with pytest.raises(DeditError) as err:
         select.choose_renderer("sdxl", RenderOptions())
     message = str(err.value)
     assert "--model" in message and "DEDIT_MODEL" in message and message.count(". ") == 0 and "\n" not in message
 
 
-def test_explicit_sdxl_with_a_model_or_a_found_one(registry):
-    registry["sdxl"] = fake_sdxl(found=True)
-    assert select.choose_renderer("sdxl", RenderOptions()).name == "sdxl"
-    registry["sdxl"] = fake_sdxl(found=False)
+def test_explicit_sdxl_with_a_model_or_a_found_one(registry, tmp_path):
+    registry["sdxl"] = fake_sdxl()
     assert select.choose_renderer("sdxl", RenderOptions(model="m")).name == "sdxl"
+    put_model_in_hub_cache(tmp_path / "hub")
+    options = RenderOptions()
+    assert select.choose_renderer("sdxl", options).name == "sdxl" and options.model == select.FINDABLE_MODELS[0]
 
 
 def test_explicit_preview_and_unknown_names(registry):

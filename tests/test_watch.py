@@ -38,7 +38,8 @@ class Proc:
     """A `dedit watch` subprocess whose output lines are collected as they come."""
 
     def __init__(self, args: list[str], cwd: Path) -> None:
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / "hf-empty"), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(cwd / "hf-empty"),
+               "HF_HUB_CACHE": str(cwd / "hf-empty" / "hub"), "PYTHONUNBUFFERED": "1"}
         env.pop("DEDIT_MODEL", None)
         self.p = subprocess.Popen(
             [sys.executable, "-c", "import sys; from designedit.cli import main; sys.exit(main())", "watch", *args],
