@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, Stri
 FORMAT_VERSION = "1.0"
 SUPPORTED_MAJOR = 1
 
-PERCENT_RE = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)%$")
+PERCENT_RE = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%$")  # ASCII digits only
 ID_RE = r"^[A-Za-z_][A-Za-z0-9_.\-]*$"
 
 Number = Union[StrictInt, StrictFloat]
@@ -202,7 +202,7 @@ class Origin:
 
 
 class Scene(_Node):
-    version: str = Field(pattern=r"^\d+\.\d+$")
+    version: str = Field(pattern=r"^[0-9]+\.[0-9]+$")
     canvas: Optional[Canvas] = None
     prompt: Optional[str] = None
     render: Optional[Render] = None

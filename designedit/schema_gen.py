@@ -28,8 +28,8 @@ RELAX_NG_NAME = "dedit-1.rng"
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
 # XSD regular expressions (implicitly anchored, no non-capturing groups).
-_NUMBER = r"[+\-]?(\d+(\.\d*)?|\.\d+)([eE][+\-]?\d+)?"
-_PERCENT = r"-?(\d+(\.\d*)?|\.\d+)%"
+_NUMBER = r"[+\-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+\-]?[0-9]+)?"
+_PERCENT = r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)%"
 _LENGTH = f"({_NUMBER})|({_PERCENT})"
 _ID = m.ID_RE.strip("^$")
 
@@ -126,7 +126,7 @@ def _value_pattern(model: type[BaseModel], f: vocab.FieldKind) -> str:
         pair = f"\\s*({_LENGTH}),({_LENGTH})"
         return _data("string", pattern=f"{pair}(\\s+({_LENGTH}),({_LENGTH})){{2,}}\\s*")
     if model is m.Scene and f.name == "version":
-        return _data("token", pattern=r"\d+\.\d+")
+        return _data("token", pattern=r"[0-9]+\.[0-9]+")
     return _data("string", minLength=1)
 
 

@@ -31,7 +31,7 @@ __all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", 
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # a scene is a few kB; anything this large is not one
 FORMS = ("xml", "json")
-_VERSION_RE = re.compile(r"^(\d+)\.(\d+)$")
+_VERSION_RE = re.compile(r"^([0-9]+)\.([0-9]+)$")
 
 
 class FormatWarning(UserWarning):

@@ -55,7 +55,7 @@ REFERENCE_KINDS = {
 UNITS = {"grow": "pixels", "feather": "pixels", "degrees": "degrees", "seed": "", "steps": "steps"}
 
 # Numbers as both forms write them (JSON's grammar, plus a leading '+' or '.' in XML).
-NUMBER_RE = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+NUMBER_RE = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")  # ASCII digits only
 INT_LIMIT = 2**63  # |integers| must stay below this, so every number fits a float and an int64
 
 
