@@ -42,8 +42,18 @@ def _centres(lo: float, hi: float, extent: int) -> tuple[int, int]:
     return a, max(a, b)
 
 
-def rasterise_rect(x: float, y: float, w: float, h: float, width: int, height: int) -> Array:
-    out = np.zeros((height, width), np.uint8)
+def _target(out: Optional[Array], width: int, height: int) -> Array:
+    return np.zeros((height, width), np.uint8) if out is None else out
+
+
+def _max_into(out: Array, r0: int, r1: int, c0: int, c1: int, inside: Array) -> None:
+    region = out[r0:r1, c0:c1]
+    np.maximum(region, np.where(inside, np.uint8(255), np.uint8(0)), out=region)
+
+
+def rasterise_rect(x: float, y: float, w: float, h: float, width: int, height: int, out: Optional[Array] = None) -> Array:
+    """Pixels whose centres are inside; drawn (max) into `out` when given."""
+    out = _target(out, width, height)
     x0, x1 = sorted((x, x + w))
     y0, y1 = sorted((y, y + h))
     # pixel centre c = i + 0.5 is inside when x0 <= c < x1
@@ -56,8 +66,8 @@ def rasterise_rect(x: float, y: float, w: float, h: float, width: int, height: i
     return out
 
 
-def rasterise_ellipse(cx: float, cy: float, rx: float, ry: float, width: int, height: int) -> Array:
-    out = np.zeros((height, width), np.uint8)
+def rasterise_ellipse(cx: float, cy: float, rx: float, ry: float, width: int, height: int, out: Optional[Array] = None) -> Array:
+    out = _target(out, width, height)
     rx, ry = abs(rx), abs(ry)
     if rx == 0 or ry == 0:
         return out
@@ -67,14 +77,13 @@ def rasterise_ellipse(cx: float, cy: float, rx: float, ry: float, width: int, he
         return out
     xs = (np.arange(c0, c1) + 0.5 - cx) / rx
     ys = (np.arange(r0, r1) + 0.5 - cy) / ry
-    inside = ys[:, None] ** 2 + xs[None, :] ** 2 <= 1.0
-    out[r0:r1, c0:c1] = np.where(inside, 255, 0)
+    _max_into(out, r0, r1, c0, c1, ys[:, None] ** 2 + xs[None, :] ** 2 <= 1.0)
     return out
 
 
-def rasterise_polygon(points: list[tuple[float, float]], width: int, height: int) -> Array:
+def rasterise_polygon(points: list[tuple[float, float]], width: int, height: int, out: Optional[Array] = None) -> Array:
     """Even-odd fill, sampled at pixel centres."""
-    out = np.zeros((height, width), np.uint8)
+    out = _target(out, width, height)
     pts = np.asarray(points, dtype=np.float64)
     xs_p, ys_p = pts[:, 0], pts[:, 1]
     r0, r1 = _centres(ys_p.min(), ys_p.max(), height)
@@ -96,20 +105,21 @@ def rasterise_polygon(points: list[tuple[float, float]], width: int, height: int
             continue
         x_cross = x_a + (cy[rows] - y_a) * (x_b - x_a) / (y_b - y_a)
         inside[rows] ^= cx[None, :] < x_cross[:, None]
-    out[r0:r1, c0:c1] = np.where(inside, 255, 0)
+    _max_into(out, r0, r1, c0, c1, inside)
     return out
 
 
-def rasterise_shape(shape, width: int, height: int) -> Array:
-    """A rect, ellipse or polygon (lengths resolved against the canvas) as a 0/255 mask."""
+def rasterise_shape(shape, width: int, height: int, out: Optional[Array] = None) -> Array:
+    """A rect, ellipse or polygon (lengths resolved against the canvas) as a 0/255 mask,
+    drawn (max) into `out` when given."""
     X = lambda v: resolve_length(v, width)  # noqa: E731
     Y = lambda v: resolve_length(v, height)  # noqa: E731
     if isinstance(shape, Rect):
-        return rasterise_rect(X(shape.x), Y(shape.y), X(shape.width), Y(shape.height), width, height)
+        return rasterise_rect(X(shape.x), Y(shape.y), X(shape.width), Y(shape.height), width, height, out)
     if isinstance(shape, Ellipse):
-        return rasterise_ellipse(X(shape.cx), Y(shape.cy), X(shape.rx), Y(shape.ry), width, height)
+        return rasterise_ellipse(X(shape.cx), Y(shape.cy), X(shape.rx), Y(shape.ry), width, height, out)
     if isinstance(shape, Polygon):
-        return rasterise_polygon([(X(px), Y(py)) for px, py in shape.points], width, height)
+        return rasterise_polygon([(X(px), Y(py)) for px, py in shape.points], width, height, out)
     raise TypeError(f"not a drawable shape: {shape!r}")
 
 
@@ -126,8 +136,8 @@ def grow(mask: Array, px: float) -> Array:
     if r == 0:
         return mask
     kernel = square_kernel(2 * r + 1)
-    if px > 0:
-        return cv2.dilate(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    if px > 0:  # only the neighbourhood of the set pixels can change
+        return in_box(mask, r, lambda a: cv2.dilate(a, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0))
     # erosion treats outside the canvas as set, so masks touching the border stay there
     return cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=255)
 
@@ -140,14 +150,21 @@ def feather(mask: Array, px: float) -> Array:
     """
     if px <= 0:
         return mask
+    if mask.min() == 0:  # the ramp reaches px outside the shape: work in that neighbourhood only
+        return in_box(binary(mask), int(np.ceil(px)) + 2, lambda a: _feather_all(a, px))
+    return _feather_all(mask, px)
+
+
+def _feather_all(mask: Array, px: float) -> Array:
     inside = (mask >= 128).astype(np.uint8)
     if inside.all() or not inside.any():
         return inside * np.uint8(255)
-    d_in = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    d_out = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    signed = np.where(inside > 0, d_in - 0.5, 0.5 - d_out)
-    value = np.clip(0.5 + signed / (2.0 * px), 0.0, 1.0)
-    return np.floor(value * 255.0 + 0.5).astype(np.uint8)
+    d_in = cv2.distanceTransform(inside, cv2.DIST_L2, cv2.DIST_MASK_5)  # 0 outside
+    d_out = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_5)  # 0 inside
+    # signed distance from the edge: d_in - 0.5 inside, 0.5 - d_out outside
+    signed = d_in - d_out + (0.5 - inside.astype(np.float32))
+    value = np.clip(signed * np.float32(1.0 / (2.0 * px)) + np.float32(0.5), 0.0, 1.0)
+    return (value * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
 
 
 def shift(mask: Array, dx: int, dy: int) -> Array:
@@ -175,15 +192,55 @@ def place(picture_mask: Array, width: int, height: int, x: int = 0, y: int = 0) 
 
 def binary(mask: Array) -> Array:
     """0/255 at the >= 128 threshold."""
-    return np.where(mask >= 128, 255, 0).astype(np.uint8)
+    return cv2.threshold(mask, 127, 255, cv2.THRESH_BINARY)[1]
 
 
-def centroid(mask: Array) -> Optional[tuple[float, float]]:
-    """(x, y) in pixel-index coordinates (image moments of the values), or None when empty."""
-    m = cv2.moments(mask, binaryImage=False)
+def bbox(mask: Array, pad: int = 0) -> Optional[tuple[int, int, int, int]]:
+    """(x0, y0, x1, y1) of the non-zero pixels grown by `pad`, clipped; None when empty."""
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return None
+    H, W = mask.shape
+    return max(0, x - pad), max(0, y - pad), min(W, x + w + pad), min(H, y + h + pad)
+
+
+def paste_max(dst: Array, crop: Array, x: int, y: int) -> None:
+    """dst[y:, x:] = max(dst, crop) where they overlap (crop may hang over any edge)."""
+    H, W = dst.shape
+    h, w = crop.shape
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(W, x + w), min(H, y + h)
+    if x1 > x0 and y1 > y0:
+        region = dst[y0:y1, x0:x1]
+        np.maximum(region, crop[y0 - y : y1 - y, x0 - x : x1 - x], out=region)
+
+
+def pad_box(box: tuple[int, int, int, int], pad: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = box
+    return max(0, x0 - pad), max(0, y0 - pad), min(shape[1], x1 + pad), min(shape[0], y1 + pad)
+
+
+def in_box(mask: Array, pad: int, fn: Callable[[Array], Array]) -> Array:
+    """Apply a local operation (reaching at most `pad` pixels) only around the non-zero pixels."""
+    box = bbox(mask, pad)
+    out = np.zeros_like(mask)
+    if box is None:
+        return out
+    x0, y0, x1, y1 = box
+    out[y0:y1, x0:x1] = fn(mask[y0:y1, x0:x1])
+    return out
+
+
+def centroid(mask: Array, box: Optional[tuple[int, int, int, int]] = None) -> Optional[tuple[float, float]]:
+    """(x, y) in pixel-index coordinates (image moments of the values), or None when empty.
+    `box`: the non-zero pixels' box when already known."""
+    box = box or bbox(mask)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    m = cv2.moments(mask[y0:y1, x0:x1], binaryImage=False)
     if m["m00"] == 0:
         return None
-    return m["m10"] / m["m00"], m["m01"] / m["m00"]
+    return x0 + m["m10"] / m["m00"], y0 + m["m01"] / m["m00"]
 
 
 # ---------------------------------------------------------------- scene masks
@@ -234,8 +291,10 @@ class MaskResolver:
         if mask.src is not None:
             acc = place(self._load_picture(mask.src, f"masks/{mask.id}/src"), w, h)
         for shape in mask.shapes:
-            part = self(shape.mask) if isinstance(shape, Use) else rasterise_shape(shape, w, h)
-            np.maximum(acc, part, out=acc)
+            if isinstance(shape, Use):
+                np.maximum(acc, self(shape.mask), out=acc)
+            else:
+                rasterise_shape(shape, w, h, out=acc)
         if mask.invert:
             acc = 255 - acc
         acc = grow(acc, mask.grow)
@@ -295,25 +354,75 @@ def reference_latent(masks: list[Array], k: int, render: tuple[int, int], scale:
     return (downsample_topleft(acc, scale) > 0).astype(np.uint8)
 
 
-def any_coverage(mask: Array, width: int, height: int) -> Array:
-    """0/1 at (height, width): a cell is set when any set pixel of `mask` falls in it."""
-    if mask.shape == (height, width):
+def _cell_spans(start: int, stop: int, n_px: int, n_cells: int) -> tuple[Array, Array]:
+    """For pixels start..stop-1 of n_px, the first and last of the n_cells cells each overlaps."""
+    p = np.arange(start, stop, dtype=np.int64)
+    lo = (p * n_cells) // n_px
+    hi = -((-(p + 1) * n_cells) // n_px) - 1
+    return lo, hi
+
+
+def _or_into_cells(a: Array, idx: Array, n_cells: int, axis: int) -> Array:
+    """OR the slices of `a` along `axis` that share a cell index (idx is non-decreasing)."""
+    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    reduced = np.maximum.reduceat(a, starts, axis=axis)
+    shape = list(a.shape)
+    shape[axis] = n_cells
+    out = np.zeros(shape, a.dtype)
+    if axis == 0:
+        out[idx[starts]] = reduced
+    else:
+        out[:, idx[starts]] = reduced
+    return out
+
+
+def any_coverage(mask: Array, width: int, height: int, box: Optional[tuple[int, int, int, int]] = None) -> Array:
+    """0/1 at (height, width): a cell is set when any set pixel of `mask` overlaps it (exact,
+    computed around the set pixels only; `box` bounds them when already known)."""
+    H, W = mask.shape
+    if (H, W) == (height, width):
         return (mask > 0).astype(np.uint8)
-    h, w = mask.shape
-    if h % height == 0 and w % width == 0:
-        fy, fx = h // height, w // width
-        return (mask.reshape(height, fy, width, fx).max(axis=(1, 3)) > 0).astype(np.uint8)
-    # fractional cells: INTER_AREA averages every pixel a cell overlaps
-    return (cv2.resize((mask > 0).astype(np.float32), (width, height), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+    if height > H or width > W:  # cells smaller than pixels: area interpolation marks every overlap
+        return (cv2.resize((mask > 0).astype(np.float32), (width, height), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
+    box = box or bbox(mask)
+    if box is None:
+        return np.zeros((height, width), np.uint8)
+    x0, y0, x1, y1 = box
+    return coverage_of_crop((mask[y0:y1, x0:x1] > 0).astype(np.uint8), x0, y0, (H, W), width, height)
 
 
-def fast_latent(masks: list[Array], k_at_1024: float, latent: tuple[int, int]) -> Array:
+def coverage_of_crop(crop: Array, x0: int, y0: int, shape: tuple[int, int], width: int, height: int) -> Array:
+    """any_coverage of a canvas of `shape` that is zero outside `crop` (0/1, top-left at (x0, y0))."""
+    H, W = shape
+    out = np.zeros((height, width), np.uint8)
+    ylo, yhi = _cell_spans(y0, y0 + crop.shape[0], H, height)
+    xlo, xhi = _cell_spans(x0, x0 + crop.shape[1], W, width)
+    rows = np.zeros((height, crop.shape[1]), np.uint8)
+    for idx in (ylo, yhi):  # a pixel (smaller than a cell) overlaps at most its first and last cell
+        np.maximum(rows, _or_into_cells(crop, idx, height, 0), out=rows)
+    for idx in (xlo, xhi):
+        np.maximum(out, _or_into_cells(rows, idx, width, 1), out=out)
+    return out
+
+
+def fast_latent(masks: list[Array], k_at_1024: float, latent: tuple[int, int], box: Optional[tuple[int, int, int, int]] = None) -> Array:
     """The fast schedule's preprocessing: binarise the canvas masks (>= 128), dilate by a centred
-    square scaled to the canvas, then mark every latent cell that any set pixel touches. 0/1."""
+    square scaled to the canvas, then mark every latent cell that any set pixel touches. 0/1.
+    With one mask and its non-zero `box`, only that neighbourhood is touched."""
     first = masks[0]
-    acc = union((binary(m) for m in masks), first.shape)
-    if k_at_1024 > 0:
-        acc = dilate_centred(acc, scaled_kernel(k_at_1024, max(first.shape)))
+    r = scaled_kernel(k_at_1024, max(first.shape)) // 2 if k_at_1024 > 0 else 0
+    if len(masks) == 1 and first.shape[0] >= latent[1] and first.shape[1] >= latent[0]:
+        box = box or bbox(first)
+        if box is None:
+            return np.zeros((latent[1], latent[0]), np.uint8)
+        x0, y0, x1, y1 = pad_box(box, r, first.shape)
+        crop = binary(first[y0:y1, x0:x1])
+        if r:
+            crop = cv2.dilate(crop, square_kernel(2 * r + 1), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        return coverage_of_crop((crop > 0).astype(np.uint8), x0, y0, first.shape, *latent)
+    acc = binary(union(masks, first.shape)) if len(masks) > 1 else binary(first)
+    if r:
+        acc = grow(acc, r)
     return any_coverage(acc, *latent)
 
 

@@ -51,7 +51,9 @@ class LayerIR:
     linear: np.ndarray  # 2x2, folded resize/flip/rotate
     centroid: tuple[float, float]
     matrix: Optional[np.ndarray]  # 2x3 image-level affine, None when identity
+    box_placed: Optional[tuple[int, int, int, int]] = None  # non-zero box of mask_placed
     mask_frame: np.ndarray = None  # after the image-level transform (before the move)
+    box_frame: Optional[tuple[int, int, int, int]] = None
     occluder_frame: Optional[np.ndarray] = None
     dx_px: float = 0.0  # requested translation
     dy_px: float = 0.0

@@ -9,6 +9,8 @@ or the same file) and `keep` is false.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .. import masks as M
@@ -25,14 +27,17 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> list
     bg_image = scene.image(scene.background.image)
     bg_path = resolve_reference(scene.origin, bg_image.src, f"image {bg_image.id!r}")
     out: list[LayerIR] = []
+    paths: dict[str, Path] = {}  # resolving follows symlinks: once per image
     for index, layer in enumerate(scene.layers, start=1):
         where = f"layer {layer.id!r}"
         image = scene.image(layer.image)
-        path = resolve_reference(scene.origin, image.src, f"image {image.id!r}")
+        if image.id not in paths:
+            paths[image.id] = resolve_reference(scene.origin, image.src, f"image {image.id!r}")
+        path = paths[image.id]
         x = int(round(resolve_length(layer.x, w)))
         y = int(round(resolve_length(layer.y, h)))
         if layer.mask is not None:
-            mask = M.shift(resolver(layer.mask), x, y)
+            mask = M.shift(resolver(layer.mask), x, y) if (x, y) != (0, 0) else resolver(layer.mask)
         else:
             try:
                 alpha = load_alpha(path)
@@ -41,9 +46,12 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> list
             if alpha is None:
                 raise fail(scene, where, f"has no mask and its image {image.id!r} has no transparency to use as one")
             mask = M.place(alpha, w, h, x, y)
-        if not (mask >= 128).any():
+        box = M.bbox(mask)
+        if box is None or not (mask[box[1] : box[3], box[0] : box[2]] >= 128).any():
             raise fail(scene, where, "its mask selects nothing, so there is no object to place")
-        occluder = M.shift(resolver(layer.occluder), x, y) if layer.occluder is not None else None
+        occluder = None
+        if layer.occluder is not None:
+            occluder = M.shift(resolver(layer.occluder), x, y) if (x, y) != (0, 0) else resolver(layer.occluder)
         cuts = not layer.keep and (layer.image == bg_image.id or path == bg_path)
         out.append(
             LayerIR(
@@ -59,6 +67,7 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> list
                 linear=np.eye(2),
                 centroid=(0.0, 0.0),
                 matrix=None,
+                box_placed=box,
             )
         )
     return out

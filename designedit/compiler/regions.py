@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from .. import masks as M
@@ -25,12 +26,21 @@ from ..plan import MaskData, Size
 from .context import EDIT_FEATHER, EDIT_GROW, K_LAYER, K_OCCLUDE, K_PAN_ZOOM, K_REMOVE, BackgroundIR, LayerIR, Options
 
 
-def latent_of(group: list[np.ndarray], k: int, render: Size, latent: Size, opts: Options) -> np.ndarray:
+def latent_of(group: list[np.ndarray], k: int, render: Size, latent: Size, opts: Options, box=None) -> np.ndarray:
     if not group:
         return np.zeros((latent.height, latent.width), np.uint8)
     if opts.schedule == "reference":
         return M.reference_latent(group, k, (render.width, render.height), opts.latent_scale)
-    return M.fast_latent(group, k, (latent.width, latent.height))
+    return M.fast_latent(group, k, (latent.width, latent.height), box=box)
+
+
+def _dilated_crop(mask: np.ndarray, box, r: int):
+    """(crop, x0, y0): the >= 128 part of `mask` around `box`, dilated by a centred (2r+1)-square."""
+    x0, y0, x1, y1 = M.pad_box(box, r, mask.shape)
+    crop = M.binary(mask[y0:y1, x0:x1])
+    if r:
+        crop = cv2.dilate(crop, M.square_kernel(2 * r + 1), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return crop, x0, y0
 
 
 def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render: Size, latent: Size, opts: Options, map_cut) -> dict[str, MaskData]:
@@ -38,7 +48,17 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
     long_side = max(cw, ch)
     out: dict[str, MaskData] = {}
 
-    removals = list(bg.removes) + [map_cut(l.mask_placed) for l in layers if l.cuts]
+    cut = [l for l in layers if l.cuts]
+    if cut and not bg.geometry and opts.schedule == "fast":
+        # many cut layers: union their boxes (the reference keeps the list: it adds them, method 12)
+        cut_union = np.zeros((ch, cw), np.uint8)
+        for l in cut:
+            x0, y0, x1, y1 = l.box_placed
+            M.paste_max(cut_union, l.mask_placed[y0:y1, x0:x1], x0, y0)
+        cut_masks = [cut_union]
+    else:
+        cut_masks = [map_cut(l.mask_placed) for l in cut]
+    removals = list(bg.removes) + cut_masks
     remove_lat = latent_of(removals, K_REMOVE, render, latent, opts) | latent_of(bg.holes, K_PAN_ZOOM, render, latent, opts)
     out["remove@latent"] = MaskData("remove@latent", remove_lat)
     if bg.refines:
@@ -48,31 +68,33 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
     def canvas_dilated(group: list[np.ndarray], k: int) -> np.ndarray:
         if not group:
             return np.zeros((ch, cw), np.uint8)
-        return M.dilate_centred(M.union((M.binary(m) for m in group), (ch, cw)), M.scaled_kernel(k, long_side))
+        return M.dilate_centred(M.binary(M.union(group, (ch, cw))), M.scaled_kernel(k, long_side))
 
     remove_canvas = np.maximum(canvas_dilated(removals, K_REMOVE), canvas_dilated(bg.holes, K_PAN_ZOOM))
     out["remove@canvas"] = MaskData("remove@canvas", remove_canvas)
 
-    changed = [remove_canvas]
+    edit = remove_canvas.copy()
     occluders = []
-    k_layer_canvas = M.scaled_kernel(K_LAYER, long_side)
+    r_layer_canvas = M.scaled_kernel(K_LAYER, long_side) // 2
     for l in layers:
-        out[f"layer:{l.id}@latent"] = MaskData(f"layer:{l.id}@latent", latent_of([l.mask_frame], K_LAYER, render, latent, opts))
+        out[f"layer:{l.id}@latent"] = MaskData(f"layer:{l.id}@latent", latent_of([l.mask_frame], K_LAYER, render, latent, opts, l.box_frame))
         out[f"layer:{l.id}@canvas"] = MaskData(f"layer:{l.id}@canvas", np.ascontiguousarray(l.mask_frame))
         shift_px = (int(round(l.applied_px[0])), int(round(l.applied_px[1])))
-        changed.append(M.shift(M.dilate_centred(M.binary(l.mask_frame), k_layer_canvas), *shift_px))
+        crop, x0, y0 = _dilated_crop(l.mask_frame, l.box_frame, r_layer_canvas)
+        M.paste_max(edit, crop, x0 + shift_px[0], y0 + shift_px[1])
         if l.occluder_frame is not None:
             occ = M.shift_latent(latent_of([l.occluder_frame], K_OCCLUDE, render, latent, opts), l.dx, l.dy)
             out[f"occlude:{l.id}@latent"] = MaskData(f"occlude:{l.id}@latent", occ)
             occluders.append(occ)
-            changed.append(M.shift(canvas_dilated([l.occluder_frame], K_OCCLUDE), *shift_px))
+            np.maximum(edit, M.shift(canvas_dilated([l.occluder_frame], K_OCCLUDE), *shift_px), out=edit)
     if occluders:
         out["occlude@latent"] = MaskData("occlude@latent", np.maximum.reduce(occluders))
 
     grow_px = M.scaled_kernel(EDIT_GROW, long_side)
     feather_px = M.scaled_kernel(EDIT_FEATHER, long_side)
-    edit = M.union(changed, (ch, cw))
-    # grow by margin + feather, then blur by feather: every changed pixel stays at 255
-    edit = M.feather(M.grow(M.binary(edit), grow_px + feather_px), feather_px) if edit.any() else edit
+    # grow by margin + feather, then a box blur as wide: every changed pixel stays at 255
+    if edit.any():
+        k = 2 * feather_px + 1
+        edit = cv2.blur(M.grow(M.binary(edit), grow_px + feather_px), (k, k), borderType=cv2.BORDER_REPLICATE)
     out["edit@canvas"] = MaskData("edit@canvas", edit)
     return out

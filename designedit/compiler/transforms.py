@@ -48,9 +48,31 @@ def fold(transforms, width: int, height: int) -> tuple[np.ndarray, tuple[float, 
     return a, (tx, ty)
 
 
-def warp_mask(mask: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+def warp_mask(mask: np.ndarray, matrix: np.ndarray, box=None) -> tuple[np.ndarray, object]:
+    """Warp a mask (bilinear, zero outside), computing only the box its set pixels land in.
+    Returns (mask, box of its non-zero pixels or None)."""
     h, w = mask.shape
-    return cv2.warpAffine(mask, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    out = np.zeros_like(mask)
+    box = box or M.bbox(mask)
+    if box is None:
+        return out, None
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=np.float64)
+    dst = corners @ matrix[:, :2].T + matrix[:, 2]
+    X0 = max(0, int(np.floor(dst[:, 0].min())) - 2)
+    Y0 = max(0, int(np.floor(dst[:, 1].min())) - 2)
+    X1 = min(w, int(np.ceil(dst[:, 0].max())) + 3)
+    Y1 = min(h, int(np.ceil(dst[:, 1].max())) + 3)
+    if X1 <= X0 or Y1 <= Y0:
+        return out, None
+    local = matrix.copy()
+    local[:, 2] -= (X0, Y0)
+    crop = cv2.warpAffine(mask, local, (X1 - X0, Y1 - Y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    out[Y0:Y1, X0:X1] = crop
+    inner = M.bbox(crop)
+    if inner is None:
+        return out, None
+    return out, (X0 + inner[0], Y0 + inner[1], X0 + inner[2], Y0 + inner[3])
 
 
 def to_cells(px_canvas: float, canvas_side: int, render_side: int, scale: int, schedule: str) -> int:
@@ -64,21 +86,22 @@ def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: 
     w, h = canvas.width, canvas.height
     for layer, spec in zip(layers, scene.layers):
         a, (tx, ty) = fold(spec.transforms, w, h)
-        c = M.centroid(layer.mask_placed)
+        c = M.centroid(layer.mask_placed, layer.box_placed)
         if c is None:  # pragma: no cover - resolve_layers refuses empty masks
             raise fail(scene, f"layer {layer.id!r}", "its mask selects nothing")
         layer.linear, layer.centroid = a, c
         if np.allclose(a, np.eye(2), atol=1e-12):
             layer.matrix = None
-            layer.mask_frame = layer.mask_placed
+            layer.mask_frame, layer.box_frame = layer.mask_placed, layer.box_placed
             layer.occluder_frame = layer.occluder_placed
         else:
             cv_ = np.asarray(c)
             layer.matrix = np.hstack([a, (cv_ - a @ cv_)[:, None]])
-            layer.mask_frame = warp_mask(layer.mask_placed, layer.matrix)
-            if not (layer.mask_frame >= 128).any():
+            layer.mask_frame, layer.box_frame = warp_mask(layer.mask_placed, layer.matrix, layer.box_placed)
+            b = layer.box_frame
+            if b is None or not (layer.mask_frame[b[1] : b[3], b[0] : b[2]] >= 128).any():
                 raise fail(scene, f"layer {layer.id!r}", "its transforms shrink the object to nothing")
-            layer.occluder_frame = None if layer.occluder_placed is None else warp_mask(layer.occluder_placed, layer.matrix)
+            layer.occluder_frame = None if layer.occluder_placed is None else warp_mask(layer.occluder_placed, layer.matrix)[0]
         layer.dx_px, layer.dy_px = tx, ty
         layer.dx = to_cells(tx, w, render.width, opts.latent_scale, opts.schedule)
         layer.dy = to_cells(ty, h, render.height, opts.latent_scale, opts.schedule)
