@@ -113,7 +113,8 @@ class Watcher:
         except SceneError as exc:
             for problem in exc.problems:
                 self.say(str(problem))
-            return self._failed(target, fingerprint, f"{name} is invalid")
+            self._watch_references_anyway(target)
+            return self._failed(target, _fingerprint(target.path, target.files), f"{name} is invalid")
         except DeditError as exc:
             return self._failed(target, fingerprint, f"{name} could not be rendered: {exc}")
         except (KeyboardInterrupt, SystemExit):
@@ -128,6 +129,16 @@ class Watcher:
             f"{stats.get('unet_evals', 0)} UNet evaluations, {stats.get('cache_hits', 0)} cache hits ({self.session.name})"
         )
         return True
+
+    def _watch_references_anyway(self, target: Target) -> None:
+        """A document refused for a missing picture still says which files to watch for."""
+        from .io import load
+
+        try:
+            scene = load(target.path, root=self.root, check_files=False)
+        except (DeditError, OSError):
+            return
+        target.files = {target.path, *scene_files(scene)}
 
     def _failed(self, target: Target, fingerprint: str, why: str) -> bool:
         target.fingerprint = fingerprint  # do not retry until something changes

@@ -137,13 +137,18 @@ def test_watch_renders_on_every_change_survives_bad_documents_and_stops_cleanly(
     assert sorted(p.name for p in tmp_path.glob("*.part")) == []
 
 
-def test_watch_stops_cleanly_on_sigterm(tmp_path):
+def test_watch_starting_on_an_invalid_document_waits_for_a_fix_and_stops_on_sigterm(tmp_path):
     fx.write_poster(tmp_path)
-    (tmp_path / "scene.dedit").write_text(scene_doc(100))
+    scene = tmp_path / "scene.dedit"
+    scene.write_text(scene_doc(100).replace('"src": "poster.png"', '"src": "missing.png"'))
     proc = Proc(["scene.dedit", "--renderer", "preview"], tmp_path)
     try:
-        proc.wait_for(lambda: proc.count("watching"), "the first render")
-        assert (tmp_path / "scene.png").is_file()
+        proc.wait_for(lambda: proc.count("watching"), "the watcher to start")
+        assert proc.count("keeping the last picture") == 1 and any("missing.png" in line for line in proc.lines)
+        assert not (tmp_path / "scene.png").exists()
+        (tmp_path / "poster.png").rename(tmp_path / "missing.png")  # the picture appears
+        proc.wait_for(lambda: proc.count("UNet evaluations"), "a render once the picture exists")
+        assert (tmp_path / "scene.png").is_file()  # the default output: FILE's name with .png
     finally:
         code = proc.stop(signal.SIGTERM)
     assert code == 0 and proc.count("stopped watching") == 1
@@ -160,6 +165,13 @@ class CountingSession:
         from designedit.renderer import RenderResult
 
         return RenderResult(image=np.zeros((1, 1, 3), np.uint8), stats={"unet_evals": 0})
+
+
+def test_one_output_for_several_scenes_is_refused(tmp_path):
+    from designedit.errors import DeditError
+
+    with pytest.raises(DeditError, match="one FILE"):
+        Watcher([tmp_path / "a.dedit", tmp_path / "b.dedit"], CountingSession(), output=tmp_path / "o.png")
 
 
 def test_a_burst_of_events_is_one_render(tmp_path, monkeypatch):
