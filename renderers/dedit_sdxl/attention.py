@@ -1,0 +1,109 @@
+"""Key-masking self-attention (method 4, Eq. 1 and 4) as a diffusers attention processor.
+
+    Attention(Q, K', V) = softmax(Q K'^T / sqrt(d)) V,   K' = W_K((1 - M) * h)
+
+Q and V come from the unmasked input h; zeroing key *input* rows gives the
+masked positions a logit of Q·b_K (0 for SDXL's bias-free keys), not minus
+infinity. The interpreter puts one latent mask per batch entry (zeros for
+entries that are not masked) into a `KeyMaskState` before each UNet call; the
+processor resizes it bilinearly (align_corners=False, not re-binarised) to its
+layer's resolution. Cross-attention, and calls with no mask at all, take the
+stock scaled-dot-product path unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from diffusers.models.attention_processor import AttnProcessor2_0
+
+
+class KeyMaskState:
+    """The current UNet call's masks, shared by every processor of one UNet."""
+
+    def __init__(self) -> None:
+        self.masks: Optional[torch.Tensor] = None  # (B, 1, h, w) float at latent resolution
+        self._keep: dict[int, torch.Tensor] = {}
+
+    def set(self, masks: Optional[torch.Tensor]) -> None:
+        """Masks for the next call, or None when no batch entry is masked."""
+        self.masks = masks
+        self._keep = {}
+
+    def clear(self) -> None:
+        self.set(None)
+
+    def keep(self, seq_len: int, dtype: torch.dtype) -> Optional[torch.Tensor]:
+        """(B, seq_len, 1) multiplier 1 - M at the resolution whose area is seq_len (memoised per call)."""
+        if self.masks is None:
+            return None
+        if seq_len not in self._keep:
+            h, w = _grid_for(self.masks.shape[-2], self.masks.shape[-1], seq_len)
+            m = self.masks if (h, w) == tuple(self.masks.shape[-2:]) else F.interpolate(
+                self.masks, size=(h, w), mode="bilinear", align_corners=False
+            )
+            self._keep[seq_len] = (1.0 - m).flatten(1).unsqueeze(-1).to(dtype)
+        return self._keep[seq_len]
+
+
+def _grid_for(h: int, w: int, seq_len: int) -> tuple[int, int]:
+    """The UNet level with h*w == seq_len: each downsampling halves a side, rounding up."""
+    while h * w > seq_len:
+        h, w = math.ceil(h / 2), math.ceil(w / 2)
+    if h * w != seq_len:
+        raise RuntimeError(f"no UNet level of a {h}x{w} latent has {seq_len} positions")
+    return h, w
+
+
+class KeyMaskingAttnProcessor:
+    """Self-attention with per-sample key-input masking; the stock path otherwise."""
+
+    def __init__(self, state: KeyMaskState) -> None:
+        self.state = state
+        self.stock = AttnProcessor2_0()
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, *args, **kwargs):
+        keep = None
+        if encoder_hidden_states is None and hidden_states.ndim == 3:
+            keep = self.state.keep(hidden_states.shape[1], hidden_states.dtype)
+        if keep is None or attn.spatial_norm is not None or attn.group_norm is not None:
+            return self.stock(attn, hidden_states, encoder_hidden_states, attention_mask, temb, *args, **kwargs)
+
+        residual = hidden_states
+        batch, seq_len, _ = hidden_states.shape
+        if attention_mask is not None:
+            attention_mask = attn.prepare_attention_mask(attention_mask, seq_len, batch)
+            attention_mask = attention_mask.view(batch, attn.heads, -1, attention_mask.shape[-1])
+
+        query = attn.to_q(hidden_states)
+        key = attn.to_k(hidden_states * keep)  # K' = W_K((1 - M) * h)
+        value = attn.to_v(hidden_states)
+        head_dim = key.shape[-1] // attn.heads
+        query, key, value = (x.view(batch, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
+        if attn.norm_q is not None:
+            query = attn.norm_q(query)
+        if attn.norm_k is not None:
+            key = attn.norm_k(key)
+        out = F.scaled_dot_product_attention(query, key, value, attn_mask=attention_mask, dropout_p=0.0, is_causal=False)
+        out = out.transpose(1, 2).reshape(batch, -1, attn.heads * head_dim).to(query.dtype)
+        out = attn.to_out[1](attn.to_out[0](out))
+        if attn.residual_connection:
+            out = out + residual
+        return out / attn.rescale_output_factor
+
+
+def install(unet) -> KeyMaskState:
+    """Put the key-masking processor on every self-attention (attn1) of `unet`; others keep theirs."""
+    state = KeyMaskState()
+    processors = {}
+    for name, proc in unet.attn_processors.items():
+        processors[name] = KeyMaskingAttnProcessor(state) if name.endswith("attn1.processor") else proc
+    unet.set_attn_processor(processors)
+    return state
+
+
+def self_attention_count(unet) -> int:
+    return sum(isinstance(p, KeyMaskingAttnProcessor) for p in unet.attn_processors.values())

@@ -1,0 +1,67 @@
+"""DDIM inversion (method 2) with an on-disk trajectory cache.
+
+The standard "next step" update, walking the scheduler's timesteps from the
+last (least noisy) to the first: at timestep t the UNet sees the current
+latent, and
+
+    x0  = (z - sqrt(1 - a_prev) * eps) / sqrt(a_prev)
+    z'  = sqrt(a_t) * x0 + sqrt(1 - a_t) * eps
+
+where a_prev is the cumulative alpha one step before t (the final alpha when
+that is below 0). The whole trajectory z*_0 .. z*_T is returned.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+
+Predict = Callable[[torch.Tensor, int], torch.Tensor]  # (latents, timestep) -> eps, batch-wise
+
+
+def invert(predict: Predict, z0: torch.Tensor, scheduler, timesteps: list[int]) -> torch.Tensor:
+    """(T+1, B, C, h, w) trajectories of a batch of clean latents z0 (B, C, h, w), float32."""
+    alphas = scheduler.alphas_cumprod.to(torch.float64)
+    final = float(scheduler.final_alpha_cumprod)
+    stride = scheduler.config.num_train_timesteps // len(timesteps)
+    z = z0.float()
+    trajectory = [z]
+    for t in reversed(timesteps):
+        prev = t - stride
+        a_prev = float(alphas[prev]) if prev >= 0 else final
+        a_t = float(alphas[t])
+        eps = predict(z, t).float()
+        x0 = (z - (1 - a_prev) ** 0.5 * eps) / a_prev**0.5
+        z = a_t**0.5 * x0 + (1 - a_t) ** 0.5 * eps
+        trajectory.append(z)
+    return torch.stack(trajectory)
+
+
+# ------------------------------------------------------------------ cache glue
+
+
+def load_cached(cache, key: str, shape: tuple[int, ...]) -> Optional[torch.Tensor]:
+    """A cached (T+1, C, h, w) trajectory, or None when missing, corrupt or of the wrong shape."""
+    if cache is None:
+        return None
+    try:
+        arrays = cache.get_arrays(key)
+    except Exception:  # the cache is an optimisation: anything odd is a miss
+        return None
+    if not arrays or "trajectory" not in arrays:
+        return None
+    a = arrays["trajectory"]
+    if a.shape != shape or a.dtype != np.float32 or not np.isfinite(a).all():
+        return None
+    return torch.from_numpy(np.array(a))
+
+
+def store(cache, key: str, trajectory: torch.Tensor) -> None:
+    if cache is None:
+        return
+    try:
+        cache.put_arrays(key, {"trajectory": trajectory.detach().float().cpu().numpy()})
+    except Exception:
+        pass

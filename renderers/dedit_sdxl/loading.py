@@ -1,0 +1,192 @@
+"""Finding and loading an SDXL model without ever downloading anything.
+
+A model is named by `--model` (RenderOptions.model) or $DEDIT_MODEL and may be
+- a diffusers SDXL folder (it holds model_index.json),
+- a hub id ("org/name") already in the local Hugging Face cache,
+- a single `.safetensors` checkpoint in the original SDXL layout, read by
+  diffusers' single-file loader with a local diffusers folder as its config
+  (options.extra["model_config"], $DEDIT_MODEL_CONFIG, or the SDXL base hub id
+  if it is in the local cache).
+Every attempt passes local_files_only, so a missing model is a DeditError
+naming what was tried, never a download.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from designedit.errors import DeditError
+from designedit.renderer import RenderOptions
+
+SDXL_BASE_ID = "stabilityai/stable-diffusion-xl-base-1.0"
+DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
+
+
+@dataclass
+class LoadedModel:
+    pipe: object  # StableDiffusionXLPipeline (components only; its __call__ is not used)
+    identity: str  # what the inversion cache keys on: where the weights came from, and their version
+    device: torch.device
+    dtype: torch.dtype
+    vae_dtype: torch.dtype  # fp32 when fp16 would overflow (diffusers' force_upcast)
+
+
+def model_spec(options: RenderOptions) -> Optional[str]:
+    return options.model or os.environ.get("DEDIT_MODEL") or None
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    if name and name != "auto":
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def pick_dtype(name: Optional[str], device: torch.device) -> torch.dtype:
+    if name:
+        if name not in DTYPES:
+            raise DeditError(f"unknown dtype {name!r}: use one of fp16, bf16, fp32.")
+        return DTYPES[name]
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "mps":
+        return torch.float16
+    return torch.float32
+
+
+def _hub_snapshot(repo_id: str) -> Optional[Path]:
+    """The local snapshot folder of a hub id, or None; never touches the network."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception:  # not cached (or not a valid id): the caller names what was tried
+        return None
+
+
+def _file_identity(path: Path) -> str:
+    st = path.stat()
+    return f"{path.resolve()}:{st.st_size}:{int(st.st_mtime)}"
+
+
+def _folder_identity(folder: Path) -> str:
+    """The folder plus size and mtime of each weight file: a retrained model gets a new identity."""
+    parts = [str(folder.resolve())]
+    for f in sorted(folder.glob("*/*.safetensors")) + sorted(folder.glob("*/*.bin")):
+        parts.append(f"{f.parent.name}/{f.name}:{f.stat().st_size}:{int(f.stat().st_mtime)}")
+    return "|".join(parts)
+
+
+def _config_folder(options: RenderOptions) -> tuple[Optional[Path], str]:
+    named = options.extra.get("model_config") or os.environ.get("DEDIT_MODEL_CONFIG")
+    if named:
+        folder = Path(named).expanduser()
+        if (folder / "model_index.json").is_file():
+            return folder, f"config folder {folder}"
+        snap = _hub_snapshot(str(named))
+        return snap, f"config {named} (not a diffusers folder nor a cached hub id)" if snap is None else str(named)
+    snap = _hub_snapshot(SDXL_BASE_ID)
+    return snap, f"the {SDXL_BASE_ID} config in the local Hugging Face cache (not found)" if snap is None else SDXL_BASE_ID
+
+
+def load_model(options: RenderOptions) -> LoadedModel:
+    spec = model_spec(options)
+    if not spec:
+        raise DeditError("no SDXL model is configured: pass --model (a diffusers folder, a cached hub id or a .safetensors file) or set DEDIT_MODEL.")
+    device = pick_device(options.device)
+    dtype = pick_dtype(options.dtype, device)
+    path = Path(spec).expanduser()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)  # renamed in newer diffusers
+            pipe, identity = _open(spec, path, options, dtype)
+    except DeditError:
+        raise
+    except Exception as exc:  # diffusers/transformers/safetensors raise many types for unreadable weights
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DeditError(f"could not load the SDXL model {spec!r}: {first.rstrip('.')}.") from exc
+
+    _check_sdxl(pipe, spec)
+    vae_dtype = dtype
+    if dtype == torch.float16 and getattr(pipe.vae.config, "force_upcast", False):
+        vae_dtype = torch.float32  # SDXL's VAE overflows in fp16, as diffusers' pipeline knows
+        pipe.vae.to(torch.float32)
+    if options.offload and device.type != "cpu":
+        pipe.enable_model_cpu_offload(device=device)
+    else:
+        pipe.to(device)
+    for module in (pipe.unet, pipe.vae, pipe.text_encoder, pipe.text_encoder_2):
+        module.requires_grad_(False)
+        module.eval()
+    return LoadedModel(pipe, identity, device, dtype, vae_dtype)
+
+
+def _open(spec: str, path: Path, options: RenderOptions, dtype: torch.dtype):
+    """(pipeline, identity) for the model named by `spec`; raises DeditError or the loaders' own errors."""
+    from diffusers import StableDiffusionXLPipeline
+
+    if path.is_dir():
+        if not (path / "model_index.json").is_file():
+            raise DeditError(f"model folder {path} has no model_index.json, so it is not a diffusers SDXL folder.")
+        pipe = StableDiffusionXLPipeline.from_pretrained(str(path), torch_dtype=dtype, local_files_only=True)
+        identity = _folder_identity(path)
+    elif path.is_file():
+        config, tried = _config_folder(options)
+        if config is None:
+            raise DeditError(
+                f"the single-file checkpoint {path} needs a diffusers SDXL config folder to be read without a "
+                f"download, and none was found: tried {tried}; pass extra model_config or set DEDIT_MODEL_CONFIG."
+            )
+        pipe = StableDiffusionXLPipeline.from_single_file(
+            str(path), config=str(config), torch_dtype=dtype, local_files_only=True
+        )
+        identity = _file_identity(path)
+    elif "/" in spec and not spec.startswith((".", "/", "~")) and spec.count("/") == 1:
+        snap = _hub_snapshot(spec)
+        if snap is None:
+            raise DeditError(
+                f"model {spec!r} is neither a folder nor a file, and as a hub id it is not in the local Hugging Face "
+                "cache (downloads are off)."
+            )
+        pipe = StableDiffusionXLPipeline.from_pretrained(str(snap), torch_dtype=dtype, local_files_only=True)
+        identity = f"hub:{spec}@{snap.name}"
+    else:
+        raise DeditError(f"model {spec!r} was not found: it is not a folder, a .safetensors file or an org/name hub id.")
+    return pipe, identity
+
+
+def _check_sdxl(pipe, spec: str) -> None:
+    unet = pipe.unet
+    if getattr(unet.config, "addition_embed_type", None) != "text_time" or pipe.text_encoder_2 is None:
+        raise DeditError(f"model {spec!r} is not an SDXL model (its UNet has no text_time conditioning).")
+
+
+def available(options: RenderOptions) -> tuple[bool, str]:
+    """Cheap check: is a model named and does it look present? Loads nothing."""
+    spec = model_spec(options)
+    if not spec:
+        return False, "no SDXL model is configured (--model or DEDIT_MODEL)."
+    try:
+        import diffusers  # noqa: F401
+        import transformers  # noqa: F401
+    except ImportError as exc:
+        return False, f"the SDXL renderer needs diffusers and transformers ({exc.name} is missing)."
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        ok = (path / "model_index.json").is_file()
+        return ok, f"model folder {path}" + ("" if ok else " has no model_index.json.")
+    if path.is_file():
+        return True, f"single-file checkpoint {path}."
+    if spec.count("/") == 1 and _hub_snapshot(spec) is not None:
+        return True, f"hub id {spec} from the local cache."
+    return False, f"model {spec!r} was not found as a folder, a file or a cached hub id."

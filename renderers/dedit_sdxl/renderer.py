@@ -1,0 +1,320 @@
+"""SDXLRenderer: loads an SDXL model once and executes plans on it.
+
+One instance keeps, across `render()` calls: the model, the prompt's
+embeddings, inversion trajectories in memory (and on disk through
+`designedit.cache`), and the interpreter's state at the first fusion step
+(memo keyed by the plan prefix that determines it), so a move-only re-render
+costs only fusion and harmonisation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+from PIL import Image
+
+from designedit.errors import DeditError
+from designedit.plan import Plan
+from designedit.renderer import RenderOptions, RenderResult
+
+from . import attention, inversion, loading
+from .interpreter import Interpreter, Snapshot, first_fuse, prefix_key, shift
+
+LAYER_PREFIX = "layer:"
+MEMORY_TRAJECTORIES = 16  # in-memory inversions kept (about 7 MB each at 1024 px)
+MEMORY_SNAPSHOTS = 4
+TILING_PIXELS = 1536 * 1536  # decode larger renders tile by tile
+
+
+class SDXLRenderer:
+    name = "sdxl"
+
+    def __init__(self, options: Optional[RenderOptions] = None) -> None:
+        self.options = options or RenderOptions()
+        self._model: Optional[loading.LoadedModel] = None
+        self._state: Optional[attention.KeyMaskState] = None
+        self._embeds: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._trajectories: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
+        self.last_latent: Optional[torch.Tensor] = None  # the output branch before decoding (tests, bench)
+        self._cache = None
+        if self.options.extra.get("cache", True):
+            from designedit.cache import DEFAULT_MAX_BYTES, Cache
+
+            self._cache = Cache(self.options.cache_dir, self.options.extra.get("cache_max_bytes", DEFAULT_MAX_BYTES))
+
+    # ------------------------------------------------------------ interface
+
+    @classmethod
+    def available(cls, options: RenderOptions) -> tuple[bool, str]:
+        return loading.available(options)
+
+    @property
+    def model(self) -> loading.LoadedModel:
+        if self._model is None:
+            self._model = loading.load_model(self.options)
+            self._state = attention.install(self._model.pipe.unet)
+        return self._model
+
+    @property
+    def latent_scale(self) -> int:
+        return int(self.model.pipe.vae_scale_factor)
+
+    def render(self, plan: Plan, progress: Optional[Callable[[int, int], None]] = None) -> RenderResult:
+        started = time.perf_counter()
+        model = self.model
+        self._check(plan)
+        scheduler = self._scheduler(plan)
+        embeds = self._embeddings(plan)
+        stats = {"renderer": self.name, "model": model.identity.split("|")[0], "device": str(model.device),
+                 "dtype": str(model.dtype).removeprefix("torch.")}
+
+        def predict(x: torch.Tensor, t: int, masks: Optional[torch.Tensor]) -> torch.Tensor:
+            return self._unet(x, t, embeds, masks)
+
+        with torch.inference_mode():
+            trajectories, inv = self._invert(plan, scheduler, predict)
+            key = prefix_key(plan, model.identity, str(model.dtype))
+            resume = self._snapshot(key) if key else None
+            captured: dict[str, Snapshot] = {}
+            interp = Interpreter(plan, predict, scheduler, trajectories, model.device, progress)
+            z = interp.run(resume, on_snapshot=lambda snap: captured.setdefault("s", snap))
+            self.last_latent = z.detach().clone()
+            if key and "s" in captured:
+                self._remember(key, captured["s"])
+            picture = self._decode(z)
+            # the decomposition's background: the removal branch's clean estimate where fusion read it
+            background = None
+            snap, source = resume or captured.get("s"), _fused_from(plan)
+            if snap is not None and source in snap.x0:
+                background = self._decode(snap.x0[source])
+
+        canvas = (plan.canvas.width, plan.canvas.height)
+        picture = _resize(picture, canvas)
+        source = _background(plan)
+        if self.options.paste_back and plan.edit_region in plan.masks:
+            picture = paste_back(picture, source, plan.masks[plan.edit_region].data)
+        layers = _layers(plan, picture if background is None else _resize(background, canvas))
+        stats.update(
+            unet_evals=inv["evals"] + interp.stats.denoise_evals,
+            inversion_evals=inv["evals"],
+            denoise_evals=interp.stats.denoise_evals,
+            unet_calls=inv["calls"] + interp.stats.unet_calls,
+            cache_hits=inv["hits"],
+            cache_misses=inv["misses"],
+            branch_reuse=interp.stats.resumed_at_step is not None,
+            resumed_at_step=interp.stats.resumed_at_step,
+            seconds=round(time.perf_counter() - started, 4),
+        )
+        return RenderResult(image=picture, layers=layers, stats=stats)
+
+    def trajectories(self, plan: Plan) -> dict[str, torch.Tensor]:
+        """Every plan image's inversion trajectory, (T+1, C, h, w) float32, through the caches."""
+        scheduler = self._scheduler(plan)
+        embeds = self._embeddings(plan)
+        with torch.inference_mode():
+            found, _ = self._invert(plan, scheduler, lambda x, t, m: self._unet(x, t, embeds, m))
+        return found
+
+    # ------------------------------------------------------------ pieces
+
+    def _check(self, plan: Plan) -> None:
+        scale = self.latent_scale
+        if plan.latent_scale != scale:
+            raise DeditError(f"the plan was compiled for latent scale {plan.latent_scale} but this model's VAE has {scale}.")
+        if (plan.latent.width * scale, plan.latent.height * scale) != (plan.render.width, plan.render.height):
+            raise DeditError("the plan's latent size times its latent scale is not its render size.")
+
+    def _scheduler(self, plan: Plan):
+        from diffusers import DDIMScheduler
+
+        base = dict(self.model.pipe.scheduler.config)
+        scheduler = DDIMScheduler.from_config({**base, **plan.scheduler})
+        scheduler.set_timesteps(plan.steps)
+        got = [int(t) for t in scheduler.timesteps]
+        want = [s.timestep for s in plan.plan_steps]
+        if got[: len(want)] != want or len(want) != plan.steps:
+            raise DeditError(f"the plan's timesteps ({want[:3]}...) are not what the DDIM scheduler gives ({got[:3]}...).")
+        return scheduler
+
+    def _embeddings(self, plan: Plan) -> dict[str, torch.Tensor]:
+        model = self.model
+        if plan.prompt not in self._embeds:
+            with torch.inference_mode():
+                cond, _, pooled, _ = model.pipe.encode_prompt(
+                    plan.prompt, device=model.device, num_images_per_prompt=1, do_classifier_free_guidance=False
+                )
+            self._embeds[plan.prompt] = (cond.to(model.dtype), pooled.to(model.dtype))
+        cond, pooled = self._embeds[plan.prompt]
+        h, w = plan.render.height, plan.render.width
+        # SDXL micro-conditioning: original size, crop top-left, target size
+        time_ids = torch.tensor([[h, w, 0, 0, h, w]], dtype=model.dtype, device=model.device)
+        return {"cond": cond, "pooled": pooled, "time_ids": time_ids}
+
+    def _unet(self, x: torch.Tensor, t: int, embeds: dict[str, torch.Tensor], masks: Optional[torch.Tensor]):
+        model = self.model
+        b = x.shape[0]
+        self._state.set(masks.to(model.device) if masks is not None else None)
+        try:
+            return model.pipe.unet(
+                x.to(model.dtype),
+                t,
+                encoder_hidden_states=embeds["cond"].expand(b, -1, -1),
+                added_cond_kwargs={"text_embeds": embeds["pooled"].expand(b, -1), "time_ids": embeds["time_ids"].expand(b, -1)},
+                return_dict=False,
+            )[0]
+        finally:
+            self._state.clear()
+
+    def _inversion_key(self, plan: Plan, image) -> str:
+        from designedit.cache import cache_key
+
+        return cache_key("inversion", image.key, self.model.identity, plan.steps, plan.prompt,
+                         plan.render.width, plan.render.height, str(self.model.dtype), plan.scheduler)
+
+    def _invert(self, plan: Plan, scheduler, predict) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
+        from designedit.images import materialize
+
+        model = self.model
+        shape = (plan.steps + 1, 4, plan.latent.height, plan.latent.width)
+        found: dict[str, torch.Tensor] = {}
+        info = {"evals": 0, "calls": 0, "hits": 0, "misses": 0}
+        pending = []
+        for image in plan.images:
+            key = self._inversion_key(plan, image)
+            traj = self._trajectories.get(key)
+            if traj is None and image.cacheable:
+                traj = inversion.load_cached(self._cache, key, shape)
+            if traj is not None:
+                info["hits"] += 1
+                found[image.id] = self._keep_trajectory(key, traj.to(model.device))
+            else:
+                info["misses"] += 1
+                pending.append((image, key))
+        if pending:
+            z0 = torch.cat([self._encode(materialize(image, plan.render)) for image, _ in pending])
+
+            def counted(x: torch.Tensor, t: int) -> torch.Tensor:
+                info["evals"] += x.shape[0]
+                info["calls"] += 1
+                return predict(x, t, None)
+
+            trajs = inversion.invert(counted, z0, scheduler, [s.timestep for s in plan.plan_steps])
+            for i, (image, key) in enumerate(pending):
+                traj = trajs[:, i].contiguous()
+                found[image.id] = self._keep_trajectory(key, traj)
+                if image.cacheable:
+                    inversion.store(self._cache, key, traj)
+        return found, info
+
+    def _keep_trajectory(self, key: str, traj: torch.Tensor) -> torch.Tensor:
+        self._trajectories[key] = traj
+        self._trajectories.move_to_end(key)
+        while len(self._trajectories) > MEMORY_TRAJECTORIES:
+            self._trajectories.popitem(last=False)
+        return traj
+
+    def _snapshot(self, key: str) -> Optional[Snapshot]:
+        if key in self._snapshots:
+            self._snapshots.move_to_end(key)
+            return self._snapshots[key]
+        if self._cache is None:
+            return None
+        try:
+            arrays = self._cache.get_arrays("branches:" + key)
+        except Exception:
+            arrays = None
+        if not arrays:
+            return None
+        latents = {k[2:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith("z:")}
+        deltas = {k[2:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith("d:")}
+        x0 = {k[2:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith("x:")}
+        return Snapshot(latents, deltas, x0)
+
+    def _remember(self, key: str, snap: Snapshot) -> None:
+        self._snapshots[key] = snap
+        while len(self._snapshots) > MEMORY_SNAPSHOTS:
+            self._snapshots.popitem(last=False)
+        if self._cache is not None:
+            arrays = {f"z:{k}": v.float().cpu().numpy() for k, v in snap.latents.items()}
+            arrays.update({f"d:{k}": v.float().cpu().numpy() for k, v in snap.deltas.items()})
+            arrays.update({f"x:{k}": v.float().cpu().numpy() for k, v in snap.x0.items()})
+            try:
+                self._cache.put_arrays("branches:" + key, arrays)
+            except Exception:
+                pass
+
+    def _encode(self, pixels: np.ndarray) -> torch.Tensor:
+        model = self.model
+        vae = model.pipe.vae
+        x = torch.from_numpy(np.array(pixels, dtype=np.uint8)).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+        x = x.to(model.device, model.vae_dtype)
+        return (vae.encode(x).latent_dist.mean * vae.config.scaling_factor).float()
+
+    def _decode(self, z: torch.Tensor) -> np.ndarray:
+        model = self.model
+        vae = model.pipe.vae
+        h, w = z.shape[-2] * self.latent_scale, z.shape[-1] * self.latent_scale
+        if h * w > TILING_PIXELS:
+            vae.enable_tiling()
+        else:
+            vae.disable_tiling()
+        x = vae.decode((z / vae.config.scaling_factor).to(model.device, model.vae_dtype), return_dict=False)[0]
+        x = ((x.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+        return x[0].permute(1, 2, 0).cpu().numpy()
+
+
+# ------------------------------------------------------------------ pixels
+
+
+def _fused_from(plan: Plan) -> Optional[str]:
+    at = first_fuse(plan)
+    if at is None:
+        return None
+    op = plan.plan_steps[at[0]].ops[at[1]]
+    return op.source.branch if op.source is not None else None
+
+
+def _resize(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    if (picture.shape[1], picture.shape[0]) == size:
+        return picture
+    return np.asarray(Image.fromarray(picture).resize(size, Image.BILINEAR), dtype=np.uint8)
+
+
+def _background(plan: Plan) -> np.ndarray:
+    from designedit.images import materialize
+
+    return materialize(plan.image(plan.background), plan.canvas)[..., :3]
+
+
+def paste_back(out: np.ndarray, source: np.ndarray, edit: np.ndarray) -> np.ndarray:
+    """out * e + source * (1 - e), e = edit / 255: exact source pixels where e == 0."""
+    e = edit.astype(np.float32)[..., None] / 255.0
+    mixed = np.clip(out.astype(np.float32) * e + source.astype(np.float32) * (1.0 - e) + 0.5, 0, 255).astype(np.uint8)
+    return np.where(e > 0, mixed, source)
+
+
+def _shift_pixels(a: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    t = torch.from_numpy(np.ascontiguousarray(np.moveaxis(a, -1, 0) if a.ndim == 3 else a[None]))
+    out = shift(t, dx, dy).numpy()
+    return np.moveaxis(out, 0, -1) if a.ndim == 3 else out[0]
+
+
+def _layers(plan: Plan, background: np.ndarray) -> dict[str, np.ndarray]:
+    """The decomposition: the inpainted background and each moved layer with its mask as alpha."""
+    from designedit.images import materialize
+
+    h, w = background.shape[:2]
+    out = {"background": np.dstack([background, np.full((h, w), 255, np.uint8)])}
+    for layer in plan.layers:
+        if layer.mask_canvas not in plan.masks:
+            continue
+        image = materialize(plan.image(layer.image), plan.canvas)[..., :3]
+        dx, dy = (int(round(v)) for v in layer.applied_px)
+        rgba = np.dstack([image, plan.masks[layer.mask_canvas].data.astype(np.uint8)])
+        out[LAYER_PREFIX + layer.id] = _shift_pixels(rgba, dx, dy)
+    return out

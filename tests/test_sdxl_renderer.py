@@ -1,0 +1,126 @@
+"""The SDXL renderer on tiny random-weight SDXL models (built here, loaded through the user-facing loader)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import pytest
+import torch
+
+from designedit.renderer import RenderOptions
+from sdxl_tiny import build_tiny_sdxl, plain_plan, write_picture
+
+from dedit_sdxl import SDXLRenderer
+from dedit_sdxl.attention import KeyMaskingAttnProcessor, self_attention_count
+from dedit_sdxl.interpreter import prefix_key, shift
+
+
+@pytest.fixture(scope="module")
+def tiny8(tmp_path_factory):
+    """A tiny SDXL folder with SDXL's VAE factor 8."""
+    return build_tiny_sdxl(tmp_path_factory.mktemp("tiny8") / "model", vae_blocks=4)
+
+
+@pytest.fixture(scope="module")
+def picture(tmp_path_factory):
+    return write_picture(tmp_path_factory.mktemp("pic") / "pic.png", 128)
+
+
+def test_plain_denoising_equals_diffusers_pipeline(tiny8, picture, tmp_path):
+    """(a) a plan of plain denoising equals StableDiffusionXLPipeline from the same latent and embeddings."""
+    from diffusers import StableDiffusionXLPipeline
+
+    r = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "cache"))
+    assert r.latent_scale == 8
+    plan = plain_plan(picture, size=128, steps=4)
+    result = r.render(plan)
+    assert result.stats["unet_evals"] == 4 + 2 * 4  # inversion + both halves of every step
+    z_t = r.trajectories(plan)["bg"][plan.steps][None]
+
+    pipe = StableDiffusionXLPipeline.from_pretrained(str(tiny8))  # stock attention processors
+    cond, _, pooled, _ = pipe.encode_prompt("", device="cpu", num_images_per_prompt=1, do_classifier_free_guidance=False)
+    out = pipe(
+        prompt_embeds=cond,
+        negative_prompt_embeds=cond,
+        pooled_prompt_embeds=pooled,
+        negative_pooled_prompt_embeds=pooled,
+        latents=z_t.clone(),
+        num_inference_steps=plan.steps,
+        guidance_scale=plan.guidance_scale,
+        height=128,
+        width=128,
+        output_type="latent",
+    ).images
+    assert out.shape == r.last_latent.shape
+    assert torch.allclose(out.float(), r.last_latent, atol=1e-4, rtol=0)
+    assert result.image.shape == (128, 128, 3)
+
+
+def test_every_self_attention_gets_the_processor(tiny8):
+    r = SDXLRenderer(RenderOptions(model=str(tiny8), extra={"cache": False}))
+    unet = r.model.pipe.unet
+    procs = unet.attn_processors
+    attn1 = [n for n in procs if n.endswith("attn1.processor")]
+    assert attn1 and self_attention_count(unet) == len(attn1)
+    assert not any(isinstance(p, KeyMaskingAttnProcessor) for n, p in procs.items() if n.endswith("attn2.processor"))
+
+
+def test_inversion_cache_hit_skips_inversion_and_corrupt_entry_is_rebuilt(tiny8, picture, tmp_path):
+    plan = plain_plan(picture, size=64, steps=3)
+    cold = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "c")).render(plan)
+    assert cold.stats["inversion_evals"] == 3 and cold.stats["cache_misses"] == 1
+
+    warm_r = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "c"))
+    warm = warm_r.render(plan)
+    assert warm.stats["inversion_evals"] == 0 and warm.stats["cache_hits"] == 1
+    np.testing.assert_array_equal(warm.image, cold.image)
+    again = warm_r.render(plan)  # in memory this time
+    assert again.stats["inversion_evals"] == 0
+
+    for entry in (tmp_path / "c").rglob("*.bin"):
+        entry.write_bytes(entry.read_bytes()[:-50])  # truncate every entry
+    rebuilt = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "c")).render(plan)
+    assert rebuilt.stats["inversion_evals"] == 3
+    np.testing.assert_array_equal(rebuilt.image, cold.image)
+
+
+def test_inversion_is_keyed_by_step_count_and_size(tiny8, picture, tmp_path):
+    r = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "c"))
+    r.render(plain_plan(picture, size=64, steps=3))
+    assert r.render(plain_plan(picture, size=64, steps=2)).stats["inversion_evals"] == 2
+    assert r.render(plain_plan(picture, size=128, steps=2)).stats["inversion_evals"] == 2
+
+
+def test_plan_for_another_latent_scale_is_refused(tiny8, picture):
+    from designedit.errors import DeditError
+
+    plan = plain_plan(picture, size=64, steps=2, latent_scale=4)
+    with pytest.raises(DeditError, match="latent scale"):
+        SDXLRenderer(RenderOptions(model=str(tiny8), extra={"cache": False})).render(plan)
+
+
+def test_shift_moves_whole_cells_and_zero_fills():
+    x = torch.arange(12.0).reshape(1, 1, 3, 4)
+    s = shift(x, 1, -1)
+    expected = torch.tensor([[0, 4, 5, 6], [0, 8, 9, 10], [0, 0, 0, 0]], dtype=torch.float32)
+    assert torch.equal(s[0, 0], expected)
+    assert torch.equal(shift(x, 0, 0), x) and not shift(x, 4, 0).any()
+
+
+def test_prefix_key_ignores_what_comes_after_the_first_fuse(picture):
+    from designedit.plan import FuseLayer, LatentRef, Op
+
+    plan = plain_plan(picture, size=64, steps=3)
+    assert prefix_key(plan, "m", "fp32") is None  # no fusion, nothing to reuse
+    fuse = Op("fuse", "C", source=LatentRef(branch="C"), layers=[FuseLayer(LatentRef(branch="C"), "remove@latent", 1, 0)])
+    plan.plan_steps[1].ops.append(fuse)
+    k1 = prefix_key(plan, "m", "fp32")
+    fuse.layers[0].dx = 3
+    plan.plan_steps[2].evals[0].halves = ["cond"]
+    assert prefix_key(plan, "m", "fp32") == k1
+    plan.plan_steps[0].evals[0].keymask = "remove@latent"
+    assert prefix_key(plan, "m", "fp32") != k1
+    assert prefix_key(plan, "other model", "fp32") != prefix_key(plan, "m", "fp32")
