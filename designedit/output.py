@@ -19,13 +19,22 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
+from .errors import DeditError
+
 # PNG text chunk keys, as `dedit:<name>` so other tools' keys never collide.
 METADATA_PREFIX = "dedit:"
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
-    """Write `data` to `path` atomically; create missing parent folders."""
+    """Write `data` to `path` atomically; create missing parent folders. OSError becomes DeditError."""
     path = Path(path)
+    try:
+        return _atomic_write(path, data)
+    except OSError as exc:
+        raise DeditError(f"cannot write {path}: {exc.strerror or exc}.") from exc
+
+
+def _atomic_write(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:

@@ -145,6 +145,8 @@ class RenderSession:
         started = time.perf_counter()
         output = Path(output) if output is not None else None
         if output is not None:
+            if output.suffix.lower() != ".png":
+                raise DeditError(f"the output {output} must be a .png file (dedit writes PNG with its metadata).")
             _check_not_an_input(scene, output)
         plan = self.compile(scene, schedule=schedule, steps=steps, seed=seed)
         compiled = time.perf_counter()

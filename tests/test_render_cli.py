@@ -197,3 +197,12 @@ def test_auto_render_without_a_model_never_imports_torch(scene, tmp_path):
     env.pop("DEDIT_MODEL", None)
     subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True)
     assert (tmp_path / "o.png").is_file()
+
+
+def test_unwritable_or_non_png_outputs_fail_in_one_sentence(scene, capsys):
+    (scene.parent / "taken.png").mkdir()
+    assert main(["render", str(scene), "-o", str(scene.parent / "taken.png")]) == 1
+    assert capsys.readouterr().err.splitlines()[-1].startswith("dedit: cannot write")
+    assert main(["render", str(scene), "-o", str(scene.parent / "x.jpg")]) == 1
+    assert ".png" in capsys.readouterr().err and not (scene.parent / "x.jpg").exists()
+    assert leftovers(scene.parent) == []
