@@ -22,7 +22,7 @@ from typing import Optional, Union
 from pydantic import ValidationError
 
 from .. import model as m
-from .. import refs, validate
+from .. import refs
 from ..errors import Problem, SceneError
 from . import json_form, messages, xml_form
 from .source import LineIndex, SourceMap
@@ -109,6 +109,8 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
             messages.explain(exc, data, source)
         refs.problems(data, source.report)
         if check_files and origin is not None:
+            from .. import validate  # imported only when needed: it brings numpy and Pillow
+
             validate.problems(data, origin, source.report)
     except RecursionError:
         raise SceneError(Problem(label, "the document nests too deeply")) from None

@@ -190,7 +190,12 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
         return f"{show(label)} is required"
     if "extra_forbidden" in types:
         where = f" in <{element_name(model)}>" if form == "xml" and model is not None else ""
-        return f"unknown key {show(label)}{where}" if form == "json" else f"unknown attribute {show(label)}{where}"
+        known = [f.name for f in vocab.fields(model) if f.kind != "tag"] if model is not None else []
+        if model is m.Scene:
+            known = [vocab.VERSION_KEY if k == "version" else k for k in known]
+        hint = f"; expected one of {', '.join(known)}" if known else ""
+        kind = "key" if form == "json" else "attribute"
+        return f"unknown {kind} {show(label)}{where}{hint}"
     value_errors = [e for e in errs if e["type"] in ("value_error", "assertion_error")]
     if value_errors:
         msg = value_errors[0]["msg"]
