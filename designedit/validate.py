@@ -71,6 +71,8 @@ def problems(data: Any, origin: m.Origin, report: Report) -> None:
         why = reference_problem(origin, ref)
         if why is None and (origin.base / ref).resolve().is_dir():
             why = f"{ref!r} is a folder; the output path names the picture to write"
+        if why is None and not ref.lower().endswith(".png"):
+            why = f"{ref!r} must end in .png; dedit writes PNG pictures"
         if why is not None:
             report(("output", "path"), why)
     canvas = data.get("canvas")

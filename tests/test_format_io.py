@@ -269,6 +269,8 @@ def test_file_checks(pictures: Path, tmp_path: Path):
         "doc#/layers/0: layer 'l' has no mask and its picture poster.png has no alpha channel; give the layer a mask",
         "doc#/output/path: 'folder' is a folder; the output path names the picture to write",
     ]
+    jpeg = text.replace('"path": "folder"', '"path": "out/result.JPG"')
+    assert problems_of(jpeg, pictures)[-1] == "doc#/output/path: 'out/result.JPG' must end in .png; dedit writes PNG pictures"
     # every one of those is a file check: without them the document loads
     assert load_text(text, "doc", pictures, check_files=False).canvas.width == 9000
 
