@@ -12,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Callable, Optional, Protocol
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from .errors import DeditError
-from .plan import Plan
+
+if TYPE_CHECKING:  # kept out of start-up: `dedit validate` needs neither
+    import numpy as np
+
+    from .plan import Plan
 
 ENTRY_POINT_GROUP = "designedit.renderers"
 
@@ -38,8 +40,8 @@ class RenderOptions:
 
 @dataclass
 class RenderResult:
-    image: np.ndarray  # (canvas h, canvas w, 3) uint8, the edited picture
-    layers: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (h, w, 4) uint8 RGBA at canvas size
+    image: "np.ndarray"  # (canvas h, canvas w, 3) uint8, the edited picture
+    layers: "dict[str, np.ndarray]" = field(default_factory=dict)  # name -> (h, w, 4) uint8 RGBA at canvas size
     stats: dict[str, Any] = field(default_factory=dict)  # at least unet_evals, seconds
 
 
