@@ -206,3 +206,23 @@ def test_unwritable_or_non_png_outputs_fail_in_one_sentence(scene, capsys):
     assert main(["render", str(scene), "-o", str(scene.parent / "x.jpg")]) == 1
     assert ".png" in capsys.readouterr().err and not (scene.parent / "x.jpg").exists()
     assert leftovers(scene.parent) == []
+
+
+def test_flags_reach_the_renderer_options_and_one_instance_renders(scene, monkeypatch):
+    import designedit.select as select
+
+    seen = []
+
+    class Spy(PreviewRenderer):
+        def __init__(self, options):
+            super().__init__(options)
+            seen.append(options)
+
+    monkeypatch.setattr(select, "load_renderer_class", lambda name: Spy)
+    args = ["render", str(scene), "--renderer", "preview", "--no-paste-back", "--device", "cpu", "--dtype", "bf16",
+            "--offload", "--cache-dir", str(scene.parent / "c"), "--model", "some/model"]
+    assert main(args) == 0
+    (options,) = seen
+    assert (options.paste_back, options.device, options.dtype, options.offload) == (False, "cpu", "bf16", True)
+    assert options.cache_dir == scene.parent / "c" and options.model == "some/model"
+    assert read_png_metadata(scene.parent / "scene.png")["model"] == "none"  # the preview used no model
