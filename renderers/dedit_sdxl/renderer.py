@@ -78,7 +78,8 @@ class SDXLRenderer:
 
         with torch.inference_mode():
             trajectories, inv = self._invert(plan, scheduler, predict)
-            key = prefix_key(plan, model.identity, str(model.dtype))
+            reuse = self.options.extra.get("reuse_branches", True)
+            key = prefix_key(plan, model.identity, str(model.dtype)) if reuse else None
             resume = self._snapshot(key) if key else None
             captured: dict[str, Snapshot] = {}
             interp = Interpreter(plan, predict, scheduler, trajectories, model.device, progress)

@@ -1,0 +1,132 @@
+"""(g) Model loading: a diffusers folder, a hub id from a local cache, a single .safetensors; never a download."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest
+import torch
+
+torch.set_num_threads(1)  # tiny models: threads only add contention on a shared 2-core machine
+
+from designedit.errors import DeditError
+from designedit.renderer import RenderOptions
+from sdxl_tiny import build_tiny_sdxl, write_ldm_checkpoint
+
+from dedit_sdxl import SDXLRenderer
+from dedit_sdxl.loading import load_model
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return build_tiny_sdxl(tmp_path_factory.mktemp("tinyload") / "model", seed=3)
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to open a connection fails the test, so 'no download' is checked, not assumed."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a network connection was attempted")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def _state(pipe, name):
+    return getattr(pipe, name).state_dict()
+
+
+def _same_weights(a, b):
+    for name in ("unet", "vae", "text_encoder", "text_encoder_2"):
+        sa, sb = _state(a, name), _state(b, name)
+        assert sa.keys() == sb.keys(), name
+        for k in sa:
+            assert torch.equal(sa[k], sb[k]), f"{name}.{k}"
+
+
+def test_hub_id_resolves_from_a_local_cache(tiny, tmp_path, monkeypatch, no_network):
+    hub = tmp_path / "hub"
+    rev = "0123456789abcdef0123456789abcdef01234567"
+    repo = hub / "models--acme--tiny-sdxl"
+    shutil.copytree(tiny, repo / "snapshots" / rev)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(rev)
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(hub))
+
+    loaded = load_model(RenderOptions(model="acme/tiny-sdxl"))
+    assert loaded.identity == f"hub:acme/tiny-sdxl@{rev}"
+    _same_weights(loaded.pipe, load_model(RenderOptions(model=str(tiny))).pipe)
+
+    with pytest.raises(DeditError, match="not in the local Hugging Face cache") as err:
+        load_model(RenderOptions(model="acme/absent"))
+    assert "acme/absent" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_single_safetensors_goes_through_the_single_file_loader(tiny, tmp_path, monkeypatch, no_network):
+    from diffusers import StableDiffusionXLPipeline
+
+    folder = load_model(RenderOptions(model=str(tiny)))
+    ckpt = write_ldm_checkpoint(folder.pipe, tmp_path / "tiny-sdxl.safetensors")
+    calls = []
+    original = StableDiffusionXLPipeline.from_single_file.__func__
+
+    def spy(cls, path, **kwargs):
+        calls.append((path, kwargs))
+        return original(cls, path, **kwargs)
+
+    monkeypatch.setattr(StableDiffusionXLPipeline, "from_single_file", classmethod(spy))
+    monkeypatch.setenv("DEDIT_MODEL_CONFIG", str(tiny))
+    single = load_model(RenderOptions(model=str(ckpt)))
+    assert len(calls) == 1
+    path, kwargs = calls[0]
+    assert path == str(ckpt) and kwargs["config"] == str(tiny) and kwargs["local_files_only"] is True
+    _same_weights(single.pipe, folder.pipe)
+
+
+def test_single_file_without_a_local_config_names_what_was_tried(tiny, tmp_path, monkeypatch, no_network):
+    monkeypatch.delenv("DEDIT_MODEL_CONFIG", raising=False)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-hub"))
+    ckpt = tmp_path / "model.safetensors"
+    ckpt.write_bytes(b"not really")
+    with pytest.raises(DeditError, match="stable-diffusion-xl-base-1.0"):
+        load_model(RenderOptions(model=str(ckpt)))
+
+
+@pytest.mark.parametrize(
+    "spec, words",
+    [("/nonexistent/model", "was not found"), ("not-a-model", "was not found")],
+)
+def test_missing_model_is_one_sentence(spec, words, no_network):
+    with pytest.raises(DeditError, match=words) as err:
+        load_model(RenderOptions(model=spec))
+    assert spec in str(err.value) and "\n" not in str(err.value)
+
+
+def test_unreadable_weights_are_a_dedit_error(tiny, tmp_path, no_network):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny, broken)
+    for f in (broken / "unet").glob("*.safetensors"):
+        f.write_bytes(b"garbage")
+    with pytest.raises(DeditError, match="could not load the SDXL model"):
+        load_model(RenderOptions(model=str(broken)))
+
+
+def test_no_model_configured(monkeypatch):
+    monkeypatch.delenv("DEDIT_MODEL", raising=False)
+    ok, why = SDXLRenderer.available(RenderOptions())
+    assert not ok and "DEDIT_MODEL" in why
+    with pytest.raises(DeditError, match="--model"):
+        load_model(RenderOptions())
+
+
+def test_model_from_environment(tiny, monkeypatch):
+    monkeypatch.setenv("DEDIT_MODEL", str(tiny))
+    assert SDXLRenderer.available(RenderOptions())[0]
+    assert SDXLRenderer(RenderOptions(extra={"cache": False})).latent_scale == 8

@@ -1,0 +1,131 @@
+"""Compiled scenes on a tiny SDXL model: conformance renders, paste-back, determinism, incremental re-renders.
+
+The compiler renders at about one megapixel whatever the canvas, so these
+tests use a tiny model whose VAE has factor 32 (a 36x28 latent for the
+512x384 conformance canvas); the factor-8 layout is covered in
+test_sdxl_renderer.py and test_sdxl_loading.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import torch
+
+torch.set_num_threads(1)  # tiny models: threads only add contention on a shared 2-core machine
+import pytest
+from PIL import Image
+
+from designedit.compiler import compile_scene
+from designedit.io import load
+from designedit.renderer import RenderOptions
+from sdxl_tiny import build_tiny_sdxl
+
+from dedit_sdxl import SDXLRenderer
+
+CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+if not CONFORMANCE.is_dir():
+    CONFORMANCE = Path("/work/shared/conformance")
+DOCUMENTS = sorted(p.name for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json")))
+
+
+@pytest.fixture(scope="module")
+def tiny32(tmp_path_factory):
+    return build_tiny_sdxl(tmp_path_factory.mktemp("tiny32") / "model", vae_blocks=6)
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory):
+    """A private copy of the conformance folder (the shared one is read-only)."""
+    target = tmp_path_factory.mktemp("conformance") / "conformance"
+    shutil.copytree(CONFORMANCE, target, ignore=shutil.ignore_patterns("invalid"))
+    return target
+
+
+@pytest.fixture(scope="module")
+def renderer(tiny32, tmp_path_factory):
+    return SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path_factory.mktemp("cache")))
+
+
+def _plan(docs, name, r, **kw):
+    scene = load(docs / name, check_files=True)
+    return compile_scene(scene, latent_scale=r.latent_scale, **{"schedule": "fast", "steps": 2, **kw})
+
+
+def test_conformance_set_is_present():
+    assert len(DOCUMENTS) >= 8
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_every_conformance_document_renders_at_canvas_size(docs, renderer, name):
+    """(f)"""
+    plan = _plan(docs, name, renderer)
+    result = renderer.render(plan)
+    assert result.image.shape == (plan.canvas.height, plan.canvas.width, 3)
+    assert result.image.dtype == np.uint8
+    assert result.stats["unet_evals"] == result.stats["inversion_evals"] + result.stats["denoise_evals"]
+    assert result.stats["denoise_evals"] == plan.cost.denoise or result.stats["branch_reuse"]
+    assert result.layers["background"].shape == (plan.canvas.height, plan.canvas.width, 4)
+
+
+def test_outside_the_edit_region_the_source_pixels_come_back(docs, renderer):
+    """(c) paste-back: outside edit@canvas the output is the background picture, exactly."""
+    plan = _plan(docs, "move-resize.dedit", renderer)
+    source = np.asarray(Image.open(docs / "poster.png").convert("RGB"))
+    edit = plan.masks[plan.edit_region].data
+    outside = edit == 0
+    assert outside.mean() > 0.3 and (~outside).any()
+    out = renderer.render(plan).image
+    np.testing.assert_array_equal(out[outside], source[outside])
+    assert np.abs(out[edit == 255].astype(int) - source[edit == 255]).max() > 0  # the edit did change something
+
+    loose = SDXLRenderer(RenderOptions(model=renderer.options.model, paste_back=False, extra={"cache": False}))
+    free = loose.render(plan).image
+    assert not np.array_equal(free[outside], source[outside])  # the VAE alone does not keep pixels
+
+
+def test_two_renders_of_the_same_scene_are_identical(docs, tiny32, tmp_path):
+    """(d) including a second instance served from the on-disk cache."""
+    a = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c"))
+    plan = _plan(docs, "remove.dedit", a)
+    first = a.render(plan)
+    second = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c")).render(plan)
+    assert second.stats["cache_hits"] == len(plan.images) and second.stats["inversion_evals"] == 0
+    np.testing.assert_array_equal(first.image, second.image)
+    np.testing.assert_array_equal(first.image, a.render(plan).image)
+
+
+def _move_scene(docs, dx: int) -> Path:
+    text = (docs / "move-resize.dedit").read_text().replace('dx="25%"', f'dx="{dx}"')
+    path = docs / f"moved-{dx}.dedit"
+    path.write_text(text)
+    return path
+
+
+def test_move_only_rerender_costs_fusion_and_harmonisation(docs, tiny32, tmp_path):
+    """Issue 4 item 4: at 50 steps a move-only change re-renders in <= 10 UNet evaluations."""
+    r = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c"))
+    plans = [compile_scene(load(_move_scene(docs, dx), check_files=True), schedule="fast", steps=50,
+                           latent_scale=r.latent_scale) for dx in (96, 160)]
+    cold = r.render(plans[0])
+    assert not cold.stats["branch_reuse"] and cold.stats["unet_evals"] > 50
+    warm = r.render(plans[1])
+    assert warm.stats["branch_reuse"]
+    assert warm.stats["inversion_evals"] == 0 and 0 < warm.stats["unet_evals"] <= 10
+
+    # the reused state is exact: denoising every step again gives the same picture
+    fresh_r = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c", extra={"reuse_branches": False}))
+    fresh = fresh_r.render(plans[1])
+    assert not fresh.stats["branch_reuse"]
+    np.testing.assert_array_equal(fresh.image, warm.image)
+    assert not np.array_equal(cold.image, warm.image)
+
+    # across processes: a new instance finds the branch state in the on-disk cache
+    other = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c")).render(plans[1])
+    assert other.stats["branch_reuse"] and other.stats["unet_evals"] <= 10
+    np.testing.assert_array_equal(other.image, warm.image)
