@@ -6,8 +6,10 @@ result to the size asked for with Pillow's bicubic filter (method 12).
 
 ops:
 - `frame {width, height}`: start a black frame of that size (always first);
-- `load {src, sha256, x, y}`: draw a picture, top-left at (x, y), alpha
-  composited over the frame; the file must still hash to `sha256`;
+- `load {src, sha256, x, y, extend?}`: draw a picture, top-left at (x, y), alpha
+  composited over the frame; the file must still hash to `sha256`; with
+  `extend`, the frame outside the picture takes its replicated edge pixels
+  (an outpainted canvas starts from nearby content, not black);
 - `affine {matrix}`: warp the frame, `dst = M @ [x, y, 1]`, bilinear, border
   pixels replicated;
 - `pan {dx, dy}`: paste the frame shifted by (dx, dy) over itself;
@@ -102,6 +104,8 @@ def _load(frame: np.ndarray, args: dict[str, Any]) -> None:
         frame[y0:y1, x0:x1] = (part[..., :3] * a + under * (1.0 - a) + 0.5).astype(np.uint8)
     else:
         frame[y0:y1, x0:x1] = part
+    if args.get("extend"):
+        frame[:] = cv2.copyMakeBorder(frame[y0:y1, x0:x1], y0, fh - y1, x0, fw - x1, cv2.BORDER_REPLICATE)
 
 
 def _affine(frame: np.ndarray, args: dict[str, Any]) -> np.ndarray:

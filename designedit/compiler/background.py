@@ -66,6 +66,7 @@ def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> Ba
 
     if pw < w or ph < h:  # the picture sits at the origin unscaled; the rest is outpainted
         bg.holes.append(255 - M.place(np.full((ph, pw), 255, np.uint8), w, h))
+        bg.extend = True  # outpainting starts from nearby content, not black (method 9, Fig. 13)
 
     for edit in scene.background.edits:
         if isinstance(edit, Remove):

@@ -19,7 +19,10 @@ def _frame(canvas: Size) -> ImageOp:
 
 
 def background_ops(bg: BackgroundIR, canvas: Size) -> list[ImageOp]:
-    ops = [_frame(canvas), ImageOp("load", {"src": str(bg.src), "sha256": bg.sha256, "x": 0, "y": 0})]
+    load = {"src": str(bg.src), "sha256": bg.sha256, "x": 0, "y": 0}
+    if bg.extend:
+        load["extend"] = True
+    ops = [_frame(canvas), ImageOp("load", load)]
     for kind, args in bg.geometry:
         if kind == "pan":
             ops.append(ImageOp("pan", {"dx": args[0], "dy": args[1]}))
