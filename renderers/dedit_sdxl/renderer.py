@@ -47,6 +47,25 @@ class SDXLRenderer:
 
             self._cache = Cache(self.options.cache_dir, self.options.extra.get("cache_max_bytes", DEFAULT_MAX_BYTES))
 
+    @classmethod
+    def from_pipeline(cls, pipe, options: Optional[RenderOptions] = None, identity: str = "in-memory",
+                      device: Optional[torch.device] = None) -> "SDXLRenderer":
+        """Wrap an SDXL pipeline built in this process (benchmarks of random-weight models); `identity` keys caches.
+
+        `device` is where the UNet runs (give it when the pipeline uses CPU offload)."""
+        self = cls(options)
+        device = device or next(pipe.unet.parameters()).device
+        dtype = pipe.unet.dtype
+        vae_dtype = pipe.vae.dtype
+        self._model = loading.LoadedModel(pipe, identity, device, dtype, vae_dtype)
+        self._state = attention.install(pipe.unet)
+        return self
+
+    def forget(self) -> None:
+        """Drop what this instance keeps in memory between renders (inversions, branch states); keep the model."""
+        self._trajectories.clear()
+        self._snapshots.clear()
+
     # ------------------------------------------------------------ interface
 
     @classmethod
