@@ -12,9 +12,7 @@ from pathlib import Path
 
 from designedit import model as m
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
-if not CONFORMANCE.is_dir():  # running from another checkout layout
-    CONFORMANCE = Path("/work/shared/conformance")
+from shared_paths import CONFORMANCE  # noqa: E402
 PICTURES = ["poster.png", "ball-mask.png", "ball-mask.jpg", "box-mask.png", "occluder-mask.png", "backdrop.png", "sticker.png"]
 
 

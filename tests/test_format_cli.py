@@ -13,7 +13,7 @@ import pytest
 from designedit.cli import main
 from designedit.io import load
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+from shared_paths import CONFORMANCE  # noqa: E402
 INVALID_NAMES = sorted(p.name for p in (CONFORMANCE / "invalid").iterdir() if p.name.endswith((".dedit", ".dedit.json")))
 
 # Runs each document through the CLI in one process, recording every file opened and every socket used

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+from shared_paths import CONFORMANCE  # noqa: E402
 
 _CHECK = """
 import sys

@@ -15,7 +15,7 @@ from designedit import model as m
 from designedit.errors import SceneError
 from designedit.io import FormatWarning, detect_form, dump, load, load_text, read_file
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+from shared_paths import CONFORMANCE  # noqa: E402
 VALID = sorted(p for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json")))
 
 

@@ -21,7 +21,7 @@ from designedit.io import FormatWarning, dump, load_text
 from designedit.io.vocab import xml_text_ok
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFORMANCE = ROOT.parent / "shared" / "conformance"
+from shared_paths import CONFORMANCE  # noqa: E402
 DOCUMENTS = sorted(p for p in CONFORMANCE.rglob("*") if p.name.endswith((".dedit", ".dedit.json")))
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -13,7 +13,7 @@ from designedit import schema_gen
 from designedit.io import dump, load
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFORMANCE = ROOT.parent / "shared" / "conformance"
+from shared_paths import CONFORMANCE  # noqa: E402
 VALID = sorted(p for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json")))
 
 

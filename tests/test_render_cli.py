@@ -16,9 +16,7 @@ from dedit_preview import PreviewRenderer
 from designedit.cli import main
 from designedit.output import read_png_metadata
 
-CONFORMANCE = Path("/work/shared/conformance")
-if not CONFORMANCE.is_dir():  # a checkout that carries the shared folder with it
-    CONFORMANCE = Path(__file__).resolve().parents[1] / "shared" / "conformance"
+from shared_paths import CONFORMANCE  # noqa: E402
 DOCUMENTS = sorted(p.name for p in CONFORMANCE.glob("*.dedit*")) if CONFORMANCE.is_dir() else []
 
 

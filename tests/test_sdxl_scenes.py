@@ -28,9 +28,7 @@ from sdxl_tiny import build_tiny_sdxl
 
 from dedit_sdxl import SDXLRenderer
 
-CONFORMANCE = Path(__file__).resolve().parents[2] / "shared" / "conformance"
-if not CONFORMANCE.is_dir():
-    CONFORMANCE = Path("/work/shared/conformance")
+from shared_paths import CONFORMANCE  # noqa: E402
 DOCUMENTS = sorted(p.name for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json")))
 
 
