@@ -218,9 +218,11 @@ def test_flags_reach_the_renderer_options_and_one_instance_renders(scene, monkey
 
     monkeypatch.setattr(select, "load_renderer_class", lambda name: Spy)
     args = ["render", str(scene), "--renderer", "preview", "--no-paste-back", "--device", "cpu", "--dtype", "bf16",
-            "--offload", "--cache-dir", str(scene.parent / "c"), "--model", "some/model"]
+            "--offload", "--cache-dir", str(scene.parent / "c"), "--model", "some/model",
+            "--model-config", str(scene.parent / "cfg")]
     assert main(args) == 0
     (options,) = seen
     assert (options.paste_back, options.device, options.dtype, options.offload) == (False, "cpu", "bf16", True)
     assert options.cache_dir == scene.parent / "c" and options.model == "some/model"
+    assert options.extra["model_config"] == str(scene.parent / "cfg")
     assert read_png_metadata(scene.parent / "scene.png")["model"] == "none"  # the preview used no model

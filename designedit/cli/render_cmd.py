@@ -31,6 +31,7 @@ def add_renderer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: the scene's, else 0)")
     parser.add_argument("--no-paste-back", dest="paste_back", action="store_false", help="keep the model's pixels outside the edited region too")
     parser.add_argument("--cache-dir", type=Path, metavar="D", help="inversion cache folder (default: $DEDIT_CACHE_DIR or ~/.cache/dedit)")
+    parser.add_argument("--model-config", type=Path, metavar="DIR", help="diffusers config folder for a single .safetensors --model (default: $DEDIT_MODEL_CONFIG, else the cached SDXL base)")
     parser.add_argument("--device", choices=["auto", "cuda", "mps", "cpu"], default="auto")
     parser.add_argument("--dtype", choices=["fp16", "bf16", "fp32"])
     parser.add_argument("--offload", action="store_true", help="model CPU offload (less GPU memory, slower)")
@@ -46,6 +47,7 @@ def options_from_args(args: argparse.Namespace, progress: bool = True) -> Render
         cache_dir=args.cache_dir,
         paste_back=args.paste_back,
         progress=progress,
+        extra={"model_config": str(args.model_config)} if args.model_config else {},
     )
 
 

@@ -145,7 +145,7 @@ def _open(spec: str, path: Path, options: RenderOptions, dtype: torch.dtype):
         if config is None:
             raise DeditError(
                 f"the single-file checkpoint {path} needs a diffusers SDXL config folder to be read without a "
-                f"download, and none was found: tried {tried}; pass extra model_config or set DEDIT_MODEL_CONFIG."
+                f"download, and none was found: tried {tried}; pass --model-config DIR or set DEDIT_MODEL_CONFIG."
             )
         pipe = StableDiffusionXLPipeline.from_single_file(
             str(path), config=str(config), torch_dtype=dtype, local_files_only=True
