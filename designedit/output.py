@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
+
+from .atomic import atomic_write
 
 from .errors import DeditError
 
@@ -29,27 +29,9 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
     """Write `data` to `path` atomically; create missing parent folders. OSError becomes DeditError."""
     path = Path(path)
     try:
-        return _atomic_write(path, data)
+        return atomic_write(path, data)
     except OSError as exc:
         raise DeditError(f"cannot write {path}: {exc.strerror or exc}.") from exc
-
-
-def _atomic_write(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # KeyboardInterrupt too: never leave the temporary file behind
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
 
 
 def png_bytes(image: np.ndarray, metadata: Mapping[str, Any] | None = None) -> bytes:

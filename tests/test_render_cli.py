@@ -142,12 +142,12 @@ def test_an_interrupted_render_writes_nothing_and_keeps_the_old_picture(scene, m
 
 
 def test_an_interruption_while_writing_leaves_no_partial_file(scene, monkeypatch):
-    import designedit.output as output
+    import designedit.atomic as atomic
 
     def fail(fd):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(output.os, "fsync", fail)
+    monkeypatch.setattr(atomic.os, "fsync", fail)
     assert main(["render", str(scene)]) == 130
     assert not (scene.parent / "scene.png").exists() and leftovers(scene.parent) == []
 

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
+from ..atomic import atomic_write
 from ..errors import Problem, SceneError
 from ..io import FormatWarning, dump, read_file
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, so a crash never leaves half a document."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, text.encode("utf-8"))
 
 
 def _read(path: Path, root: Path | None, check_files: bool):
