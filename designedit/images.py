@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from .errors import DeditError
-from .pictures import open_picture
+from .pictures import has_transparency, open_picture
 from .plan import ImageOp, PlanImage, Size
 
 
@@ -90,7 +90,7 @@ def _load(frame: np.ndarray, args: dict[str, Any]) -> None:
         raise DeditError(f"{path.name} changed after the plan was compiled; compile again.")
     im = open_picture(path)
     x, y = int(args.get("x", 0)), int(args.get("y", 0))
-    has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+    has_alpha = has_transparency(im)
     pic = np.asarray(im.convert("RGBA" if has_alpha else "RGB"), dtype=np.uint8)
     fh, fw = frame.shape[:2]
     ph, pw = pic.shape[:2]

@@ -1,12 +1,18 @@
-"""Opening pictures safely: size limits checked from the header, before decoding."""
+"""Opening pictures safely: size limits checked from the header, before decoding.
+
+numpy is imported by the loaders only: `dedit validate` reads headers and should not pay for it.
+"""
 
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image as PILImage
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from .errors import DeditError
 
@@ -58,28 +64,30 @@ def picture_size(path: Path) -> tuple[int, int]:
         raise PictureError(f"{path.name} is not a picture this reader can decode ({type(exc).__name__})") from None
 
 
-def load_rgb(path: Path) -> np.ndarray:
-    """(h, w, 3) uint8; transparent pixels of RGBA pictures are composited over black."""
-    im = open_picture(path)
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        rgba = np.asarray(im.convert("RGBA"), dtype=np.float32)
-        return (rgba[..., :3] * (rgba[..., 3:] / 255.0) + 0.5).astype(np.uint8)
-    return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+def has_transparency(im: PILImage.Image) -> bool:
+    """Whether an opened picture carries alpha (header only: mode and info)."""
+    return im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
 
 
-def load_alpha(path: Path) -> np.ndarray | None:
-    """(h, w) uint8 alpha if the picture has transparency, else None."""
-    im = open_picture(path)
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+def _alpha_of(im: PILImage.Image) -> np.ndarray | None:
+    import numpy as np
+
+    if has_transparency(im):
         return np.asarray(im.convert("RGBA"), dtype=np.uint8)[..., 3].copy()
     return None
 
 
+def load_alpha(path: Path) -> np.ndarray | None:
+    """(h, w) uint8 alpha if the picture has transparency, else None."""
+    return _alpha_of(open_picture(path))
+
+
 def load_mask_picture(path: Path) -> np.ndarray:
     """(h, w) uint8 0/255: alpha for pictures with transparency, else luminance; thresholded at one half."""
-    alpha = load_alpha(path)
-    if alpha is not None:
-        values = alpha
-    else:
-        values = np.asarray(open_picture(path).convert("L"), dtype=np.uint8)
+    import numpy as np
+
+    im = open_picture(path)
+    values = _alpha_of(im)
+    if values is None:
+        values = np.asarray(im.convert("L"), dtype=np.uint8)
     return np.where(values >= 128, 255, 0).astype(np.uint8)

@@ -16,7 +16,7 @@ from PIL import Image as PILImage
 from . import model as m
 from .errors import Problem, SceneError
 from .paths import reference_problem
-from .pictures import PictureError, check_size, picture_size
+from .pictures import PictureError, check_size, has_transparency, picture_size
 
 Report = Callable[[tuple, str], None]
 
@@ -45,7 +45,7 @@ def _open_problem(path: Path, ref: str) -> Optional[str]:
 
 def _has_alpha(path: Path) -> bool:
     with PILImage.open(path) as im:  # header only; the size was checked already
-        return im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+        return has_transparency(im)
 
 
 def problems(data: Any, origin: m.Origin, report: Report) -> None:
