@@ -10,7 +10,6 @@ import numpy as np
 
 from ..errors import Problem, SceneError
 from ..model import Scene
-from ..plan import Size
 
 Schedule = Literal["fast", "reference"]
 
@@ -74,21 +73,7 @@ class BackgroundIR:
     holes: list[np.ndarray] = field(default_factory=list)  # pan/zoom/outpaint regions
 
 
-def scene_location(scene: Scene, where: str) -> str:
-    origin = scene.origin
-    doc = str(origin.path) if origin is not None and origin.path is not None else "<scene>"
-    return f"{doc}: {where}" if where else doc
-
-
 def fail(scene: Scene, where: str, message: str) -> SceneError:
     origin = scene.origin
     doc = str(origin.path) if origin is not None and origin.path is not None else "<scene>"
     return SceneError(Problem(doc, f"{where}: {message}" if where else message))
-
-
-def canvas_size(canvas) -> tuple[int, int]:
-    return canvas.width, canvas.height
-
-
-def as_size(w: int, h: int) -> Size:
-    return Size(int(w), int(h))
