@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from .errors import Problem, SceneError
+from .images import shifted_paste
 from .model import Ellipse, Mask, Polygon, Rect, Scene, Use, resolve_length
 from .paths import resolve_reference
 from .pictures import PictureError, load_mask_picture
@@ -169,13 +170,8 @@ def _feather_all(mask: Array, px: float) -> Array:
 
 def shift(mask: Array, dx: int, dy: int) -> Array:
     """Translate by whole pixels; what comes in from outside is zero."""
-    h, w = mask.shape
     out = np.zeros_like(mask)
-    if abs(dx) >= w or abs(dy) >= h:
-        return out
-    ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
-    xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
-    out[yd, xd] = mask[ys, xs]
+    shifted_paste(out, mask, dx, dy)
     return out
 
 
@@ -405,6 +401,15 @@ def coverage_of_crop(crop: Array, x0: int, y0: int, shape: tuple[int, int], widt
     return out
 
 
+def dilated_crop(mask: Array, box: tuple[int, int, int, int], r: int) -> tuple[Array, int, int]:
+    """(crop, x0, y0): the >= 128 part of `mask` around its non-zero `box`, dilated by a centred (2r+1)-square."""
+    x0, y0, x1, y1 = pad_box(box, r, mask.shape)
+    crop = binary(mask[y0:y1, x0:x1])
+    if r:
+        crop = cv2.dilate(crop, square_kernel(2 * r + 1), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    return crop, x0, y0
+
+
 def fast_latent(masks: list[Array], k_at_1024: float, latent: tuple[int, int], box: Optional[tuple[int, int, int, int]] = None) -> Array:
     """The fast schedule's preprocessing: binarise the canvas masks (>= 128), dilate by a centred
     square scaled to the canvas, then mark every latent cell that any set pixel touches. 0/1.
@@ -415,10 +420,7 @@ def fast_latent(masks: list[Array], k_at_1024: float, latent: tuple[int, int], b
         box = box or bbox(first)
         if box is None:
             return np.zeros((latent[1], latent[0]), np.uint8)
-        x0, y0, x1, y1 = pad_box(box, r, first.shape)
-        crop = binary(first[y0:y1, x0:x1])
-        if r:
-            crop = cv2.dilate(crop, square_kernel(2 * r + 1), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        crop, x0, y0 = dilated_crop(first, box, r)
         return coverage_of_crop((crop > 0).astype(np.uint8), x0, y0, first.shape, *latent)
     acc = binary(union(masks, first.shape)) if len(masks) > 1 else binary(first)
     if r:

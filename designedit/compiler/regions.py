@@ -34,15 +34,6 @@ def latent_of(group: list[np.ndarray], k: int, render: Size, latent: Size, opts:
     return M.fast_latent(group, k, (latent.width, latent.height), box=box)
 
 
-def _dilated_crop(mask: np.ndarray, box, r: int):
-    """(crop, x0, y0): the >= 128 part of `mask` around `box`, dilated by a centred (2r+1)-square."""
-    x0, y0, x1, y1 = M.pad_box(box, r, mask.shape)
-    crop = M.binary(mask[y0:y1, x0:x1])
-    if r:
-        crop = cv2.dilate(crop, M.square_kernel(2 * r + 1), borderType=cv2.BORDER_CONSTANT, borderValue=0)
-    return crop, x0, y0
-
-
 def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render: Size, latent: Size, opts: Options, map_cut) -> dict[str, MaskData]:
     cw, ch = canvas.width, canvas.height
     long_side = max(cw, ch)
@@ -80,7 +71,7 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
         out[f"layer:{l.id}@latent"] = MaskData(f"layer:{l.id}@latent", latent_of([l.mask_frame], K_LAYER, render, latent, opts, l.box_frame))
         out[f"layer:{l.id}@canvas"] = MaskData(f"layer:{l.id}@canvas", np.ascontiguousarray(l.mask_frame))
         shift_px = (int(round(l.applied_px[0])), int(round(l.applied_px[1])))
-        crop, x0, y0 = _dilated_crop(l.mask_frame, l.box_frame, r_layer_canvas)
+        crop, x0, y0 = M.dilated_crop(l.mask_frame, l.box_frame, r_layer_canvas)
         M.paste_max(edit, crop, x0 + shift_px[0], y0 + shift_px[1])
         if l.occluder_frame is not None:
             occ = M.shift_latent(latent_of([l.occluder_frame], K_OCCLUDE, render, latent, opts), l.dx, l.dy)
