@@ -169,7 +169,7 @@ def _feather_all(mask: Array, px: float) -> Array:
 
 
 def shift(mask: Array, dx: int, dy: int) -> Array:
-    """Translate by whole pixels; what comes in from outside is zero."""
+    """Translate an (h, w) or (h, w, c) array by whole pixels; what comes in from outside is zero."""
     out = np.zeros_like(mask)
     shifted_paste(out, mask, dx, dy)
     return out

@@ -25,6 +25,7 @@ from typing import Callable, Optional
 import cv2
 import numpy as np
 
+from designedit.masks import shift  # whole-pixel move, zero-filled (also this module's public name)
 from designedit.plan import Plan, PlanImage, Size
 from designedit.renderer import RenderOptions, RenderResult
 
@@ -124,18 +125,6 @@ def _bbox(mask: np.ndarray) -> Optional[tuple[slice, slice]]:
     if len(rows) == 0:
         return None
     return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
-
-
-def shift(a: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """`a` moved by (dx, dy) whole pixels (+ right, + down); uncovered pixels are zero."""
-    h, w = a.shape[:2]
-    out = np.zeros_like(a)
-    if abs(dx) >= w or abs(dy) >= h:
-        return out
-    src_y, dst_y = slice(max(0, -dy), h - max(0, dy)), slice(max(0, dy), h - max(0, -dy))
-    src_x, dst_x = slice(max(0, -dx), w - max(0, dx)), slice(max(0, dx), w - max(0, -dx))
-    out[dst_y, dst_x] = a[src_y, src_x]
-    return out
 
 
 def paste_back(picture: np.ndarray, source: np.ndarray, edit: np.ndarray) -> np.ndarray:

@@ -18,11 +18,12 @@ import torch
 from PIL import Image
 
 from designedit.errors import DeditError
+from designedit.masks import shift as shift_pixels
 from designedit.plan import Plan
 from designedit.renderer import RenderOptions, RenderResult
 
 from . import attention, inversion, loading
-from .interpreter import Interpreter, Snapshot, first_fuse, prefix_key, shift
+from .interpreter import Interpreter, Snapshot, first_fuse, prefix_key
 
 LAYER_PREFIX = "layer:"
 MEMORY_TRAJECTORIES = 16  # in-memory inversions kept (about 7 MB each at 1024 px)
@@ -318,12 +319,6 @@ def paste_back(out: np.ndarray, source: np.ndarray, edit: np.ndarray) -> np.ndar
     return np.where(e > 0, mixed, source)
 
 
-def _shift_pixels(a: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    t = torch.from_numpy(np.ascontiguousarray(np.moveaxis(a, -1, 0) if a.ndim == 3 else a[None]))
-    out = shift(t, dx, dy).numpy()
-    return np.moveaxis(out, 0, -1) if a.ndim == 3 else out[0]
-
-
 def _layers(plan: Plan, background: np.ndarray) -> dict[str, np.ndarray]:
     """The decomposition: the inpainted background and each moved layer with its mask as alpha."""
     from designedit.images import materialize
@@ -336,5 +331,5 @@ def _layers(plan: Plan, background: np.ndarray) -> dict[str, np.ndarray]:
         image = materialize(plan.image(layer.image), plan.canvas)[..., :3]
         dx, dy = (int(round(v)) for v in layer.applied_px)
         rgba = np.dstack([image, plan.masks[layer.mask_canvas].data.astype(np.uint8)])
-        out[LAYER_PREFIX + layer.id] = _shift_pixels(rgba, dx, dy)
+        out[LAYER_PREFIX + layer.id] = shift_pixels(rgba, dx, dy)
     return out
