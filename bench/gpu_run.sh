@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The one device call for bench/sdxl_gpu.py (run bench/gpu_wheels.sh here first;
+# the call carries .whl). As the device tool's `command`:
+#   bash bench/gpu_run.sh
+# It writes the markdown tables to $OUT/gpu.md (and the log to $OUT/gpu.log).
+set -uo pipefail
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.log"
+{
+  python3 bench/sdxl_gpu.py --steps 50
+  python3 bench/sdxl_gpu.py --steps 50 --offload --edits move
+} 2>&1 | tee -a "$OUT/gpu.log" | grep -E '^\||^#|peak|target' > "$OUT/gpu.md"
