@@ -223,20 +223,27 @@ def prefix_key(plan: Plan, model_identity: str, dtype: str) -> Optional[str]:
     at = first_fuse(plan)
     if at is None:
         return None
-    mask_digest = {name: hashlib.sha256(np.ascontiguousarray(m.data).tobytes()).hexdigest() for name, m in plan.masks.items()}
+    digests: dict[str, Optional[str]] = {}
+
+    def mask_sha(name: str) -> Optional[str]:
+        # only the masks the prefix reads: the canvas-size ones (edit, layers) are never hashed
+        if name not in digests:
+            m = plan.masks.get(name)
+            digests[name] = None if m is None else hashlib.sha256(np.ascontiguousarray(m.data).tobytes()).hexdigest()
+        return digests[name]
 
     def op_view(op: Op) -> dict:
         d = {k: v for k, v in op.__dict__.items() if k != "layers"}
         d["source"] = op.source.__dict__ if op.source else None
         d["trajectory"] = op.trajectory.__dict__ if op.trajectory else None
         if op.mask and op.mask != "*":
-            d["mask_sha"] = mask_digest.get(op.mask)
+            d["mask_sha"] = mask_sha(op.mask)
         return d
 
     steps = []
     for step in plan.plan_steps[: at[0] + 1]:
         ops = step.ops if step.index < at[0] else step.ops[: at[1]]
-        evals = [{**e.__dict__, "keymask_sha": mask_digest.get(e.keymask) if e.keymask else None} for e in step.evals]
+        evals = [{**e.__dict__, "keymask_sha": mask_sha(e.keymask) if e.keymask else None} for e in step.evals]
         steps.append({"t": step.timestep, "evals": evals, "ops": [op_view(o) for o in ops]})
     head = {
         "model": model_identity,
