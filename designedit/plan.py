@@ -142,6 +142,9 @@ class Op:
     # proximal: the branches whose |cond - uncond| form the quantile's sample, in
     # batch order (the authors take the quantile over the whole batch); empty = target alone
     pool: list[str] = field(default_factory=list)
+    # proximal: how many all-zero deltas (of the target's size) join the pool; the fast
+    # schedule uses it for the reference batch's branches whose halves agree exactly
+    pool_zeros: int = 0
 
 
 @dataclass

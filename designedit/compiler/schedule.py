@@ -85,7 +85,9 @@ def _l0_keymask(x: ScheduleInput, s: int) -> Optional[str]:
     return None
 
 
-def _proximal(branch: str, image: str, index: int, mask: Optional[str], pool: Optional[list[str]] = None) -> Op:
+def _proximal(
+    branch: str, image: str, index: int, mask: Optional[str], pool: Optional[list[str]] = None, pool_zeros: int = 0
+) -> Op:
     return Op(
         "proximal",
         branch,
@@ -94,6 +96,7 @@ def _proximal(branch: str, image: str, index: int, mask: Optional[str], pool: Op
         scale=PROXIMAL_SCALE,
         quantile=PROXIMAL_QUANTILE,
         pool=list(pool or []),
+        pool_zeros=pool_zeros,
     )
 
 
@@ -153,7 +156,9 @@ def fast(x: ScheduleInput) -> Scheduled:
             never = ["S"] + [l.branch for l in x.layers] + ([] if evaluate_l0 else ["L0"])
             ops += [Op("drop", b) for b in never]
         if l0_active and x.timesteps[s] < PROXIMAL_BELOW_T:
-            ops.append(_proximal("L0", "bg", traj, "remove@latent"))
+            # the reference pools |cond - uncond| over its whole batch, where every branch
+            # but L0 has identical halves (delta 0): the same zeros keep its threshold
+            ops.append(_proximal("L0", "bg", traj, "remove@latent", ["L0"], len(branches) - 1))
         if l0_active and s in w.blend:
             ops.append(Op("blend", "L0", source=LatentRef(inversion="bg", index=traj), mask="remove@latent"))
         if x.layers and (s == w.fusion or (x.occlusion and s <= w.fusion)):

@@ -184,7 +184,9 @@ class Interpreter:
             return z  # E is 1 everywhere: nothing is pulled
         delta = self.deltas.get(op.target, torch.zeros_like(z)).abs()
         pool = op.pool or [op.target]
-        sample = torch.cat([self.deltas.get(b, torch.zeros_like(z)).abs().flatten() for b in pool])
+        parts = [self.deltas.get(b, torch.zeros_like(z)).abs().flatten() for b in pool]
+        parts += [torch.zeros(z.numel() * op.pool_zeros, dtype=z.dtype, device=z.device)]
+        sample = torch.cat(parts)
         threshold = torch.quantile(sample.double(), op.quantile).float()
         edit = F.max_pool2d((delta > threshold).float(), kernel_size=5, stride=1, padding=2)
         if op.mask:
