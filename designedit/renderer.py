@@ -60,6 +60,9 @@ class Renderer(Protocol):
         """Pixels per latent cell that plans for this renderer must use."""
         ...
 
+    # Optional: `native_size` (int property), the side in pixels the model works
+    # best at (SDXL: 1024); plans render at about its square. Absent means 1024.
+
     def render(self, plan: Plan, progress: Optional[Callable[[int, int], None]] = None) -> RenderResult: ...
 
 

@@ -118,6 +118,7 @@ class RenderSession:
         chosen: dict[str, Any] = {
             "schedule": schedule or (settings.schedule if settings else None) or "fast",
             "latent_scale": self.renderer.latent_scale,
+            "native_size": getattr(self.renderer, "native_size", 1024),
         }
         for key, given, from_scene in (
             ("steps", steps, settings.steps if settings else None),
@@ -174,6 +175,7 @@ class RenderSession:
             "seed": plan.seed,
             "scene_hash": plan.scene_hash,
             "canvas": [plan.canvas.width, plan.canvas.height],
+            "render_size": [plan.render.width, plan.render.height],
             "planned_unet_evals": {"inversion": plan.cost.inversion, "denoise": plan.cost.denoise, "total": plan.cost.total},
             "compile_seconds": round(compiled - started, 4),
         }

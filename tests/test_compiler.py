@@ -367,3 +367,15 @@ def test_compiler_never_imports_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_render_size_follows_the_models_native_size(tmp_path):
+    # a model trained at 256 px (e.g. a small test UNet) renders at about 256^2, not SDXL's megapixel
+    scene = operation_scenes(copy_pictures(tmp_path))["move"]
+    ref = compile_scene(scene, schedule="reference", native_size=256)
+    fast = compile_scene(scene, schedule="fast", native_size=256)
+    sdxl = compile_scene(scene, schedule="fast")
+    assert (ref.render.width, ref.render.height) == (256, 256)
+    assert (fast.render.width, fast.render.height) == (320, 192)  # 512x384 kept at ~256^2, multiples of 64
+    assert (sdxl.render.width, sdxl.render.height) == (1152, 896)
+    assert (fast.latent.width, fast.latent.height) == (40, 24)

@@ -1,9 +1,10 @@
 """Compiled scenes on a tiny SDXL model: conformance renders, paste-back, determinism, incremental re-renders.
 
-The compiler renders at about one megapixel whatever the canvas, so these
-tests use a tiny model whose VAE has factor 32 (a 36x28 latent for the
-512x384 conformance canvas); the factor-8 layout is covered in
-test_sdxl_renderer.py and test_sdxl_loading.py.
+The compiler renders at about the square of the model's native size
+(`sample_size * vae_scale_factor`), so most of these tests use a tiny model
+whose VAE has factor 32 (native 1024, a 36x28 latent for the 512x384
+conformance canvas); the factor-8 layout is covered in test_sdxl_renderer.py,
+test_sdxl_loading.py and the native-size test below.
 """
 
 from __future__ import annotations
@@ -127,3 +128,18 @@ def test_move_only_rerender_costs_fusion_and_harmonisation(docs, tiny32, tmp_pat
     other = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c")).render(plans[1])
     assert other.stats["branch_reuse"] and other.stats["unet_evals"] <= 10
     np.testing.assert_array_equal(other.image, warm.image)
+
+
+def test_renders_at_about_the_models_native_size(docs, tmp_path):
+    """A factor-8 UNet configured for 32 latent cells (256 px) renders at ~256^2, not SDXL's megapixel."""
+    import designedit
+
+    model = build_tiny_sdxl(tmp_path / "tiny8")
+    r = SDXLRenderer(RenderOptions(model=str(model), cache_dir=tmp_path / "cache"))
+    assert (r.latent_scale, r.native_size) == (8, 256)
+    result = designedit.render(
+        docs / "remove.dedit", output=tmp_path / "out.png", renderer="sdxl", steps=2,
+        options=RenderOptions(model=str(model), cache_dir=tmp_path / "cache", progress=False), announce=None,
+    )
+    assert result.stats["render_size"] == [320, 192]  # 512x384 at ~256^2, sides multiples of 64
+    assert Image.open(tmp_path / "out.png").size == (512, 384)

@@ -28,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--schedule", choices=["fast", "reference"], help="fast (default: the scene's, else fast) or the authors' reference")
     p.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (default: the scene's, else 50)")
+    p.add_argument("--native-size", type=_positive_int, default=1024, metavar="PX",
+                   help="the model's native side in pixels (SDXL: 1024, the default); renders are about its square")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--svg", type=Path, metavar="OUT", help="write a timeline picture of the plan")
     p.add_argument("--root", type=Path, metavar="DIR", help="folder file references may not leave (default: the document's folder)")
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from ..io import load
 
     scene = load(args.file, root=args.root)
-    plan = compile_scene(scene, schedule=args.schedule, steps=args.steps)
+    plan = compile_scene(scene, schedule=args.schedule, steps=args.steps, native_size=args.native_size)
     if args.svg is not None:
         from ..plan_svg import plan_svg
 

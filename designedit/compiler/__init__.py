@@ -30,7 +30,7 @@ from .context import Options
 from .layers import resolve_layers
 from .recipes import plan_images
 from .regions import derive_regions
-from .sizes import canvas_of, render_size
+from .sizes import NATIVE_SIZE, canvas_of, render_size
 from .transforms import apply_transforms
 from .windows import Windows
 
@@ -72,13 +72,19 @@ def compile_scene(
     latent_scale: int = 8,
     seed: Optional[int] = None,
     guidance: Optional[float] = None,
+    native_size: int = NATIVE_SIZE,
 ) -> Plan:
-    """Compile `scene` (loaded, so it has an origin) into a plan for `schedule`."""
+    """Compile `scene` (loaded, so it has an origin) into a plan for `schedule`.
+
+    `latent_scale` and `native_size` describe the model (its VAE factor, and the
+    side in pixels it was trained at: 8 and 1024 for SDXL)."""
     if scene.origin is None:
         raise SceneError(Problem("<scene>", "the scene has no origin; load it from a file or give it one with with_origin"))
     opts = resolve_options(scene, schedule, steps, latent_scale, seed, guidance)
     canvas = canvas_of(scene)
-    render = render_size(canvas, opts.schedule, opts.latent_scale)
+    if native_size < 1:
+        raise DeditError(f"the model's native size must be positive, not {native_size}.")
+    render = render_size(canvas, opts.schedule, opts.latent_scale, int(native_size))
     latent = Size(render.width // opts.latent_scale, render.height // opts.latent_scale)
     resolver = M.MaskResolver(scene, canvas.width, canvas.height)
 
@@ -150,7 +156,7 @@ def compile_scene(
 def _notes(opts, canvas, render, windows, bg, layers, x) -> list[str]:
     notes = []
     if opts.schedule == "reference":
-        notes.append(f"render {render.width}x{render.height}: the reference squashes the {canvas.width}x{canvas.height} canvas to 1024x1024")
+        notes.append(f"render {render.width}x{render.height}: the reference squashes the {canvas.width}x{canvas.height} canvas to {render.width}x{render.height}")
     else:
         notes.append(f"render {render.width}x{render.height} for the {canvas.width}x{canvas.height} canvas (aspect kept, about 1 MP, sides multiples of 64)")
     for kind, args in bg.geometry:

@@ -1,8 +1,10 @@
 """Pass: choose the canvas and the render size.
 
-Reference: 1024x1024 always (method 12). Fast: keep the aspect ratio at about
-one megapixel, both sides multiples of 64 (and of the latent scale), each side
-between one unit and 4096; a square canvas renders at 1024x1024.
+The model's native size N (diffusers: `unet.config.sample_size * vae_scale_factor`;
+1024 for SDXL, the default) sets the scale. Reference: N x N always (method 12:
+SDXL's 1024x1024). Fast: keep the aspect ratio at about N^2 pixels (one
+megapixel for SDXL), both sides multiples of 64 (and of the latent scale), each
+side between one unit and 4096; a square canvas renders at N x N.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from ..pictures import PictureError, check_size, picture_size
 from ..plan import Size
 from .context import fail
 
-TARGET_AREA = 1024 * 1024
+NATIVE_SIZE = 1024  # SDXL's
 MAX_RENDER_SIDE = 4096
 
 
@@ -40,15 +42,16 @@ def canvas_of(scene: Scene) -> Size:
     return Size(w, h)
 
 
-def render_size(canvas: Size, schedule: str, latent_scale: int) -> Size:
+def render_size(canvas: Size, schedule: str, latent_scale: int, native: int = NATIVE_SIZE) -> Size:
     if schedule == "reference":
-        if 1024 % latent_scale:
-            raise DeditError(f"the reference schedule renders at 1024 px, which a latent scale of {latent_scale} does not divide.")
-        return Size(1024, 1024)
+        if native % latent_scale:
+            raise DeditError(f"the reference schedule renders at {native} px, which a latent scale of {latent_scale} does not divide.")
+        return Size(native, native)
     unit = 64 * latent_scale // math.gcd(64, latent_scale)
     aspect = canvas.width / canvas.height
+    area = native * native
 
     def side(v: float) -> int:
         return int(min(max(unit, round(v / unit) * unit), MAX_RENDER_SIDE // unit * unit or unit))
 
-    return Size(side(math.sqrt(TARGET_AREA * aspect)), side(math.sqrt(TARGET_AREA / aspect)))
+    return Size(side(math.sqrt(area * aspect)), side(math.sqrt(area / aspect)))

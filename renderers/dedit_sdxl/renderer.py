@@ -84,6 +84,11 @@ class SDXLRenderer:
     def latent_scale(self) -> int:
         return int(self.model.pipe.vae_scale_factor)
 
+    @property
+    def native_size(self) -> int:
+        """The side the UNet was configured for, in pixels (SDXL: 128 latent cells x 8 = 1024)."""
+        return int(self.model.pipe.unet.config.sample_size) * self.latent_scale
+
     def render(self, plan: Plan, progress: Optional[Callable[[int, int], None]] = None) -> RenderResult:
         started = time.perf_counter()
         model = self.model
