@@ -99,6 +99,18 @@ def _config_folder(options: RenderOptions) -> tuple[Optional[Path], str]:
     return snap, f"the {SDXL_BASE_ID} config in the local Hugging Face cache (not found)" if snap is None else SDXL_BASE_ID
 
 
+def _quiet_libraries() -> None:
+    """dedit prints its own progress and one-line errors: the libraries' loading bars and
+    advisory warnings (e.g. transformers' "install torchvision") would bury them."""
+    import diffusers
+    import transformers
+
+    diffusers.utils.logging.set_verbosity_error()
+    diffusers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
 def load_model(options: RenderOptions) -> LoadedModel:
     spec = model_spec(options)
     if not spec:
@@ -106,6 +118,7 @@ def load_model(options: RenderOptions) -> LoadedModel:
     device = pick_device(options.device)
     dtype = pick_dtype(options.dtype, device)
     path = Path(spec).expanduser()
+    _quiet_libraries()
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)  # renamed in newer diffusers
