@@ -33,35 +33,42 @@ def check_size(width: int, height: int, what: str = "the picture") -> None:
         )
 
 
-def open_picture(path: Path) -> PILImage.Image:
-    """Open and fully decode a picture, refusing oversized or undecodable ones."""
+def _open_checked(path: Path) -> PILImage.Image:
+    """Open a picture (header only) and check its size before anything is decoded."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            # our own, lower limit applies below; Pillow's warning would only blur the message
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)
             im = PILImage.open(path)
-            check_size(*im.size, what=f"{path.name}")
-            im.load()
-    except PictureError:
-        raise
     except FileNotFoundError:
         raise PictureError(f"{path.name} does not exist") from None
-    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as exc:
+    except PILImage.DecompressionBombError:
+        raise PictureError(f"{path.name} is far above the limit of {MAX_PIXELS // 1_000_000} megapixels") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PictureError(f"{path.name} is not a picture this reader can decode ({type(exc).__name__})") from None
+    try:
+        check_size(*im.size, what=path.name)
+    except PictureError:
+        im.close()
+        raise
+    return im
+
+
+def open_picture(path: Path) -> PILImage.Image:
+    """Open and fully decode a picture, refusing oversized or undecodable ones."""
+    im = _open_checked(path)
+    try:
+        im.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        im.close()
         raise PictureError(f"{path.name} is not a picture this reader can decode ({type(exc).__name__})") from None
     return im
 
 
 def picture_size(path: Path) -> tuple[int, int]:
     """(width, height) from the header only; raises PictureError like open_picture."""
-    try:
-        with PILImage.open(path) as im:
-            check_size(*im.size, what=f"{path.name}")
-            return im.size
-    except PictureError:
-        raise
-    except FileNotFoundError:
-        raise PictureError(f"{path.name} does not exist") from None
-    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as exc:
-        raise PictureError(f"{path.name} is not a picture this reader can decode ({type(exc).__name__})") from None
+    with _open_checked(path) as im:
+        return im.size
 
 
 def has_transparency(im: PILImage.Image) -> bool:

@@ -1,0 +1,31 @@
+"""Pictures are size-checked from their header, before any pixel is decoded."""
+
+import struct
+import zlib
+
+import pytest
+
+from designedit.pictures import PictureError, open_picture, picture_size
+
+
+def _png_claiming(path, width, height):
+    """A valid-looking PNG header that claims width x height, with one tiny compressed row."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))  # noqa: E731
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00")) + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("size", [(16000, 16000), (12000, 12000), (100000, 100000)])
+def test_oversized_pictures_are_refused_by_their_header(tmp_path, size):
+    path = _png_claiming(tmp_path / "big.png", *size)
+    for read in (picture_size, open_picture):
+        with pytest.raises(PictureError, match="limit"):
+            read(path)
+
+
+def test_a_truncated_picture_is_not_decodable(tmp_path):
+    path = _png_claiming(tmp_path / "small.png", 64, 64)  # its one row of data is far too short
+    assert picture_size(path) == (64, 64)
+    with pytest.raises(PictureError, match="not a picture this reader can decode"):
+        open_picture(path)
