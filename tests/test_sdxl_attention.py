@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 torch.set_num_threads(1)  # tiny models: threads only add contention on a shared 2-core machine
@@ -85,3 +86,16 @@ def test_cross_attention_takes_the_stock_path():
     h, ctx = torch.randn(2, 16, 16), torch.randn(2, 5, 8)
     with torch.no_grad():
         torch.testing.assert_close(attn(h, encoder_hidden_states=ctx), AttnProcessor2_0()(attn, h, ctx), atol=0, rtol=0)
+
+
+def test_a_self_attention_with_input_normalisation_is_refused_not_silently_unmasked():
+    from designedit.errors import DeditError
+
+    attn = Attention(query_dim=8, heads=2, dim_head=4, norm_num_groups=2)
+    state = KeyMaskState()
+    attn.set_processor(KeyMaskingAttnProcessor(state))
+    h = torch.randn(1, 16, 8)
+    attn(h)  # no mask set: the stock path
+    state.set(torch.ones(1, 1, 4, 4))
+    with pytest.raises(DeditError, match="key-masking"):
+        attn(h)

@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from diffusers.models.attention_processor import AttnProcessor2_0
 
+from designedit.errors import DeditError
+
 
 class KeyMaskState:
     """The current UNet call's masks, shared by every processor of one UNet."""
@@ -69,8 +71,11 @@ class KeyMaskingAttnProcessor:
         keep = None
         if encoder_hidden_states is None and hidden_states.ndim == 3:
             keep = self.state.keep(hidden_states.shape[1], hidden_states.dtype)
-        if keep is None or attn.spatial_norm is not None or attn.group_norm is not None:
+        if keep is None:
             return self.stock(attn, hidden_states, encoder_hidden_states, attention_mask, temb, *args, **kwargs)
+        if attn.spatial_norm is not None or attn.group_norm is not None:
+            # masking after a normalisation we do not replay would silently be another method
+            raise DeditError("this UNet's self-attention normalises its input (group or spatial norm); key-masking supports SDXL-style self-attention only.")
 
         residual = hidden_states
         batch, seq_len, _ = hidden_states.shape
