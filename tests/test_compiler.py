@@ -262,11 +262,15 @@ def test_resize_scales_the_area_and_rotate_turns_clockwise(ops, folder):
 
 def test_flip_mirrors_the_layer_picture(ops):
     plan = compile_scene(ops["flip"], schedule="fast")
-    img = materialize(plan.image(plan.layers[0].image), plan.canvas)
-    bg = materialize(plan.image("bg"), plan.canvas)
-    cx = 359.5  # the box spans columns 300..419
-    assert np.abs(img[200, 300:420].astype(int) - bg[200, 300:420][::-1].astype(int)).max() <= 2
-    assert cx == (300 + 419) / 2
+    img = materialize(plan.image(plan.layers[0].image), plan.canvas).astype(int)
+    bg = materialize(plan.image("bg"), plan.canvas).astype(int)
+    # the mirror axis is the box mask's centroid, measured here on the mask picture (columns 300..420)
+    cx = float(np.nonzero(M.MaskResolver(ops["flip"], 512, 384)("box") >= 128)[1].mean())
+    assert cx == 360.0
+    # the box itself is one flat colour, so compare the whole picture: column x shows source column 2 cx - x
+    xs = np.arange(int(2 * cx) - 511, 512)
+    assert np.abs(img[:, xs] - bg[:, int(2 * cx) - xs]).max() <= 2
+    assert np.abs(img[:, xs] - bg[:, xs]).max() > 100  # not the unflipped picture
 
 
 def test_cut_rule(folder):
