@@ -84,15 +84,24 @@ def test_layers_follow_paint_order(poster):
 
 
 def test_transformed_layer_image_comes_from_its_recipe(poster):
-    # a layer image whose recipe flips the picture horizontally about x = 150 (the ball's centre)
-    flip = ImageOp("affine", {"matrix": [[-1, 0, 299], [0, 1, 0]]})
+    # a layer image whose recipe flips the picture horizontally about x = 230: the ball lands at x = 310,
+    # where the layer mask (a disk there) selects it; the source picture shows only background there
+    flip = ImageOp("affine", {"matrix": [[-1, 0, 459], [0, 1, 0]]})
     bg = fx.image("bg", poster)
     flipped = fx.image("ball-img", poster, [flip])
+    spot = np.zeros((fx.H, fx.W), np.uint8)
+    cv2.circle(spot, (310, fx.BALL_C[1]), fx.BALL_R, 255, -1)
     masks = {"remove@canvas": np.zeros((fx.H, fx.W), np.uint8), "edit@canvas": np.full((fx.H, fx.W), 255, np.uint8),
-             "layer:ball@canvas": fx.ball_mask()}
-    result = PreviewRenderer().render(fx.plan(bg, masks, [(fx.plan_layer("ball", "ball-img", 0, 0), flipped)]))
-    cx, _ = fx.centroid(fx.red(result.image))
-    assert abs(cx - 150) <= 1
+             "layer:ball@canvas": spot}
+    out = PreviewRenderer().render(fx.plan(bg, masks, [(fx.plan_layer("ball", "ball-img", 0, 0), flipped)])).image
+    src = fx.poster_pixels()
+    assert not fx.red(src)[spot > 0].any()  # without the recipe no red could appear there
+    mirrored = src[:, ::-1][:, 52:]  # column x shows source column 459 - x
+    mirrored = np.concatenate([mirrored, np.zeros((fx.H, 52, 3), np.uint8)], axis=1)
+    assert np.array_equal(out[spot == 255], mirrored[spot == 255])
+    cx, cy = fx.centroid(fx.red(out) & (spot > 0))
+    assert abs(cx - 310) <= 1 and abs(cy - fx.BALL_C[1]) <= 1
+    assert np.array_equal(out[spot == 0], src[spot == 0])  # the original ball stays: nothing is cut
 
 
 def test_paste_back_keeps_source_pixels_outside_the_edit_region(poster):
