@@ -27,48 +27,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from sdxl_common import compile_for, relative_l2, timed_render, write_scenes  # noqa: E402
 
-# stabilityai/stable-diffusion-xl-base-1.0, unet/config.json (the fields that shape the network)
-SDXL_UNET = dict(
-    sample_size=128,
-    in_channels=4,
-    out_channels=4,
-    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
-    block_out_channels=(320, 640, 1280),
-    layers_per_block=2,
-    transformer_layers_per_block=(1, 2, 10),
-    attention_head_dim=(5, 10, 20),
-    cross_attention_dim=2048,
-    use_linear_projection=True,
-    addition_embed_type="text_time",
-    addition_time_embed_dim=256,
-    projection_class_embeddings_input_dim=2816,
-    norm_num_groups=32,
-    flip_sin_to_cos=True,
-    freq_shift=0,
-)
-# vae/config.json
-SDXL_VAE = dict(
-    in_channels=3,
-    out_channels=3,
-    down_block_types=["DownEncoderBlock2D"] * 4,
-    up_block_types=["UpDecoderBlock2D"] * 4,
-    block_out_channels=[128, 256, 512, 512],
-    layers_per_block=2,
-    latent_channels=4,
-    norm_num_groups=32,
-    sample_size=1024,
-    scaling_factor=0.13025,
-    force_upcast=True,
-)
-# text_encoder/config.json (CLIP ViT-L/14 text tower) and text_encoder_2/config.json (OpenCLIP bigG)
-SDXL_TEXT = dict(vocab_size=49408, hidden_size=768, intermediate_size=3072, num_attention_heads=12,
-                 num_hidden_layers=12, max_position_embeddings=77, hidden_act="quick_gelu", projection_dim=768)
-SDXL_TEXT_2 = dict(vocab_size=49408, hidden_size=1280, intermediate_size=5120, num_attention_heads=20,
-                   num_hidden_layers=32, max_position_embeddings=77, hidden_act="gelu", projection_dim=1280)
-# scheduler/scheduler_config.json, with the method's DDIM settings
-SDXL_SCHEDULER = dict(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                      set_alpha_to_one=False, steps_offset=1, timestep_spacing="leading")
+# SDXL 1.0 base's published component configs (shared with the single-file loader)
+from dedit_sdxl.sdxl_config import SDXL_SCHEDULER, SDXL_TEXT, SDXL_TEXT_2, SDXL_UNET, SDXL_VAE  # noqa: E402
 
 
 def build_pipeline(device, dtype, tiny: bool, folder: Path):

@@ -92,6 +92,7 @@ def test_single_safetensors_goes_through_the_single_file_loader(tiny, tmp_path, 
 
 def test_single_file_without_a_local_config_names_what_was_tried(tiny, tmp_path, monkeypatch, no_network):
     monkeypatch.delenv("DEDIT_MODEL_CONFIG", raising=False)
+    monkeypatch.setenv("DEDIT_CLIP_BPE", str(tmp_path / "no-bpe.txt.gz"))  # nothing to build a config from either
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-hub"))
     ckpt = tmp_path / "model.safetensors"
     ckpt.write_bytes(b"not really")

@@ -5,8 +5,9 @@ A model is named by `--model` (RenderOptions.model) or $DEDIT_MODEL and may be
 - a hub id ("org/name") already in the local Hugging Face cache,
 - a single `.safetensors` checkpoint in the original SDXL layout, read by
   diffusers' single-file loader with a local diffusers folder as its config
-  (options.extra["model_config"], $DEDIT_MODEL_CONFIG, or the SDXL base hub id
-  if it is in the local cache).
+  (options.extra["model_config"], $DEDIT_MODEL_CONFIG, the SDXL base hub id
+  if it is in the local cache, else SDXL base's published configs written by
+  `sdxl_config` into the dedit cache, tokenizers built from a CLIP BPE file).
 Every attempt passes local_files_only, so a missing model is a DeditError
 naming what was tried, never a download.
 """
@@ -21,8 +22,11 @@ from typing import Optional
 
 import torch
 
+from designedit.cache import default_cache_dir
 from designedit.errors import DeditError
 from designedit.renderer import RenderOptions
+
+from . import sdxl_config
 
 SDXL_BASE_ID = "stabilityai/stable-diffusion-xl-base-1.0"
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
@@ -96,7 +100,18 @@ def _config_folder(options: RenderOptions) -> tuple[Optional[Path], str]:
         snap = _hub_snapshot(str(named))
         return snap, f"config {named} (not a diffusers folder nor a cached hub id)" if snap is None else str(named)
     snap = _hub_snapshot(SDXL_BASE_ID)
-    return snap, f"the {SDXL_BASE_ID} config in the local Hugging Face cache (not found)" if snap is None else SDXL_BASE_ID
+    if snap is not None:
+        return snap, SDXL_BASE_ID
+    tried = f"the {SDXL_BASE_ID} config in the local Hugging Face cache (not found)"
+    # last: write SDXL base's published configs ourselves, with tokenizers from a CLIP BPE file on this machine
+    bpe, bpe_tried = sdxl_config.find_clip_bpe()
+    if bpe is None:
+        return None, f"{tried}, and a CLIP BPE file to build it from: {bpe_tried}"
+    root = Path(options.cache_dir).expanduser() if options.cache_dir else default_cache_dir()
+    try:
+        return sdxl_config.cached_config_folder(root, bpe), f"SDXL base configs built from {bpe}"
+    except (OSError, ValueError) as exc:
+        return None, f"{tried}, and building it from {bpe} failed ({exc})"
 
 
 def _quiet_libraries() -> None:
@@ -158,7 +173,7 @@ def _open(spec: str, path: Path, options: RenderOptions, dtype: torch.dtype):
         if config is None:
             raise DeditError(
                 f"the single-file checkpoint {path} needs a diffusers SDXL config folder to be read without a "
-                f"download, and none was found: tried {tried}; pass --model-config DIR or set DEDIT_MODEL_CONFIG."
+                f"download, and none was found: tried {tried}; pass --model-config DIR, set DEDIT_MODEL_CONFIG, or install open_clip_torch (its CLIP vocabulary builds the tokenizers)."
             )
         pipe = StableDiffusionXLPipeline.from_single_file(
             str(path), config=str(config), torch_dtype=dtype, local_files_only=True
