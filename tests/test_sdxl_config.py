@@ -93,3 +93,27 @@ def test_without_any_bpe_file_the_error_names_what_was_tried(tmp_path, monkeypat
     ckpt.write_bytes(b"weights")
     with pytest.raises(DeditError, match="DEDIT_CLIP_BPE"):
         load_model(RenderOptions(model=str(ckpt), cache_dir=tmp_path / "cache"))
+
+
+def test_a_folder_written_this_way_serves_diffusers_single_file_loader(tmp_path):
+    """The writer's layout end to end: a tiny model's configs written by the same code, then a
+    single-file checkpoint of that model loads through from_single_file with every weight equal."""
+    from diffusers import StableDiffusionXLPipeline
+
+    from sdxl_tiny import build_tiny_sdxl, write_ldm_checkpoint
+
+    tiny = StableDiffusionXLPipeline.from_pretrained(build_tiny_sdxl(tmp_path / "tiny"), local_files_only=True)
+    bpe, _ = sdxl_config.find_clip_bpe()
+    strip = lambda cfg: {k: v for k, v in dict(cfg).items() if not k.startswith("_")}  # noqa: E731
+    folder = sdxl_config.write_config_folder(
+        tmp_path / "config", bpe, unet=strip(tiny.unet.config), vae=strip(tiny.vae.config),
+        text=tiny.text_encoder.config.to_dict(), text_2=tiny.text_encoder_2.config.to_dict(),
+    )
+    ckpt = write_ldm_checkpoint(tiny, tmp_path / "tiny.safetensors")
+    single = StableDiffusionXLPipeline.from_single_file(str(ckpt), config=str(folder), local_files_only=True)
+    for name in ("unet", "vae", "text_encoder", "text_encoder_2"):
+        a, b = getattr(single, name).state_dict(), getattr(tiny, name).state_dict()
+        assert a.keys() == b.keys(), name
+        assert all(torch.equal(a[k], b[k]) for k in a), name
+    assert single.tokenizer("a photo of a cat").input_ids == [49406, 320, 1125, 539, 320, 2368, 49407]
+    assert single.tokenizer_2.pad_token == "!"

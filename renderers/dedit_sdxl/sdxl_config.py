@@ -137,17 +137,25 @@ def _write_tokenizer(folder: Path, vocab: dict[str, int], merges: list[str], pad
     CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77, pad_token=pad).save_pretrained(folder)
 
 
-def write_config_folder(folder: Path, bpe_file: Path) -> Path:
-    """Write SDXL base's diffusers config folder (no weights) into `folder`."""
+def write_config_folder(
+    folder: Path,
+    bpe_file: Path,
+    unet: dict = SDXL_UNET,
+    vae: dict = SDXL_VAE,
+    text: dict = SDXL_TEXT,
+    text_2: dict = SDXL_TEXT_2,
+) -> Path:
+    """Write a diffusers SDXL config folder (no weights) into `folder`: SDXL base's, unless
+    other component configs are given (the tests write a tiny model's through the same code)."""
     from transformers import CLIPTextConfig
 
     vocab, merges = clip_vocabulary(bpe_file)
     _write_json(folder / "model_index.json", _MODEL_INDEX)
-    _write_json(folder / "unet" / "config.json", {"_class_name": "UNet2DConditionModel", **SDXL_UNET})
-    _write_json(folder / "vae" / "config.json", {"_class_name": "AutoencoderKL", **SDXL_VAE})
+    _write_json(folder / "unet" / "config.json", {**unet, "_class_name": "UNet2DConditionModel"})
+    _write_json(folder / "vae" / "config.json", {**vae, "_class_name": "AutoencoderKL"})
     _write_json(folder / "scheduler" / "scheduler_config.json", {"_class_name": "DDIMScheduler", **SDXL_SCHEDULER})
-    CLIPTextConfig(**SDXL_TEXT, architectures=["CLIPTextModel"]).save_pretrained(folder / "text_encoder")
-    CLIPTextConfig(**SDXL_TEXT_2, architectures=["CLIPTextModelWithProjection"]).save_pretrained(folder / "text_encoder_2")
+    CLIPTextConfig(**{**text, "architectures": ["CLIPTextModel"]}).save_pretrained(folder / "text_encoder")
+    CLIPTextConfig(**{**text_2, "architectures": ["CLIPTextModelWithProjection"]}).save_pretrained(folder / "text_encoder_2")
     _write_tokenizer(folder / "tokenizer", vocab, merges, pad="<|endoftext|>")
     _write_tokenizer(folder / "tokenizer_2", vocab, merges, pad="!")
     return folder
