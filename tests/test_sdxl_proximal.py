@@ -44,3 +44,12 @@ def test_fast_plans_pool_as_many_zeros_as_the_reference_batch_has_other_branches
     ref_batch = len(ref.plan_steps[-1].evals)
     prox = [o for s in fast.plan_steps for o in s.ops if o.kind == "proximal"]
     assert prox and all(o.pool == ["L0"] and o.pool_zeros == ref_batch - 1 for o in prox)
+
+
+def test_quantile_beyond_torchs_input_limit_equals_torchs(monkeypatch):
+    import dedit_sdxl.interpreter as interpreter
+
+    x = torch.randn(10_001, generator=torch.Generator().manual_seed(2)).double().abs()
+    expected = torch.quantile(x, 0.75)
+    monkeypatch.setattr(interpreter, "TORCH_QUANTILE_LIMIT", 1000)  # take the large-input path
+    assert torch.allclose(interpreter.quantile(x, 0.75), expected, rtol=0, atol=1e-12)

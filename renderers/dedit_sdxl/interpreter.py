@@ -187,11 +187,21 @@ class Interpreter:
         parts = [self.deltas.get(b, torch.zeros_like(z)).abs().flatten() for b in pool]
         parts += [torch.zeros(z.numel() * op.pool_zeros, dtype=z.dtype, device=z.device)]
         sample = torch.cat(parts)
-        threshold = torch.quantile(sample.double(), op.quantile).float()
+        threshold = quantile(sample.double(), op.quantile).float()
         edit = F.max_pool2d((delta > threshold).float(), kernel_size=5, stride=1, padding=2)
         if op.mask:
             edit = torch.maximum(edit, self.mask(op.mask))
         return z - op.scale * (z - self.latent(op.trajectory)) * (1 - edit)
+
+
+TORCH_QUANTILE_LIMIT = 2**24  # torch.quantile refuses larger inputs (hundreds of layers at 1 MP)
+
+
+def quantile(x: torch.Tensor, q: float) -> torch.Tensor:
+    """torch.quantile's value (linear interpolation) for inputs of any size."""
+    if x.numel() <= TORCH_QUANTILE_LIMIT:
+        return torch.quantile(x, q)
+    return torch.tensor(np.quantile(x.detach().cpu().numpy(), q), dtype=x.dtype, device=x.device)
 
 
 def shift(x: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
