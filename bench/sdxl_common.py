@@ -37,11 +37,12 @@ def write_scenes(folder: Path, size: int = 1024) -> dict[str, Path]:
     return {"move": folder / "move.dedit", "removal": folder / "remove.dedit"}
 
 
-def compile_for(path: Path, schedule: str, steps: int, latent_scale: int):
+def compile_for(path: Path, schedule: str, steps: int, latent_scale: int, native_size: int = 1024):
     from designedit.compiler import compile_scene
     from designedit.io import load
 
-    return compile_scene(load(path, check_files=True), schedule=schedule, steps=steps, latent_scale=latent_scale)
+    return compile_scene(load(path, check_files=True), schedule=schedule, steps=steps, latent_scale=latent_scale,
+                         native_size=native_size)
 
 
 def timed_render(renderer, plan, sync=lambda: None):

@@ -73,6 +73,8 @@ def main() -> None:
     ap.add_argument("--offload", action="store_true", help="model CPU offload (accelerate)")
     ap.add_argument("--tiny", action="store_true", help="tiny configs, to check the script on a CPU")
     ap.add_argument("--edits", default="move,removal")
+    ap.add_argument("--native-size", type=int, default=1024,
+                    help="render side in px (1024 = SDXL's; smaller only to dry-run the full-size model on a CPU)")
     args = ap.parse_args()
 
     import torch
@@ -100,10 +102,10 @@ def main() -> None:
         scenes = write_scenes(tmp / "scenes")
         rows, latents = [], {}
         # one untimed warm-up so kernel selection is not billed to the first schedule
-        r.render(compile_for(scenes["removal"], "fast", 2, r.latent_scale))
+        r.render(compile_for(scenes["removal"], "fast", 2, r.latent_scale, args.native_size))
         for edit in args.edits.split(","):
             for schedule in ("reference", "fast"):
-                plan = compile_for(scenes[edit], schedule, args.steps, r.latent_scale)
+                plan = compile_for(scenes[edit], schedule, args.steps, r.latent_scale, args.native_size)
                 r.forget()
                 if cuda:
                     torch.cuda.reset_peak_memory_stats()
@@ -115,11 +117,12 @@ def main() -> None:
         reuse = SDXLRenderer.from_pipeline(pipe, RenderOptions(device=str(device), extra={"cache": False}), "random-sdxl", device)
         moved = scenes["move"].with_name("move2.dedit")
         moved.write_text(scenes["move"].read_text().replace('dx="256"', 'dx="320"'))
-        timed_render(reuse, compile_for(scenes["move"], "fast", args.steps, r.latent_scale), sync)
-        again, again_s = timed_render(reuse, compile_for(moved, "fast", args.steps, r.latent_scale), sync)
+        timed_render(reuse, compile_for(scenes["move"], "fast", args.steps, r.latent_scale, args.native_size), sync)
+        again, again_s = timed_render(reuse, compile_for(moved, "fast", args.steps, r.latent_scale, args.native_size), sync)
 
     print(f"{'tiny test configs' if args.tiny else 'SDXL base architecture, random weights'}, {card}, "
-          f"{args.dtype}{', offload' if args.offload else ''}, {args.steps} steps, 1024x1024, cold renders\n")
+          f"{args.dtype}{', offload' if args.offload else ''}, {args.steps} steps, "
+          f"{args.native_size}x{args.native_size}, cold renders\n")
     print("| edit | schedule | wall s | UNet evals | peak GPU GiB | fast/ref wall | latent rel. L2 vs ref |")
     print("|---|---|---|---|---|---|---|")
     by = {(e, s): sec for e, s, sec, _, _ in rows}
