@@ -25,6 +25,7 @@ from typing import Callable, Optional
 import cv2
 import numpy as np
 
+from designedit.blend import composite_over, paste_back
 from designedit.masks import shift  # whole-pixel move, zero-filled (also this module's public name)
 from designedit.plan import Plan, PlanImage, Size
 from designedit.renderer import RenderOptions, RenderResult
@@ -107,31 +108,6 @@ class PreviewRenderer:
             while len(self._images) > KEPT_IMAGES:
                 self._images.popitem(last=False)
         return pixels
-
-
-def composite_over(picture: np.ndarray, image: np.ndarray, mask: np.ndarray) -> None:
-    """picture := picture * (1 - a) + image * a, a = mask / 255, in place, only where the mask is set."""
-    box = _bbox(mask)
-    if box is None:
-        return
-    ys, xs = box
-    a = mask[ys, xs].astype(np.float32) * (1.0 / 255.0)
-    # OpenCV's weighted blend: same arithmetic as the float formula (rounded), several times faster
-    picture[ys, xs] = cv2.blendLinear(np.ascontiguousarray(image[ys, xs]), np.ascontiguousarray(picture[ys, xs]), a, 1.0 - a)
-
-
-def _bbox(mask: np.ndarray) -> Optional[tuple[slice, slice]]:
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if len(rows) == 0:
-        return None
-    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
-
-
-def paste_back(picture: np.ndarray, source: np.ndarray, edit: np.ndarray) -> np.ndarray:
-    """picture * e + source * (1 - e), e = edit / 255: exact source pixels where e is 0."""
-    out = source.copy()
-    composite_over(out, picture, edit)
-    return out
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from designedit.blend import paste_back
 from designedit.errors import DeditError
 from designedit.masks import shift as shift_pixels
 from designedit.plan import Plan
@@ -315,13 +316,6 @@ def _background(plan: Plan) -> np.ndarray:
     from designedit.images import materialize
 
     return materialize(plan.image(plan.background), plan.canvas)[..., :3]
-
-
-def paste_back(out: np.ndarray, source: np.ndarray, edit: np.ndarray) -> np.ndarray:
-    """out * e + source * (1 - e), e = edit / 255: exact source pixels where e == 0."""
-    e = edit.astype(np.float32)[..., None] / 255.0
-    mixed = np.clip(out.astype(np.float32) * e + source.astype(np.float32) * (1.0 - e) + 0.5, 0, 255).astype(np.uint8)
-    return np.where(e > 0, mixed, source)
 
 
 def _layers(plan: Plan, background: np.ndarray) -> dict[str, np.ndarray]:
