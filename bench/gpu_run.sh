@@ -8,7 +8,9 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.log"
+# eager (with single-call times by batch size), then CUDA graphs, then model CPU offload
 {
-  python3 bench/sdxl_gpu.py --steps 50
+  python3 bench/sdxl_gpu.py --steps 50 --calls
+  python3 bench/sdxl_gpu.py --steps 50 --cuda-graphs
   python3 bench/sdxl_gpu.py --steps 50 --offload --edits move
-} 2>&1 | tee -a "$OUT/gpu.log" | grep -E '^\||^#|peak|target' > "$OUT/gpu.md"
+} 2>&1 | tee -a "$OUT/gpu.log" | grep -E '^\||^#|^SDXL|^UNet call|peak|target' > "$OUT/gpu.md"

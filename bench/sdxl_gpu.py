@@ -1,6 +1,6 @@
 """Full-size SDXL architecture with random weights on a GPU: 1024x1024 move and removal, both schedules.
 
-    python bench/sdxl_gpu.py [--steps 50] [--dtype bf16] [--offload] [--tiny]
+    python bench/sdxl_gpu.py [--steps 50] [--dtype bf16] [--offload | --cuda-graphs] [--calls] [--tiny]
 
 Builds SDXL 1.0 base's UNet, VAE and both text encoders from the published
 configs (written inline below; nothing is downloaded) with random weights
@@ -8,8 +8,13 @@ created directly on the GPU in the chosen dtype: the cost of every UNet call
 is the real model's. Renders a one-object move and a removal cold (no
 inversion cache, no branch reuse) with the reference and the fast schedule,
 then a move-only re-render with reuse, and prints a markdown table of wall
-time, executed UNet evaluations and peak GPU memory. Targets (issue 5): fast
-<= 0.35x reference wall time; peak <= 10 GB (<= 6 GB with --offload).
+time (and where it went: inversion, denoising, decoding, composing),
+executed UNet evaluations and calls, and peak GPU memory. Targets (issue 5):
+fast <= 0.35x reference wall time; peak <= 10 GB (<= 6 GB with --offload).
+`--cuda-graphs` runs both schedules with the UNet replayed from CUDA graphs;
+`--calls` first times single UNet calls at batch 1, 2, 4 and 8, eager and
+(on CUDA) graphed: where a call costs the same at batch 1 as at batch 8, the
+host's dispatch, not the GPU, sets the pace.
 
 Needs only torch, transformers and diffusers (plus the project's own pure
 Python dependencies); `--tiny` swaps in the tiny test configs so the script
@@ -72,6 +77,8 @@ def main() -> None:
     ap.add_argument("--dtype", default="bf16", choices=["bf16", "fp16", "fp32"])
     ap.add_argument("--offload", action="store_true", help="model CPU offload (accelerate)")
     ap.add_argument("--tiny", action="store_true", help="tiny configs, to check the script on a CPU")
+    ap.add_argument("--cuda-graphs", action="store_true", help="UNet calls replayed from CUDA graphs")
+    ap.add_argument("--calls", action="store_true", help="first time single UNet calls by batch size")
     ap.add_argument("--edits", default="move,removal")
     ap.add_argument("--native-size", type=int, default=1024,
                     help="render side in px (1024 = SDXL's; smaller only to dry-run the full-size model on a CPU)")
@@ -97,12 +104,19 @@ def main() -> None:
             pipe.vae.to(torch.float32)  # SDXL's VAE overflows in fp16 (force_upcast)
         if args.offload and cuda:
             pipe.enable_model_cpu_offload()
-        options = RenderOptions(device=str(device), extra={"cache": False, "reuse_branches": False})
+        graphed = args.cuda_graphs and cuda and not args.offload
+        options = RenderOptions(device=str(device), extra={"cache": False, "reuse_branches": False, "cuda_graphs": graphed})
         r = SDXLRenderer.from_pipeline(pipe, options, identity="random-sdxl", device=device)
         scenes = write_scenes(tmp / "scenes")
+        if args.calls:
+            time_calls(r, device, dtype, args.native_size, sync, card)
         rows, latents = [], {}
-        # one untimed warm-up so kernel selection is not billed to the first schedule
-        r.render(compile_for(scenes["removal"], "fast", 2, r.latent_scale, args.native_size))
+        # untimed 4-step warm-up renders of each plan, so kernel selection is not billed to the first schedule
+        # (and, with --cuda-graphs, each plan's UNet shapes captured: a once-per-process cost, like loading)
+        for edit in args.edits.split(","):
+            for schedule in ("reference", "fast"):
+                r.render(compile_for(scenes[edit], schedule, 4, r.latent_scale, args.native_size))
+        r.forget()
         for edit in args.edits.split(","):
             for schedule in ("reference", "fast"):
                 plan = compile_for(scenes[edit], schedule, args.steps, r.latent_scale, args.native_size)
@@ -112,27 +126,78 @@ def main() -> None:
                 result, seconds = timed_render(r, plan, sync)
                 peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan")
                 latents[edit, schedule] = r.last_latent
-                rows.append((edit, schedule, seconds, result.stats["unet_evals"], peak))
+                rows.append((edit, schedule, seconds, result.stats, peak))
         # move-only re-render with branch reuse (watch mode)
-        reuse = SDXLRenderer.from_pipeline(pipe, RenderOptions(device=str(device), extra={"cache": False}), "random-sdxl", device)
+        reuse = SDXLRenderer.from_pipeline(pipe, RenderOptions(device=str(device), extra={"cache": False, "cuda_graphs": graphed}),
+                                           "random-sdxl", device)
         moved = scenes["move"].with_name("move2.dedit")
         moved.write_text(scenes["move"].read_text().replace('dx="256"', 'dx="320"'))
         timed_render(reuse, compile_for(scenes["move"], "fast", args.steps, r.latent_scale, args.native_size), sync)
         again, again_s = timed_render(reuse, compile_for(moved, "fast", args.steps, r.latent_scale, args.native_size), sync)
 
     print(f"{'tiny test configs' if args.tiny else 'SDXL base architecture, random weights'}, {card}, "
-          f"{args.dtype}{', offload' if args.offload else ''}, {args.steps} steps, "
+          f"{args.dtype}{', offload' if args.offload else ''}{', CUDA graphs' if graphed else ''}, {args.steps} steps, "
           f"{args.native_size}x{args.native_size}, cold renders\n")
-    print("| edit | schedule | wall s | UNet evals | peak GPU GiB | fast/ref wall | latent rel. L2 vs ref |")
-    print("|---|---|---|---|---|---|---|")
+    print("| edit | schedule | wall s | UNet evals | UNet calls | invert / denoise / decode / compose s | peak GPU GiB "
+          "| fast/ref wall | latent rel. L2 vs ref | capture evals |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     by = {(e, s): sec for e, s, sec, _, _ in rows}
-    for edit, schedule, seconds, evals, peak in rows:
+    for edit, schedule, seconds, stats, peak in rows:
         ratio = dev = ""
         if schedule == "fast":
             ratio = f"{seconds / by[edit, 'reference']:.3f}"
             dev = f"{relative_l2(latents[edit, 'fast'], latents[edit, 'reference']):.4f}"
-        print(f"| {edit} | {schedule} | {seconds:.2f} | {evals} | {peak:.2f} | {ratio} | {dev} |")
-    print(f"| move, moved again (branch reuse) | fast | {again_s:.2f} | {again.stats['unet_evals']} | | | |")
+        print(f"| {edit} | {schedule} | {seconds:.2f} | {stats['unet_evals']} | {stats['unet_calls']} | {_phases(stats)} "
+              f"| {peak:.2f} | {ratio} | {dev} | {stats['capture_evals']} |")
+    print(f"| move, moved again (branch reuse) | fast | {again_s:.2f} | {again.stats['unet_evals']} "
+          f"| {again.stats['unet_calls']} | {_phases(again.stats)} | | | | {again.stats['capture_evals']} |")
+    print()
+
+
+def _phases(stats) -> str:
+    p = stats.get("phase_seconds", {})
+    return " / ".join(f"{p.get(k, 0.0):.2f}" for k in ("invert", "denoise", "decode", "compose"))
+
+
+def time_calls(r, device, dtype, size, sync, card, reps: int = 10) -> None:
+    """Seconds per UNet call by batch size, eager and (on CUDA) replayed from a CUDA graph."""
+    import time
+
+    import torch
+
+    from dedit_sdxl import graphs
+
+    side = size // r.latent_scale
+    pipe = r.model.pipe
+    cond = torch.randn(1, 77, pipe.unet.config.cross_attention_dim, device=device, dtype=dtype)
+    pooled = torch.randn(1, pipe.text_encoder_2.config.projection_dim, device=device, dtype=dtype)
+    time_ids = torch.tensor([[size, size, 0, 0, size, size]], device=device, dtype=dtype)
+    t = torch.tensor(500, device=device)
+    modes = [("eager", r._run_unet)]
+    if device.type == "cuda":
+        g = graphs.GraphedUNet(r._run_unet, graphs.CudaBackend(device))
+        modes.append(("CUDA graph", lambda x, t_, m, c, p, ti: g(x, 500, m, c, p, ti)))
+    rows = []
+    with torch.inference_mode():
+        for batch in (1, 2, 4, 8):
+            x = torch.randn(batch, 4, side, side, device=device, dtype=dtype)
+            row = [batch]
+            for _, call in modes:
+                for _ in range(2):
+                    call(x, t, None, cond, pooled, time_ids)
+                sync()
+                t0 = time.perf_counter()
+                for _ in range(reps):
+                    call(x, t, None, cond, pooled, time_ids)
+                sync()
+                row.append((time.perf_counter() - t0) / reps)
+            rows.append(row)
+    print(f"UNet call time by batch size, {card}, {size}x{size}, mean of {reps} calls after 2 warm-ups\n")
+    print("| batch | " + " | ".join(f"{name} s/call" for name, _ in modes) + " |")
+    print("|---|" + "---|" * len(modes))
+    for row in rows:
+        print(f"| {row[0]} | " + " | ".join(f"{v:.4f}" for v in row[1:]) + " |")
+    print()
 
 
 if __name__ == "__main__":

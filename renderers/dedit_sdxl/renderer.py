@@ -9,8 +9,10 @@ costs only fusion and harmonisation.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from typing import Callable, Optional
 
 import numpy as np
@@ -23,7 +25,7 @@ from designedit.masks import shift as shift_pixels
 from designedit.plan import Plan
 from designedit.renderer import RenderOptions, RenderResult
 
-from . import attention, inversion, loading
+from . import attention, graphs, inversion, loading
 from .interpreter import Interpreter, Snapshot, first_fuse, prefix_key
 
 LAYER_PREFIX = "layer:"
@@ -43,6 +45,9 @@ class SDXLRenderer:
         self._trajectories: OrderedDict[str, torch.Tensor] = OrderedDict()
         self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
         self.last_latent: Optional[torch.Tensor] = None  # the output branch before decoding (tests, bench)
+        self._graphed: Optional[graphs.GraphedUNet] = None
+        self._timesteps: dict[int, torch.Tensor] = {}
+        self._phase: dict[str, float] = {}
         self._cache = None
         if self.options.extra.get("cache", True):
             from designedit.cache import DEFAULT_MAX_BYTES, Cache
@@ -61,6 +66,7 @@ class SDXLRenderer:
         vae_dtype = pipe.vae.dtype
         self._model = loading.LoadedModel(pipe, identity, device, dtype, vae_dtype)
         self._state = attention.install(pipe.unet)
+        self._setup_graphs()
         return self
 
     def forget(self) -> None:
@@ -79,7 +85,24 @@ class SDXLRenderer:
         if self._model is None:
             self._model = loading.load_model(self.options)
             self._state = attention.install(self._model.pipe.unet)
+            self._setup_graphs()
         return self._model
+
+    def _setup_graphs(self, backend=None) -> None:
+        """UNet calls through CUDA graphs when asked for (`cuda_graphs`) and possible; `backend` is for tests."""
+        self._graphed = None
+        if not self.options.extra.get("cuda_graphs") and backend is None:
+            return
+        model = self._model
+        if backend is None:
+            if model.device.type != "cuda":
+                _say("dedit: --cuda-graphs needs a CUDA device; the UNet runs eagerly on " + model.device.type + ".")
+                return
+            if self.options.offload or hasattr(model.pipe.unet, "_hf_hook"):
+                _say("dedit: --cuda-graphs cannot hold a model that --offload moves during each call; the UNet runs eagerly.")
+                return
+            backend = graphs.CudaBackend(model.device)
+        self._graphed = graphs.GraphedUNet(self._run_unet, backend)
 
     @property
     def latent_scale(self) -> int:
@@ -94,50 +117,74 @@ class SDXLRenderer:
         started = time.perf_counter()
         model = self.model
         self._check(plan)
+        self._phase = {}
         scheduler = self._scheduler(plan)
         embeds = self._embeddings(plan)
+        self._timestep_tensors(plan)
+        captures_before = self._graphed.capture_evals if self._graphed else 0
         stats = {"renderer": self.name, "model": model.identity.split("|")[0], "device": str(model.device),
-                 "dtype": str(model.dtype).removeprefix("torch.")}
+                 "dtype": str(model.dtype).removeprefix("torch."), "cuda_graphs": self._graphed is not None}
 
         def predict(x: torch.Tensor, t: int, masks: Optional[torch.Tensor]) -> torch.Tensor:
             return self._unet(x, t, embeds, masks)
 
         with torch.inference_mode():
-            trajectories, inv = self._invert(plan, scheduler, predict)
+            with self._timed("invert"):
+                trajectories, inv = self._invert(plan, scheduler, predict)
             reuse = self.options.extra.get("reuse_branches", True)
             key = prefix_key(plan, model.identity, str(model.dtype)) if reuse else None
             resume = self._snapshot(key) if key else None
             captured: dict[str, Snapshot] = {}
             interp = Interpreter(plan, predict, scheduler, trajectories, model.device, progress)
-            z = interp.run(resume, on_snapshot=lambda snap: captured.setdefault("s", snap))
+            with self._timed("denoise"):
+                z = interp.run(resume, on_snapshot=lambda snap: captured.setdefault("s", snap))
             self.last_latent = z.detach().clone()
             if key and "s" in captured:
                 self._remember(key, captured["s"])
-            picture = self._decode(z)
-            # the decomposition's background: the removal branch's clean estimate where fusion read it
-            background = None
-            snap, source = resume or captured.get("s"), _fused_from(plan)
-            if snap is not None and source in snap.x0:
-                background = self._decode(snap.x0[source])
+            with self._timed("decode"):
+                picture = self._decode(z)
+                # the decomposition's background: the removal branch's clean estimate where fusion read it
+                background = None
+                snap, source = resume or captured.get("s"), _fused_from(plan)
+                if snap is not None and source in snap.x0:
+                    background = self._decode(snap.x0[source])
 
-        canvas = (plan.canvas.width, plan.canvas.height)
-        picture = _resize(picture, canvas)
-        source = _background(plan)
-        if self.options.paste_back and plan.edit_region in plan.masks:
-            picture = paste_back(picture, source, plan.masks[plan.edit_region].data)
-        layers = _layers(plan, picture if background is None else _resize(background, canvas))
+        with self._timed("compose"):
+            canvas = (plan.canvas.width, plan.canvas.height)
+            picture = _resize(picture, canvas)
+            source = _background(plan)
+            if self.options.paste_back and plan.edit_region in plan.masks:
+                picture = paste_back(picture, source, plan.masks[plan.edit_region].data)
+            layers = _layers(plan, picture if background is None else _resize(background, canvas))
         stats.update(
             unet_evals=inv["evals"] + interp.stats.denoise_evals,
             inversion_evals=inv["evals"],
             denoise_evals=interp.stats.denoise_evals,
             unet_calls=inv["calls"] + interp.stats.unet_calls,
+            capture_evals=(self._graphed.capture_evals if self._graphed else 0) - captures_before,
             cache_hits=inv["hits"],
             cache_misses=inv["misses"],
             branch_reuse=interp.stats.resumed_at_step is not None,
             resumed_at_step=interp.stats.resumed_at_step,
+            phase_seconds={k: round(v, 4) for k, v in self._phase.items()},
             seconds=round(time.perf_counter() - started, 4),
         )
         return RenderResult(image=picture, layers=layers, stats=stats)
+
+    @contextmanager
+    def _timed(self, phase: str):
+        """Wall time of one phase of a render, the device's queue drained at both ends (stats only)."""
+        self._sync()
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self._sync()
+            self._phase[phase] = self._phase.get(phase, 0.0) + time.perf_counter() - t0
+
+    def _sync(self) -> None:
+        if self.model.device.type == "cuda":
+            torch.cuda.synchronize(self.model.device)
 
     def trajectories(self, plan: Plan) -> dict[str, torch.Tensor]:
         """Every plan image's inversion trajectory, (T+1, C, h, w) float32, through the caches."""
@@ -182,16 +229,39 @@ class SDXLRenderer:
         time_ids = torch.tensor([[h, w, 0, 0, h, w]], dtype=model.dtype, device=model.device)
         return {"cond": cond, "pooled": pooled, "time_ids": time_ids}
 
+    def _timestep_tensors(self, plan: Plan) -> None:
+        """The plan's timesteps on the device, made with one copy: an int timestep costs the UNet a
+        host-to-device copy per call, which waits for the device's queue."""
+        missing = [s.timestep for s in plan.plan_steps if s.timestep not in self._timesteps]
+        if missing:
+            values = torch.tensor(missing, dtype=torch.int64, device=self.model.device)
+            self._timesteps.update(zip(missing, values.unbind()))
+
     def _unet(self, x: torch.Tensor, t: int, embeds: dict[str, torch.Tensor], masks: Optional[torch.Tensor]):
         model = self.model
+        x = x.to(model.dtype)
+        masks = masks.to(model.device) if masks is not None else None
+        args = (masks, embeds["cond"], embeds["pooled"], embeds["time_ids"])
+        if self._graphed is not None:
+            try:
+                return self._graphed(x, t, *args)
+            except graphs.CaptureFailed as exc:
+                _say(f"dedit: CUDA graph capture failed ({exc.reason}); the UNet runs eagerly from here on.")
+                self._graphed = None
+        step = self._timesteps.get(t)
+        return self._run_unet(x, t if step is None else step, *args)
+
+    def _run_unet(self, x: torch.Tensor, t, masks: Optional[torch.Tensor], cond: torch.Tensor,
+                  pooled: torch.Tensor, time_ids: torch.Tensor) -> torch.Tensor:
+        """One UNet call on exactly these tensors (graphs capture this)."""
         b = x.shape[0]
-        self._state.set(masks.to(model.device) if masks is not None else None)
+        self._state.set(masks)
         try:
-            return model.pipe.unet(
-                x.to(model.dtype),
+            return self.model.pipe.unet(
+                x,
                 t,
-                encoder_hidden_states=embeds["cond"].expand(b, -1, -1),
-                added_cond_kwargs={"text_embeds": embeds["pooled"].expand(b, -1), "time_ids": embeds["time_ids"].expand(b, -1)},
+                encoder_hidden_states=cond.expand(b, -1, -1),
+                added_cond_kwargs={"text_embeds": pooled.expand(b, -1), "time_ids": time_ids.expand(b, -1)},
                 return_dict=False,
             )[0]
         finally:
@@ -296,6 +366,10 @@ class SDXLRenderer:
 
 
 # ------------------------------------------------------------------ pixels
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _fused_from(plan: Plan) -> Optional[str]:
