@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from .errors import DeditError
@@ -38,10 +39,34 @@ class RenderOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class LazyLayers(Mapping):
+    """A render's layers, built on first read: a renderer may need extra work (SDXL: a VAE decode of the
+    inpainted background) for pictures that only `--layers` and the Python API ever look at."""
+
+    def __init__(self, build: "Callable[[], dict[str, np.ndarray]]") -> None:
+        self._build: "Optional[Callable[[], dict[str, np.ndarray]]]" = build
+        self._data: "Optional[dict[str, np.ndarray]]" = None
+
+    def _layers(self) -> "dict[str, np.ndarray]":
+        if self._data is None:
+            self._data, self._build = self._build(), None
+        return self._data
+
+    def __getitem__(self, name: str) -> "np.ndarray":
+        return self._layers()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._layers())
+
+    def __len__(self) -> int:
+        return len(self._layers())
+
+
 @dataclass
 class RenderResult:
     image: "np.ndarray"  # (canvas h, canvas w, 3) uint8, the edited picture
-    layers: "dict[str, np.ndarray]" = field(default_factory=dict)  # name -> (h, w, 4) uint8 RGBA at canvas size
+    # name -> (h, w, 4) uint8 RGBA at canvas size; a dict or a LazyLayers
+    layers: "Mapping[str, np.ndarray]" = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)  # at least unet_evals, seconds
 
 

@@ -74,6 +74,21 @@ def test_every_conformance_document_renders_at_canvas_size(docs, renderer, name)
     assert result.layers["background"].shape == (plan.canvas.height, plan.canvas.width, 4)
 
 
+def test_the_layers_background_is_decoded_only_when_read(docs, renderer, monkeypatch):
+    """A move's decomposition background is the removal branch's clean estimate: one more VAE decode,
+    paid by `--layers` and API readers only."""
+    decodes = []
+    real = renderer._decode
+    monkeypatch.setattr(renderer, "_decode", lambda z: decodes.append(z.shape) or real(z))
+    result = renderer.render(_plan(docs, "move-resize.dedit", renderer))
+    assert len(decodes) == 1
+    background = result.layers["background"]
+    assert len(decodes) == 2 and list(result.layers)[0] == "background"
+    assert result.layers["background"] is background and len(decodes) == 2  # built once
+    # it is the inpainted background, not the edited picture
+    assert not np.array_equal(background[..., :3], result.image)
+
+
 def test_outside_the_edit_region_the_source_pixels_come_back(docs, renderer):
     """(c) paste-back: outside edit@canvas the output is the background picture, exactly."""
     plan = _plan(docs, "move-resize.dedit", renderer)

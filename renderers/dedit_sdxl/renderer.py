@@ -23,7 +23,7 @@ from designedit.blend import paste_back
 from designedit.errors import DeditError
 from designedit.masks import shift as shift_pixels
 from designedit.plan import Plan
-from designedit.renderer import RenderOptions, RenderResult
+from designedit.renderer import LazyLayers, RenderOptions, RenderResult
 
 from . import attention, graphs, inversion, loading
 from .interpreter import Interpreter, Snapshot, first_fuse, prefix_key
@@ -143,19 +143,24 @@ class SDXLRenderer:
                 self._remember(key, captured["s"])
             with self._timed("decode"):
                 picture = self._decode(z)
-                # the decomposition's background: the removal branch's clean estimate where fusion read it
-                background = None
-                snap, source = resume or captured.get("s"), _fused_from(plan)
-                if snap is not None and source in snap.x0:
-                    background = self._decode(snap.x0[source])
+            # the decomposition's background: the removal branch's clean estimate where fusion read it
+            snap, fused = resume or captured.get("s"), _fused_from(plan)
+            background_latent = snap.x0[fused] if snap is not None and fused in snap.x0 else None
 
         with self._timed("compose"):
             canvas = (plan.canvas.width, plan.canvas.height)
             picture = _resize(picture, canvas)
-            source = _background(plan)
             if self.options.paste_back and plan.edit_region in plan.masks:
-                picture = paste_back(picture, source, plan.masks[plan.edit_region].data)
-            layers = _layers(plan, picture if background is None else _resize(background, canvas))
+                picture = paste_back(picture, _background(plan), plan.masks[plan.edit_region].data)
+
+        def layers() -> dict[str, np.ndarray]:
+            # built when first read (--layers, .ora): its background costs a VAE decode nobody may want
+            if background_latent is None:
+                return _layers(plan, picture)
+            with torch.inference_mode():
+                background = self._decode(background_latent)
+            return _layers(plan, _resize(background, canvas))
+
         stats.update(
             unet_evals=inv["evals"] + interp.stats.denoise_evals,
             inversion_evals=inv["evals"],
@@ -169,7 +174,7 @@ class SDXLRenderer:
             phase_seconds={k: round(v, 4) for k, v in self._phase.items()},
             seconds=round(time.perf_counter() - started, 4),
         )
-        return RenderResult(image=picture, layers=layers, stats=stats)
+        return RenderResult(image=picture, layers=LazyLayers(layers), stats=stats)
 
     @contextmanager
     def _timed(self, phase: str):
