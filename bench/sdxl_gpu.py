@@ -79,6 +79,8 @@ def main() -> None:
     ap.add_argument("--tiny", action="store_true", help="tiny configs, to check the script on a CPU")
     ap.add_argument("--cuda-graphs", action="store_true", help="UNet calls replayed from CUDA graphs")
     ap.add_argument("--calls", action="store_true", help="first time single UNet calls by batch size")
+    ap.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN time its convolution algorithms per shape")
+    ap.add_argument("--channels-last", action="store_true", help="UNet and VAE weights in channels-last layout")
     ap.add_argument("--edits", default="move,removal")
     ap.add_argument("--native-size", type=int, default=1024,
                     help="render side in px (1024 = SDXL's; smaller only to dry-run the full-size model on a CPU)")
@@ -102,6 +104,11 @@ def main() -> None:
         pipe = build_pipeline(device, dtype, args.tiny, tmp)
         if dtype == torch.float16:
             pipe.vae.to(torch.float32)  # SDXL's VAE overflows in fp16 (force_upcast)
+        if args.cudnn_benchmark:
+            torch.backends.cudnn.benchmark = True
+        if args.channels_last:
+            pipe.unet.to(memory_format=torch.channels_last)
+            pipe.vae.to(memory_format=torch.channels_last)
         if args.offload and cuda:
             pipe.enable_model_cpu_offload()
         graphed = args.cuda_graphs and cuda and not args.offload
@@ -136,7 +143,8 @@ def main() -> None:
         again, again_s = timed_render(reuse, compile_for(moved, "fast", args.steps, r.latent_scale, args.native_size), sync)
 
     print(f"{'tiny test configs' if args.tiny else 'SDXL base architecture, random weights'}, {card}, "
-          f"{args.dtype}{', offload' if args.offload else ''}{', CUDA graphs' if graphed else ''}, {args.steps} steps, "
+          f"{args.dtype}{', offload' if args.offload else ''}{', CUDA graphs' if graphed else ''}"
+          f"{', cudnn.benchmark' if args.cudnn_benchmark else ''}{', channels-last' if args.channels_last else ''}, {args.steps} steps, "
           f"{args.native_size}x{args.native_size}, cold renders\n")
     print("| edit | schedule | wall s | UNet evals | UNet calls | invert / denoise / decode / compose s | peak GPU GiB "
           "| fast/ref wall | latent rel. L2 vs ref | capture evals |")

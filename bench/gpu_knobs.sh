@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# A second device call after bench/gpu_run.sh: does cuDNN autotuning or a channels-last layout change
+# the graphed fast/reference ratio? Move only, each variant in its own process on the same machine.
+#   bash bench/gpu_knobs.sh     (carry .whl, as for gpu_run.sh)
+set -uo pipefail
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
+OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/knobs.log"
+{
+  python3 bench/sdxl_gpu.py --steps 50 --cuda-graphs --edits move
+  python3 bench/sdxl_gpu.py --steps 50 --cuda-graphs --edits move --cudnn-benchmark
+  python3 bench/sdxl_gpu.py --steps 50 --cuda-graphs --edits move --channels-last
+} 2>&1 | tee -a "$OUT/knobs.log" | grep -E '^\||^#|^SDXL|^UNet call|peak|target' > "$OUT/knobs.md"
