@@ -181,3 +181,14 @@ def test_graphed_unet_keys_by_shape_mask_and_prompt_length():
     out1 = g(x1, 2, None, c, p, ti)
     out2 = g(x1, 3, None, c, p, ti)
     assert not torch.equal(out1, out2)  # outputs are clones, not the static buffer
+
+
+def test_two_renderers_over_one_pipeline_both_key_mask(tiny32, scenes):
+    """A second renderer on the same pipeline must not unplug the first one's key masks."""
+    first = _renderer(tiny32)
+    plan = _plan(scenes / "remove.dedit", first)
+    want = first.render(plan)
+    second = SDXLRenderer.from_pipeline(first.model.pipe, RenderOptions(extra={"cache": False, "reuse_branches": False}))
+    again = first.render(plan)
+    np.testing.assert_array_equal(again.image, want.image)
+    np.testing.assert_array_equal(second.render(plan).image, want.image)

@@ -101,7 +101,14 @@ class KeyMaskingAttnProcessor:
 
 
 def install(unet) -> KeyMaskState:
-    """Put the key-masking processor on every self-attention (attn1) of `unet`; others keep theirs."""
+    """Put the key-masking processor on every self-attention (attn1) of `unet`; others keep theirs.
+
+    A UNet that has them already keeps them, and their state is returned: two renderers over one
+    pipeline then share it (each sets its masks right before its own call), instead of the second
+    silently unplugging the first one's masks."""
+    for proc in unet.attn_processors.values():
+        if isinstance(proc, KeyMaskingAttnProcessor):
+            return proc.state
     state = KeyMaskState()
     processors = {}
     for name, proc in unet.attn_processors.items():
