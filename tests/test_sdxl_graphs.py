@@ -130,7 +130,7 @@ def test_a_failed_capture_falls_back_to_eager_calls(tiny32, scenes, capfd):
     got = r.render(plan)
     want = eager.render(plan)
     np.testing.assert_array_equal(got.image, want.image)
-    assert r._graphed is None and got.stats["cuda_graphs"] is True
+    assert r._graphed is None and got.stats["cuda_graphs"] is False
     err = capfd.readouterr().err
     assert err.count("CUDA graph capture failed (operation not permitted when stream is capturing)") == 1
 
@@ -149,14 +149,16 @@ def test_device_timestep_equals_int_timestep(tiny32):
     assert torch.equal(a, b)
 
 
-def test_cli_cuda_graphs_on_a_cpu_says_so_and_renders(tiny32, scenes, tmp_path, capsys):
+@pytest.mark.parametrize("flag, note", [(["--cuda-graphs"], True), ([], False), (["--no-cuda-graphs"], False)])
+def test_cli_cuda_graphs_on_a_cpu(tiny32, scenes, tmp_path, capsys, flag, note):
+    """Asked for on a CPU, graphs are declined in one line; by default (or turned off) nothing is said."""
     from designedit.cli import main
 
     out = tmp_path / "out.png"
     code = main(["render", str(scenes / "move.dedit"), "-o", str(out), "--renderer", "sdxl", "--model", str(tiny32),
-                 "--steps", "2", "--cuda-graphs", "--device", "cpu", "--cache-dir", str(tmp_path / "c")])
-    assert code == 0
-    assert "--cuda-graphs needs a CUDA device" in capsys.readouterr().err and out.is_file()
+                 "--steps", "2", "--device", "cpu", "--cache-dir", str(tmp_path / "c"), *flag])
+    assert code == 0 and out.is_file()
+    assert ("--cuda-graphs needs a CUDA device" in capsys.readouterr().err) is note
 
 
 def test_graphed_unet_keys_by_shape_mask_and_prompt_length():
@@ -181,6 +183,12 @@ def test_graphed_unet_keys_by_shape_mask_and_prompt_length():
     out1 = g(x1, 2, None, c, p, ti)
     out2 = g(x1, 3, None, c, p, ti)
     assert not torch.equal(out1, out2)  # outputs are clones, not the static buffer
+
+    # a bounded number of shapes stays captured; the least recently used goes first
+    for n in range(1, graphs.MAX_GRAPHS + 3):
+        g(torch.ones(1, 4, n, 1), 1, None, c, p, ti)
+    assert len(g.graphs) == graphs.MAX_GRAPHS
+    assert (tuple(x1.shape), x1.dtype, None, tuple(c.shape), c.dtype) not in g.graphs
 
 
 def test_two_renderers_over_one_pipeline_both_key_mask(tiny32, scenes):

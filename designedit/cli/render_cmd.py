@@ -35,7 +35,8 @@ def add_renderer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", choices=["auto", "cuda", "mps", "cpu"], default="auto")
     parser.add_argument("--dtype", choices=["fp16", "bf16", "fp32"])
     parser.add_argument("--offload", action="store_true", help="model CPU offload (less GPU memory, slower)")
-    parser.add_argument("--cuda-graphs", action="store_true", help="replay UNet calls from CUDA graphs (less host overhead per call; CUDA only, not with --offload)")
+    parser.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=None,
+                        help="replay UNet calls from CUDA graphs (default: on for CUDA without --offload)")
     parser.add_argument("--root", type=Path, metavar="DIR", help="folder file references may not leave (default: the document's folder)")
 
 
@@ -43,8 +44,8 @@ def options_from_args(args: argparse.Namespace, progress: bool = True) -> Render
     extra = {}
     if args.model_config:
         extra["model_config"] = str(args.model_config)
-    if args.cuda_graphs:
-        extra["cuda_graphs"] = True
+    if args.cuda_graphs is not None:
+        extra["cuda_graphs"] = args.cuda_graphs
     return RenderOptions(
         model=args.model,
         device=args.device,

@@ -89,17 +89,21 @@ class SDXLRenderer:
         return self._model
 
     def _setup_graphs(self, backend=None) -> None:
-        """UNet calls through CUDA graphs when asked for (`cuda_graphs`) and possible; `backend` is for tests."""
+        """UNet calls through CUDA graphs: on by default on CUDA without offload (`cuda_graphs`: None = that,
+        True = asked for, False = off); `backend` is for tests."""
         self._graphed = None
-        if not self.options.extra.get("cuda_graphs") and backend is None:
-            return
+        want = self.options.extra.get("cuda_graphs")
         model = self._model
         if backend is None:
+            if want is False:
+                return
             if model.device.type != "cuda":
-                _say("dedit: --cuda-graphs needs a CUDA device; the UNet runs eagerly on " + model.device.type + ".")
+                if want:
+                    _say("dedit: --cuda-graphs needs a CUDA device; the UNet runs eagerly on " + model.device.type + ".")
                 return
             if self.options.offload or hasattr(model.pipe.unet, "_hf_hook"):
-                _say("dedit: --cuda-graphs cannot hold a model that --offload moves during each call; the UNet runs eagerly.")
+                if want:
+                    _say("dedit: --cuda-graphs cannot hold a model that --offload moves during each call; the UNet runs eagerly.")
                 return
             backend = graphs.CudaBackend(model.device)
         self._graphed = graphs.GraphedUNet(self._run_unet, backend)
@@ -123,7 +127,7 @@ class SDXLRenderer:
         self._timestep_tensors(plan)
         captures_before = self._graphed.capture_evals if self._graphed else 0
         stats = {"renderer": self.name, "model": model.identity.split("|")[0], "device": str(model.device),
-                 "dtype": str(model.dtype).removeprefix("torch."), "cuda_graphs": self._graphed is not None}
+                 "dtype": str(model.dtype).removeprefix("torch.")}
 
         def predict(x: torch.Tensor, t: int, masks: Optional[torch.Tensor]) -> torch.Tensor:
             return self._unet(x, t, embeds, masks)
@@ -166,7 +170,8 @@ class SDXLRenderer:
             inversion_evals=inv["evals"],
             denoise_evals=interp.stats.denoise_evals,
             unet_calls=inv["calls"] + interp.stats.unet_calls,
-            capture_evals=(self._graphed.capture_evals if self._graphed else 0) - captures_before,
+            cuda_graphs=self._graphed is not None,
+            capture_evals=(self._graphed.capture_evals if self._graphed else captures_before) - captures_before,
             cache_hits=inv["hits"],
             cache_misses=inv["misses"],
             branch_reuse=interp.stats.resumed_at_step is not None,
