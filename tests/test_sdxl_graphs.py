@@ -131,6 +131,7 @@ def test_a_failed_capture_falls_back_to_eager_calls(tiny32, scenes, capfd):
     want = eager.render(plan)
     np.testing.assert_array_equal(got.image, want.image)
     assert r._graphed is None and got.stats["cuda_graphs"] is False
+    assert got.stats["capture_evals"] == graphs.WARMUP_CALLS  # the warm-ups before the failed capture
     err = capfd.readouterr().err
     assert err.count("CUDA graph capture failed (operation not permitted when stream is capturing)") == 1
 

@@ -119,10 +119,10 @@ class GraphedUNet:
 
         try:
             self.backend.warm_up(call, WARMUP_CALLS)
+            self.capture_evals += WARMUP_CALLS * x.shape[0]
             output, replay = self.backend.capture(call)
+            self.capture_evals += x.shape[0]
         except Exception as exc:  # an operation capture refuses; the caller falls back to eager calls
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise CaptureFailed(first.rstrip(".")) from exc
-        finally:
-            self.capture_evals += (WARMUP_CALLS + 1) * x.shape[0]
         return _Captured(inputs, output, replay)

@@ -46,6 +46,7 @@ class SDXLRenderer:
         self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
         self.last_latent: Optional[torch.Tensor] = None  # the output branch before decoding (tests, bench)
         self._graphed: Optional[graphs.GraphedUNet] = None
+        self._dropped_capture_evals = 0  # spent by graphs given up after a failed capture
         self._timesteps: dict[int, torch.Tensor] = {}
         self._phase: dict[str, float] = {}
         self._cache = None
@@ -125,7 +126,7 @@ class SDXLRenderer:
         scheduler = self._scheduler(plan)
         embeds = self._embeddings(plan)
         self._timestep_tensors(plan)
-        captures_before = self._graphed.capture_evals if self._graphed else 0
+        captures_before = self._capture_evals()
         stats = {"renderer": self.name, "model": model.identity.split("|")[0], "device": str(model.device),
                  "dtype": str(model.dtype).removeprefix("torch.")}
 
@@ -171,7 +172,7 @@ class SDXLRenderer:
             denoise_evals=interp.stats.denoise_evals,
             unet_calls=inv["calls"] + interp.stats.unet_calls,
             cuda_graphs=self._graphed is not None,
-            capture_evals=(self._graphed.capture_evals if self._graphed else captures_before) - captures_before,
+            capture_evals=self._capture_evals() - captures_before,
             cache_hits=inv["hits"],
             cache_misses=inv["misses"],
             branch_reuse=interp.stats.resumed_at_step is not None,
@@ -180,6 +181,9 @@ class SDXLRenderer:
             seconds=round(time.perf_counter() - started, 4),
         )
         return RenderResult(image=picture, layers=LazyLayers(layers), stats=stats)
+
+    def _capture_evals(self) -> int:
+        return self._dropped_capture_evals + (self._graphed.capture_evals if self._graphed else 0)
 
     @contextmanager
     def _timed(self, phase: str):
@@ -257,6 +261,7 @@ class SDXLRenderer:
                 return self._graphed(x, t, *args)
             except graphs.CaptureFailed as exc:
                 _say(f"dedit: CUDA graph capture failed ({exc.reason}); the UNet runs eagerly from here on.")
+                self._dropped_capture_evals += self._graphed.capture_evals
                 self._graphed = None
         step = self._timesteps.get(t)
         return self._run_unet(x, t if step is None else step, *args)
