@@ -3,9 +3,7 @@
 # the graphed fast/reference ratio? Move only, each variant in its own process on the same machine.
 #   bash bench/gpu_knobs.sh     (carry .whl, as for gpu_run.sh)
 set -uo pipefail
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+source "$(dirname "$0")/gpu_setup.sh"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/knobs.log"
 {
   python3 bench/sdxl_gpu.py --steps 50 --cuda-graphs --edits move

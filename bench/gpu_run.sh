@@ -4,9 +4,7 @@
 #   bash bench/gpu_run.sh
 # It writes the markdown tables to $OUT/gpu.md (and the log to $OUT/gpu.log).
 set -uo pipefail
-python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
-OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+source "$(dirname "$0")/gpu_setup.sh"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.log"
 # eager (with single-call times by batch size), then CUDA graphs, then model CPU offload
 {
