@@ -2,9 +2,9 @@
 
 Why: SDXL's UNet is about 3,500 PyTorch operations per call. At the fast
 schedule's batch of 1 or 2 the host's per-operation dispatch, not the GPU's
-arithmetic, sets the pace (measured on an H200: about 0.12 s per call at
-batch 1 and at batch 8 alike, bench/RESULTS.md), so fewer evaluations did not
-turn into less wall time. A captured graph replays every kernel of a call
+arithmetic, sets the pace (measured on an H200: an eager call costs about
+0.11 s from batch 1 to batch 4, bench/RESULTS.md), so fewer evaluations did
+not turn into less wall time. A captured graph replays every kernel of a call
 with one launch: 0.027 s instead of 0.107 s at batch 1 there, with output
 latents equal to the eager ones (bench/gpu_graph_check.py).
 
