@@ -48,7 +48,6 @@ class SDXLRenderer:
         self._graphed: Optional[graphs.GraphedUNet] = None
         self._dropped_capture_evals = 0  # spent by graphs given up after a failed capture
         self._timesteps: dict[int, torch.Tensor] = {}
-        self._phase: dict[str, float] = {}
         self._cache = None
         if self.options.extra.get("cache", True):
             from designedit.cache import DEFAULT_MAX_BYTES, Cache
@@ -122,7 +121,7 @@ class SDXLRenderer:
         started = time.perf_counter()
         model = self.model
         self._check(plan)
-        self._phase = {}
+        phases: dict[str, float] = {}
         scheduler = self._scheduler(plan)
         embeds = self._embeddings(plan)
         self._timestep_tensors(plan)
@@ -134,25 +133,25 @@ class SDXLRenderer:
             return self._unet(x, t, embeds, masks)
 
         with torch.inference_mode():
-            with self._timed("invert"):
+            with self._timed(phases, "invert"):
                 trajectories, inv = self._invert(plan, scheduler, predict)
             reuse = self.options.extra.get("reuse_branches", True)
             key = prefix_key(plan, model.identity, str(model.dtype)) if reuse else None
             resume = self._snapshot(key) if key else None
             captured: dict[str, Snapshot] = {}
             interp = Interpreter(plan, predict, scheduler, trajectories, model.device, progress)
-            with self._timed("denoise"):
+            with self._timed(phases, "denoise"):
                 z = interp.run(resume, on_snapshot=lambda snap: captured.setdefault("s", snap))
             self.last_latent = z.detach().clone()
             if key and "s" in captured:
                 self._remember(key, captured["s"])
-            with self._timed("decode"):
+            with self._timed(phases, "decode"):
                 picture = self._decode(z)
             # the decomposition's background: the removal branch's clean estimate where fusion read it
             snap, fused = resume or captured.get("s"), _fused_from(plan)
             background_latent = snap.x0[fused] if snap is not None and fused in snap.x0 else None
 
-        with self._timed("compose"):
+        with self._timed(phases, "compose"):
             canvas = (plan.canvas.width, plan.canvas.height)
             picture = _resize(picture, canvas)
             if self.options.paste_back and plan.edit_region in plan.masks:
@@ -177,7 +176,7 @@ class SDXLRenderer:
             cache_misses=inv["misses"],
             branch_reuse=interp.stats.resumed_at_step is not None,
             resumed_at_step=interp.stats.resumed_at_step,
-            phase_seconds={k: round(v, 4) for k, v in self._phase.items()},
+            phase_seconds={k: round(v, 4) for k, v in phases.items()},
             seconds=round(time.perf_counter() - started, 4),
         )
         return RenderResult(image=picture, layers=LazyLayers(layers), stats=stats)
@@ -186,15 +185,15 @@ class SDXLRenderer:
         return self._dropped_capture_evals + (self._graphed.capture_evals if self._graphed else 0)
 
     @contextmanager
-    def _timed(self, phase: str):
-        """Wall time of one phase of a render, the device's queue drained at both ends (stats only)."""
+    def _timed(self, phases: dict[str, float], phase: str):
+        """Adds one phase's wall time to `phases`, the device's queue drained at both ends (stats only)."""
         self._sync()
         t0 = time.perf_counter()
         try:
             yield
         finally:
             self._sync()
-            self._phase[phase] = self._phase.get(phase, 0.0) + time.perf_counter() - t0
+            phases[phase] = phases.get(phase, 0.0) + time.perf_counter() - t0
 
     def _sync(self) -> None:
         if self.model.device.type == "cuda":
