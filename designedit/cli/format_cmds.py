@@ -44,7 +44,10 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     loaded = _read(args.file, args.root, check_files=False)
-    text = dump(loaded.scene, args.to)
+    text = dump(loaded.scene, args.to, loaded.comments)
+    if loaded.comments and args.to == "json":
+        n = len(loaded.comments)
+        print(f"note: {args.file}: {n} XML comment{'s are' if n > 1 else ' is'} not kept (JSON has no comments)", file=sys.stderr)
     if args.output is None or str(args.output) == "-":
         sys.stdout.write(text)
     else:
@@ -62,7 +65,7 @@ def run_fmt(args: argparse.Namespace) -> int:
         except SceneError as exc:
             problems.extend(exc.problems)
             continue
-        text = dump(loaded.scene, loaded.form)
+        text = dump(loaded.scene, loaded.form, loaded.comments)
         if current != text.encode("utf-8"):
             changed.append(path)
             if not args.check:
@@ -93,7 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "convert",
         help="convert a document to XML or JSON",
         description="Write FILE in the other form (canonically). File references are kept as written, "
-        "so write the result next to the original.",
+        "so write the result next to the original. XML comments are kept in XML and dropped (with a note) in JSON.",
     )
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--to", required=True, choices=["xml", "json"], help="the form to write")
@@ -105,7 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fmt",
         help="rewrite documents canonically",
         description="Rewrite each FILE canonically in its own form (stable order, 2-space indentation, minimal "
-        "numbers, defaults left out; comments are not kept). With --check, change nothing and exit 1 if a "
+        "numbers, defaults left out; XML comments stay before the element they preceded). With --check, change nothing and exit 1 if a "
         "file would change.",
     )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")

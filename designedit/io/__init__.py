@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from .. import model as m
 from .. import refs
 from ..errors import Problem, SceneError
-from . import json_form, messages, xml_form
+from . import json_form, messages, xml_comments, xml_form
 from .source import LineIndex, SourceMap
 
 __all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", "Loaded", "MAX_DOCUMENT_BYTES"]
@@ -43,6 +43,7 @@ class Loaded:
     scene: m.Scene
     form: str
     notes: list[str] = field(default_factory=list)
+    comments: Optional[xml_comments.Comments] = None  # an XML document's comments, for writers that keep them
 
 
 def detect_form(text: str) -> Optional[str]:
@@ -97,7 +98,11 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
         raise SceneError(Problem(label, f"the document {what}"))
     source = SourceMap(label, form)
     try:
-        data = xml_form.read(text.lstrip("\ufeff"), raw, source) if form == "xml" else json_form.read(text.lstrip("\ufeff"), source)
+        comments = None
+        if form == "xml":
+            data, comments = xml_form.read(text.lstrip("\ufeff"), raw, source)
+        else:
+            data = json_form.read(text.lstrip("\ufeff"), source)
         if data is None:
             source.raise_if_any()
             raise SceneError(Problem(label, "the document could not be read"))  # pragma: no cover - readers always report
@@ -120,7 +125,7 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
         scene.with_origin(origin)
     for note in notes:
         warnings.warn(f"{label}: {note}", FormatWarning, stacklevel=3)
-    return Loaded(scene, form, notes)
+    return Loaded(scene, form, notes, comments)
 
 
 def _origin(path: Optional[Path], base: Path, root: Optional[Union[str, Path]]) -> m.Origin:
@@ -160,10 +165,11 @@ def load_text(
     return read(text, name, _origin(None, Path(base), root), check_files).scene
 
 
-def dump(scene: m.Scene, form: str = "xml") -> str:
-    """The canonical text of a scene: stable order, 2-space indentation, minimal numbers, defaults left out."""
+def dump(scene: m.Scene, form: str = "xml", comments: Optional[xml_comments.Comments] = None) -> str:
+    """The canonical text of a scene: stable order, 2-space indentation, minimal numbers, defaults left out.
+    XML keeps `comments` (a `Loaded.comments`) before the elements they preceded; JSON has none."""
     if form == "xml":
-        return xml_form.write(scene)
+        return xml_form.write(scene, comments)
     if form == "json":
         return json_form.write(scene)
     raise ValueError(f"unknown form {form!r}; expected 'xml' or 'json'")

@@ -17,7 +17,7 @@ from lxml import etree
 from pydantic import BaseModel
 
 from .. import model as m
-from . import vocab
+from . import vocab, xml_comments
 from .source import LineIndex, SourceMap
 
 _NAME_RE = re.compile(r"[^\s/>=]+")
@@ -73,8 +73,9 @@ def _scan(text: str) -> Iterator[tuple]:
 # ------------------------------------------------------------------ reading
 
 
-def read(text: str, raw: bytes, source: SourceMap) -> Optional[dict]:
-    """The document in the JSON shape of the model, or None when it cannot be parsed (problems are reported)."""
+def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Optional[xml_comments.Comments]]:
+    """The document in the JSON shape of the model (None when it cannot be parsed; problems are reported),
+    and its comments (None when it has none)."""
     lines = LineIndex(text)
     for token in _scan(text):
         if token[0] == "decl":
@@ -84,18 +85,18 @@ def read(text: str, raw: bytes, source: SourceMap) -> Optional[dict]:
                 f"{source.label}:{line}:{col}",
                 f"{what} are not allowed: .dedit documents take no DTD and no entities (they are refused for safety)",
             )
-            return None
+            return None, None
     enc = _DECL_ENCODING.match(text)
     if enc and enc.group(1).lower().replace("_", "-") not in ("utf-8", "utf8"):
         source.report_at(f"{source.label}:1:1", f"the document declares encoding {enc.group(1)!r}; .dedit documents are UTF-8")
-        return None
+        return None, None
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (1, 1)
         msg = re.sub(r", line \d+, column \d+$", "", exc.msg or "syntax error")
         source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: {msg[:1].lower()}{msg[1:]}")
-        return None
+        return None, None
 
     starts = [t for t in _scan(text) if t[0] == "start"]
     elements = [el for el in root.iter() if isinstance(el.tag, str)]
@@ -103,7 +104,7 @@ def read(text: str, raw: bytes, source: SourceMap) -> Optional[dict]:
     if len(starts) == len(elements) and all(_local(el.tag) == t[2].split(":")[-1] for el, t in zip(elements, starts)):
         for el, t in zip(elements, starts):
             places[el] = (t[1], t[3])
-    return _Reader(source, lines, places).root(root)
+    return _Reader(source, lines, places).root(root), xml_comments.collect(root)
 
 
 def _local(tag: str) -> str:
@@ -328,20 +329,32 @@ def _open_tag(tag: str, node: BaseModel) -> tuple[str, list]:
     return " ".join(parts), children
 
 
-def _write_node(tag: str, node: BaseModel, indent: str, out: list[str]) -> None:
+def _write_node(tag: str, node: BaseModel, indent: str, out: list[str], placer: xml_comments.Placer, path: tuple) -> None:
+    out.extend(xml_comments.lines(placer.before(path), indent))
     head, children = _open_tag(tag, node)
-    if not children:
+    trailing = placer.end(path)
+    if not children and not trailing:
         out.append(f"{indent}<{head}/>")
+        placer.after(path, out)
         return
     out.append(f"{indent}<{head}>")
-    tag_field = vocab.CHILD_LISTS[type(node)][1]
+    tag_field = vocab.CHILD_LISTS[type(node)][1] if children else ""
+    counts: dict[str, int] = {}
     for child in children:
-        _write_node(getattr(child, tag_field), child, indent + "  ", out)
+        child_tag = getattr(child, tag_field)
+        _write_node(child_tag, child, indent + "  ", out, placer, placer.child_path(path, counts, child_tag))
+    out.extend(xml_comments.lines(trailing, indent + "  "))
     out.append(f"{indent}</{tag}>")
+    placer.after(path, out)
 
 
-def write(scene: m.Scene) -> str:
-    out = ['<?xml version="1.0" encoding="UTF-8"?>', f'<{vocab.ROOT_TAG} version="{_escape_attr(scene.version)}">']
+def write(scene: m.Scene, comments: Optional[xml_comments.Comments] = None) -> str:
+    """The canonical text; `comments` (from reading) are put back before the elements they preceded."""
+    placer = xml_comments.Placer(comments)
+    out = ['<?xml version="1.0" encoding="UTF-8"?>']
+    out.extend(xml_comments.lines(placer.comments.prolog, ""))
+    out.append(f'<{vocab.ROOT_TAG} version="{_escape_attr(scene.version)}">')
+    counts: dict[str, int] = {}
     for f in vocab.fields(m.Scene):
         if f.name == "version":
             continue
@@ -350,11 +363,17 @@ def write(scene: m.Scene) -> str:
         if value is None:
             continue
         if f.name == "prompt":
+            path = placer.child_path((), counts, tag)
+            # the prompt holds text only: a comment inside it moves to just before it
+            out.extend(xml_comments.lines(placer.before(path) + placer.end(path), "  "))
             out.append(f"  <prompt>{_escape_text(value)}</prompt>")
+            placer.after(path, out)
         elif f.kind == "objects":
             for item in value:
-                _write_node(tag, item, "  ", out)
+                _write_node(tag, item, "  ", out, placer, placer.child_path((), counts, tag))
         else:
-            _write_node(tag, value, "  ", out)
+            _write_node(tag, value, "  ", out, placer, placer.child_path((), counts, tag))
+    out.extend(xml_comments.lines(placer.end(()) + placer.leftover(), "  "))
     out.append(f"</{vocab.ROOT_TAG}>")
+    out.extend(xml_comments.lines(placer.comments.epilog, ""))
     return "\n".join(out) + "\n"
