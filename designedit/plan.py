@@ -201,7 +201,7 @@ class Plan:
     masks: dict[str, MaskData]
     layers: list[PlanLayer]
     plan_steps: list[Step]
-    output: str  # branch id decoded as the result
+    output: str  # branch id decoded as the result, or `background` itself when there are no branches (see output_is_background)
     edit_region: str  # canvas-size mask: pixels that may change (paste-back keeps the rest)
     background: str  # PlanImage id of the (panned/zoomed) background
     cost: Cost
@@ -216,6 +216,21 @@ class Plan:
 
     def branch(self, branch_id: str) -> Branch:
         return next(b for b in self.branches if b.id == branch_id)
+
+    @property
+    def output_is_background(self) -> bool:
+        """True for a plan that changes nothing: no branches, `output` names the `background` image,
+        and the result is that picture at the canvas size (nothing inverted, evaluated or decoded)."""
+        return not self.branches and self.output == self.background
+
+    def inverted_images(self) -> list[PlanImage]:
+        """The images whose inversion the plan reads (a branch starts from it, or a LatentRef names it)."""
+        read = {b.image for b in self.branches}
+        for step in self.plan_steps:
+            for op in step.ops:
+                refs = [op.source, op.trajectory] + [f.source for f in op.layers]
+                read.update(r.inversion for r in refs if r is not None and r.inversion is not None)
+        return [i for i in self.images if i.id in read]
 
     # ------------------------------------------------------------ JSON
 

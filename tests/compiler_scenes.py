@@ -71,4 +71,5 @@ def operation_scenes(folder: Path) -> dict[str, m.Scene]:
             masks=[BALL, m.Mask(id="front", src="occluder-mask.png")],
             layers=[ball_layer(m.Move(dx=0, dy=-90), occluder="front")],
         ),
+        "noop": scene(folder),  # a background alone: nothing changes a pixel
     }

@@ -204,6 +204,48 @@ def test_fast_dedups_inversions_by_content(folder):
     assert [l.image for l in plan.layers] == ["layer:a", "layer:a"]
 
 
+NOTHING_CHANGES = "nothing in this scene changes a pixel"
+
+
+def test_a_background_alone_costs_nothing_in_fast_and_250_in_reference(ops):
+    fast = compile_scene(ops["noop"], schedule="fast")
+    assert (fast.cost.inversion, fast.cost.denoise, fast.cost.cacheable) == (0, 0, [])
+    assert fast.branches == [] and fast.plan_steps == [] and fast.inverted_images() == []
+    assert fast.output == fast.background == "bg" and fast.output_is_background
+    assert [o.op for o in fast.image("bg").ops] == ["frame", "load"]  # the source picture, for the renderers
+    assert not fast.masks["edit@canvas"].data.any()
+    assert sum(NOTHING_CHANGES in n for n in fast.notes) == 1
+    ref = compile_scene(ops["noop"], schedule="reference")  # the authors' computation, step for step
+    assert ref.cost.total == 250 and ref.output == "L0" and len(ref.plan_steps) == 50
+    assert not ref.output_is_background and not any(NOTHING_CHANGES in n for n in ref.notes)
+
+
+def _changing_scenes(folder, ops) -> dict:
+    imgs = [m.Image(id="poster", src="poster.png"), m.Image(id="sticker", src="sticker.png")]
+    return {
+        "pan": ops["pan"],
+        "pan by one pixel": scene(folder, background=m.Background(image="poster", edits=[m.Pan(dx=0, dy=1)])),
+        "zoom-out": ops["zoom-out"],
+        "remove": ops["remove"],
+        "refine": ops["refine"],
+        "canvas wider than the background": scene(folder, canvas=m.Canvas(width=520, height=384)),
+        "keep=true copy, no transform": scene(folder, masks=[BALL], layers=[ball_layer(keep=True)]),
+        "a layer moved off the canvas": scene(
+            folder, images=imgs, layers=[m.Layer(id="s", image="sticker", x=100, y=50, transforms=[m.Move(dx=2000, dy=0)])]
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", ["pan", "pan by one pixel", "zoom-out", "remove", "refine", "canvas wider than the background",
+                                  "keep=true copy, no transform", "a layer moved off the canvas"])
+def test_scenes_that_may_change_pixels_are_not_no_ops(folder, ops, name):
+    plan = compile_scene(_changing_scenes(folder, ops)[name], schedule="fast")
+    assert plan.cost.total > 0 and plan.branches and len(plan.plan_steps) == 50
+    assert not plan.output_is_background and plan.output in {b.id for b in plan.branches}
+    assert [i.id for i in plan.inverted_images()] == [i.id for i in plan.images]
+    assert not any(NOTHING_CHANGES in n for n in plan.notes)
+
+
 def test_occlusion_schedules(ops):
     ref = compile_scene(ops["occlusion"], schedule="reference")
     assert ref.output == "C^" and [b.id for b in ref.branches] == ["S", "L0", "C", "C^", "L1"]

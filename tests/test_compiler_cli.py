@@ -75,3 +75,19 @@ def test_bad_document_exits_2(tmp_path, capsys):
     bad.write_text('<dedit version="1.0"><background image="nope"/></dedit>')
     assert main(["plan", str(bad)]) == 2
     assert "bad.dedit" in capsys.readouterr().err
+
+
+def test_a_background_alone_plans_no_unet_work(docs, tmp_path, capsys):
+    shutil.copyfile(docs / "poster.png", tmp_path / "poster.png")
+    doc = tmp_path / "noop.dedit"
+    doc.write_text('<dedit version="1.0"><image id="poster" src="poster.png"/><background image="poster"/></dedit>')
+    svg = tmp_path / "noop.svg"
+    assert main(["plan", str(doc), "--svg", str(svg)]) == 0
+    out = capsys.readouterr().out
+    for needle in ["images to invert (0):", "output: bg, the background picture itself (load poster.png@(0,0))",
+                   "inversion 0 + denoise 0 = 0", "nothing in this scene changes a pixel"]:
+        assert needle in out, needle
+    assert "= 0; output bg" in svg.read_text()
+    assert main(["plan", str(doc), "--schedule", "reference"]) == 0
+    out = capsys.readouterr().out
+    assert "images to invert (1):" in out and "output: L0" in out and "= 250" in out

@@ -21,7 +21,7 @@ from compiler_scenes import copy_pictures, operation_scenes
 from designedit.compiler import compile_scene
 
 GOLDEN = Path(__file__).parent / "golden"
-OPERATIONS = ["remove", "refine", "move", "resize", "flip", "rotate", "copy", "pan", "zoom-out", "compose", "occlusion"]
+OPERATIONS = ["remove", "refine", "move", "resize", "flip", "rotate", "copy", "pan", "zoom-out", "compose", "occlusion", "noop"]
 REGEN = os.environ.get("DEDIT_REGEN_GOLDEN") == "1"
 
 

@@ -127,6 +127,31 @@ def test_feathered_removal_blends_into_the_source(poster):
     assert not fx.red(out)[fx.ball_mask() > 0].any()
 
 
+NOOP_DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<dedit version="1.0">
+  <image id="poster" src="poster.png"/>
+  <background image="poster"/>
+</dedit>
+"""
+
+
+@pytest.mark.parametrize("paste_back", [True, False])
+def test_a_scene_that_changes_nothing_renders_the_background_exactly(poster, paste_back):
+    import designedit
+    from designedit.output import read_png_metadata
+    from PIL import Image
+
+    doc = poster.parent / "noop.dedit"
+    doc.write_text(NOOP_DOCUMENT)
+    out = poster.parent / "noop.png"
+    result = designedit.render(doc, output=out, renderer="preview", paste_back=paste_back, announce=None)
+    assert result.stats["planned_unet_evals"]["total"] == 0 and result.stats["unet_evals"] == 0
+    assert np.array_equal(result.image, fx.poster_pixels())
+    assert np.array_equal(np.asarray(Image.open(out)), fx.poster_pixels())
+    assert read_png_metadata(out)["renderer"] == "preview"
+    assert np.array_equal(result.layers["background"][..., :3], fx.poster_pixels()) and list(result.layers) == ["background"]
+
+
 @pytest.mark.parametrize("radius", [20, 150])  # a small hole (Telea) and a large one (membrane)
 def test_inpaint_fills_from_the_surroundings(radius):
     img = np.zeros((400, 400, 3), np.uint8)

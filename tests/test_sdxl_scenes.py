@@ -160,3 +160,49 @@ def test_renders_at_about_the_models_native_size(docs, tmp_path):
     )
     assert result.stats["render_size"] == [320, 192]  # 512x384 at ~256^2, sides multiples of 64
     assert Image.open(tmp_path / "out.png").size == (512, 384)
+
+
+NOOP_DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<dedit version="1.0">
+  <image id="poster" src="poster.png"/>
+  <background image="poster"/>
+</dedit>
+"""
+
+
+@pytest.mark.parametrize("paste_back, loaded", [(True, False), (False, True)])
+def test_a_scene_that_changes_nothing_costs_no_model_call(docs, tiny32, tmp_path, monkeypatch, paste_back, loaded):
+    """A background alone: the fast plan's output is the background picture; the renderer returns its pixels
+    (with or without paste-back: nothing went through the VAE). A fresh renderer never loads the model (the
+    plan compiles from its configs); one that holds it (watch mode) calls no text encoder, UNet or VAE."""
+    from designedit.output import read_png_metadata
+    from designedit.rendering import RenderSession
+
+    shutil.copyfile(docs / "poster.png", tmp_path / "poster.png")
+    (tmp_path / "noop.dedit").write_text(NOOP_DOCUMENT)
+    options = RenderOptions(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False, paste_back=paste_back)
+    session = RenderSession("sdxl", options, announce=None)
+    if loaded:
+        pipe = session.renderer.model.pipe
+        # what the configs said (the plan was compiled from them) is what the loaded pipeline has
+        assert session.renderer._config_sizes() == (pipe.vae_scale_factor, pipe.unet.config.sample_size) == (32, 32)
+
+        def boom(*args, **kwargs):
+            raise AssertionError("a no-op render called the model")
+
+        for part, name in ((pipe.unet, "forward"), (pipe.vae, "encode"), (pipe.vae, "decode"), (pipe, "encode_prompt")):
+            monkeypatch.setattr(part, name, boom)
+    out = tmp_path / "out" / "noop.png"
+    result = session.render(load(tmp_path / "noop.dedit", check_files=True), output=out)
+    stats = result.stats
+    assert stats["unet_evals"] == stats["planned_unet_evals"]["total"] == 0
+    assert stats["inversion_evals"] == stats["denoise_evals"] == stats["unet_calls"] == 0
+    assert stats["model_loaded"] == loaded and (session.renderer._model is not None) == loaded
+    assert stats["render_size"] == [1152, 896]  # compiled for the model's native size (32 cells x 32 px)
+    source = np.asarray(Image.open(docs / "poster.png").convert("RGB"))
+    np.testing.assert_array_equal(result.image, source)
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), source)
+    meta = read_png_metadata(out)
+    assert (meta["renderer"], meta["schedule"], meta["steps"], meta["model"]) == ("sdxl", "fast", "50", str(tiny32))
+    np.testing.assert_array_equal(result.layers["background"][..., :3], source)
+    assert list(result.layers) == ["background"]

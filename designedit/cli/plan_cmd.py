@@ -81,16 +81,19 @@ def _runs(steps: list[int]) -> str:
     return ", ".join(parts)
 
 
+def _recipe(image) -> str:
+    return " + ".join(o.op if o.op != "load" else f"load {Path(o.args['src']).name}@({o.args['x']},{o.args['y']})" for o in image.ops[1:])
+
+
 def summary(plan, name: str = "") -> str:
     lines = [
         f"plan for {name}: {plan.schedule} schedule, {plan.steps} steps, guidance {plan.guidance_scale:g}, seed {plan.seed}",
         f"canvas {plan.canvas.width}x{plan.canvas.height} -> render {plan.render.width}x{plan.render.height} "
         f"(latent {plan.latent.width}x{plan.latent.height}, {plan.latent_scale} px per cell)",
-        f"images to invert ({len(plan.images)}):",
+        f"images to invert ({len(plan.inverted_images())}):",
     ]
-    for im in plan.images:
-        recipe = " + ".join(o.op if o.op != "load" else f"load {Path(o.args['src']).name}@({o.args['x']},{o.args['y']})" for o in im.ops[1:])
-        lines.append(f"  {im.id}: {recipe}  [key {im.key[:12]}]")
+    for im in plan.inverted_images():
+        lines.append(f"  {im.id}: {_recipe(im)}  [key {im.key[:12]}]")
     lines.append("branches:")
     for b in plan.branches:
         evals = [(st.index, e) for st in plan.plan_steps for e in st.evals if e.branch == b.id]
@@ -115,7 +118,11 @@ def summary(plan, name: str = "") -> str:
             )
     areas = ", ".join(f"{n} {int((m.data > 0).sum())}" for n, m in sorted(plan.masks.items()) if n.endswith("@latent"))
     lines.append(f"latent masks (cells set): {areas}")
-    lines.append(f"output: {plan.output}")
+    if plan.output_is_background:
+        lines.append(f"output: {plan.output}, the background picture itself ({_recipe(plan.image(plan.output))}); "
+                     "nothing is inverted, denoised or decoded")
+    else:
+        lines.append(f"output: {plan.output}")
     c = plan.cost
     lines.append(f"cost (UNet sample-evaluations): inversion {c.inversion} + denoise {c.denoise} = {c.total}; cacheable: {', '.join(c.cacheable) or 'none'}")
     if plan.notes:

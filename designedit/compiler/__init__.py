@@ -23,7 +23,7 @@ from ..errors import DeditError, Problem, SceneError
 from ..images import file_sha256
 from ..model import Scene
 from ..paths import resolve_reference
-from ..plan import DDIM_SETTINGS, Plan, PlanLayer, Size, ddim_timesteps
+from ..plan import DDIM_SETTINGS, Cost, Plan, PlanLayer, Size, ddim_timesteps
 from . import costs, schedule as sched
 from .background import lower_background, map_through
 from .context import Options
@@ -107,6 +107,7 @@ def compile_scene(
         remove_empty=not masks["remove@latent"].data.any(),
         occlusion=bool(occluded),
         occlude_empty=bool(occluded) and not masks["occlude@latent"].data.any(),
+        unchanged=_changes_nothing(layers, masks),
     )
     scheduled = sched.reference(x) if opts.schedule == "reference" else sched.fast(x)
 
@@ -128,7 +129,7 @@ def compile_scene(
         for l in layers
     ]
     notes = _notes(opts, canvas, render, windows, bg, layers, x)
-    return Plan(
+    plan = Plan(
         schedule=opts.schedule,
         steps=opts.steps,
         guidance_scale=opts.guidance,
@@ -147,10 +148,20 @@ def compile_scene(
         output=scheduled.output,
         edit_region="edit@canvas",
         background="bg",
-        cost=costs.count(images, scheduled.steps, opts.steps),
+        cost=Cost(0, 0),  # counted below, from what the plan reads
         notes=notes,
         scene_hash=_scene_hash(scene, [i.key for i in images]),
     )
+    plan.cost = costs.count(plan)
+    return plan
+
+
+def _changes_nothing(layers, masks) -> bool:
+    """No layer, and no pixel that may change (the edit region covers removals, refines' removals,
+    pan/zoom/outpaint holes): paste-back would give the source back exactly."""
+    if layers or masks["edit@canvas"].data.any() or masks["remove@latent"].data.any():
+        return False
+    return "refine@latent" not in masks or not masks["refine@latent"].data.any()
 
 
 def _notes(opts, canvas, render, windows, bg, layers, x) -> list[str]:
@@ -173,6 +184,8 @@ def _notes(opts, canvas, render, windows, bg, layers, x) -> list[str]:
             notes.append(f"layer {l.id}: resize/flip/rotate folded into one image-level affine about the mask centroid ({l.centroid[0]:.1f}, {l.centroid[1]:.1f})")
         if l.cuts:
             notes.append(f"layer {l.id}: cut from the background (its mask joins the removal mask)")
+    if opts.schedule == "fast" and x.unchanged:
+        notes.append("nothing in this scene changes a pixel: the output is the background picture, no UNet work")
     if opts.schedule == "fast" and x.layers and x.remove_empty:
         notes.append("nothing is removed: L0 is not evaluated; the fusion starts from the background trajectory")
     if x.occlusion:

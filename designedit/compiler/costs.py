@@ -1,7 +1,9 @@
 """Pass: cost accounting in UNet sample-evaluations.
 
-Inversion: one per step per plan image (cold; `cacheable` lists what an
-inversion cache can serve: every recipe is keyed by content, so all of them).
+Inversion: one per step per plan image the plan reads (cold; `cacheable` lists
+what an inversion cache can serve: every recipe is keyed by content, so all of
+them). A plan that changes nothing reads none: its background recipe is only
+the output picture.
 Denoise: one per guidance half per eval per step. The reference schedule at
 T steps with N layers costs T (1 + N) + 2 T (2 + [N > 0] + [occlusion] + N):
 250 for a removal and 500 for a one-object move at 50 steps.
@@ -9,13 +11,14 @@ T steps with N layers costs T (1 + N) + 2 T (2 + [N > 0] + [occlusion] + N):
 
 from __future__ import annotations
 
-from ..plan import Cost, PlanImage, Step
+from ..plan import Cost, Plan
 
 
-def count(images: list[PlanImage], steps: list[Step], n_steps: int) -> Cost:
-    inversion = n_steps * len(images)
-    denoise = sum(len(e.halves) for st in steps for e in st.evals)
-    return Cost(inversion=inversion, denoise=denoise, cacheable=[i.id for i in images if i.cacheable])
+def count(plan: Plan) -> Cost:
+    inverted = plan.inverted_images()
+    inversion = plan.steps * len(inverted)
+    denoise = sum(len(e.halves) for st in plan.plan_steps for e in st.evals)
+    return Cost(inversion=inversion, denoise=denoise, cacheable=[i.id for i in inverted if i.cacheable])
 
 
 def reference_formula(n_steps: int, n_layers: int, occlusion: bool = False) -> Cost:

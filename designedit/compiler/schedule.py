@@ -17,7 +17,9 @@ the cond half otherwise) and only until the fusion; C runs cond-only from the
 step after the fusion; proximal guidance only where it is not a no-op (L0;
 canvases are forced to E = 1 everywhere); a branch is dropped after its last
 read; when nothing is removed, L0 is not evaluated at all and the fusion
-starts from the background trajectory.
+starts from the background trajectory. When nothing changes at all (no
+layer, empty edit region) there are no branches and no steps: the output is
+the background picture itself.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class ScheduleInput:
     remove_empty: bool
     occlusion: bool
     occlude_empty: bool = False
+    unchanged: bool = False  # no layer and an empty edit region: paste-back would return the source
 
 
 @dataclass
@@ -134,6 +137,8 @@ def reference(x: ScheduleInput) -> Scheduled:
 
 
 def fast(x: ScheduleInput) -> Scheduled:
+    if x.unchanged:
+        return Scheduled([], [], "bg")  # output = the background image itself (spec/plan.md)
     branches = _branches(x)
     w, T = x.windows, x.steps
     evaluate_l0 = not x.layers or not x.remove_empty

@@ -86,6 +86,8 @@ class Interpreter:
 
     def run(self, resume: Optional[Snapshot] = None, on_snapshot: Optional[Callable[[Snapshot], None]] = None):
         plan = self.plan
+        if plan.output_is_background:
+            raise DeditError("the plan's output is the background picture itself: there is nothing to denoise.")
         fuse_at = first_fuse(plan)
         T = plan.steps
         start = 0

@@ -9,10 +9,12 @@ costs only fusion and harmonisation.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
@@ -47,6 +49,8 @@ class SDXLRenderer:
         self.last_latent: Optional[torch.Tensor] = None  # the output branch before decoding (tests, bench)
         self._graphed: Optional[graphs.GraphedUNet] = None
         self._dropped_capture_evals = 0  # spent by graphs given up after a failed capture
+        self._sizes: Optional[tuple[int, int]] = None  # (VAE factor, UNet sample size) from configs
+        self._sizes_read = False
         self._timesteps: dict[int, torch.Tensor] = {}
         self._cache = None
         if self.options.extra.get("cache", True):
@@ -110,17 +114,40 @@ class SDXLRenderer:
 
     @property
     def latent_scale(self) -> int:
+        if self._model is None and self._config_sizes() is not None:
+            return self._config_sizes()[0]
         return int(self.model.pipe.vae_scale_factor)
 
     @property
     def native_size(self) -> int:
         """The side the UNet was configured for, in pixels (SDXL: 128 latent cells x 8 = 1024)."""
+        if self._model is None and self._config_sizes() is not None:
+            return self._config_sizes()[1] * self.latent_scale
         return int(self.model.pipe.unet.config.sample_size) * self.latent_scale
+
+    def _config_sizes(self) -> Optional[tuple[int, int]]:
+        """(VAE factor, UNet sample size) from a diffusers folder's configs, as the pipeline derives them,
+        so compiling needs no weights (a plan that changes nothing never loads the model); None: load it."""
+        if not self._sizes_read:
+            self._sizes_read = True
+            spec = loading.model_spec(self.options)
+            folder = Path(spec).expanduser() if spec else None
+            if folder is not None and (folder / "model_index.json").is_file():
+                try:
+                    vae = json.loads((folder / "vae" / "config.json").read_text())
+                    unet = json.loads((folder / "unet" / "config.json").read_text())
+                    if isinstance(unet["sample_size"], int):
+                        self._sizes = (2 ** (len(vae["block_out_channels"]) - 1), unet["sample_size"])
+                except (OSError, ValueError, KeyError, TypeError):
+                    pass
+        return self._sizes
 
     def render(self, plan: Plan, progress: Optional[Callable[[int, int], None]] = None) -> RenderResult:
         started = time.perf_counter()
-        model = self.model
         self._check(plan)
+        if plan.output_is_background:
+            return self._source_only(plan, started)
+        model = self.model
         phases: dict[str, float] = {}
         scheduler = self._scheduler(plan)
         embeds = self._embeddings(plan)
@@ -180,6 +207,27 @@ class SDXLRenderer:
             seconds=round(time.perf_counter() - started, 4),
         )
         return RenderResult(image=picture, layers=LazyLayers(layers), stats=stats)
+
+    def _source_only(self, plan: Plan, started: float) -> RenderResult:
+        """A plan that changes nothing: its output is the background picture, with or without
+        paste-back (nothing went through the VAE). No text encoder, UNet or VAE call, and the model is not
+        loaded for it when the plan could be compiled from its configs."""
+        t0 = time.perf_counter()
+        picture = _background(plan)
+        self.last_latent = None
+        if self._model is not None:
+            model, device, dtype = self._model.identity.split("|")[0], self._model.device, self._model.dtype
+        else:  # not loaded, and not needed (its diffusers folder's configs sufficed)
+            device = loading.pick_device(self.options.device)
+            model = str(Path(loading.model_spec(self.options)).expanduser().resolve())
+            dtype = loading.pick_dtype(self.options.dtype, device)
+        stats = {"renderer": self.name, "model": model, "device": str(device), "dtype": str(dtype).removeprefix("torch."),
+                 "model_loaded": self._model is not None, "unet_evals": 0, "inversion_evals": 0, "denoise_evals": 0,
+                 "unet_calls": 0, "cuda_graphs": self._graphed is not None, "capture_evals": 0, "cache_hits": 0,
+                 "cache_misses": 0, "branch_reuse": False, "resumed_at_step": None,
+                 "phase_seconds": {"compose": round(time.perf_counter() - t0, 4)},
+                 "seconds": round(time.perf_counter() - started, 4)}
+        return RenderResult(image=picture, layers=LazyLayers(lambda: _layers(plan, picture)), stats=stats)
 
     def _capture_evals(self) -> int:
         return self._dropped_capture_evals + (self._graphed.capture_evals if self._graphed else 0)
@@ -295,7 +343,7 @@ class SDXLRenderer:
         found: dict[str, torch.Tensor] = {}
         info = {"evals": 0, "calls": 0, "hits": 0, "misses": 0}
         pending = []
-        for image in plan.images:
+        for image in plan.inverted_images():
             key = self._inversion_key(plan, image)
             traj = self._trajectories.get(key)
             if traj is None and image.cacheable:
