@@ -148,3 +148,15 @@ def test_documents_without_comments_read_none(tmp_path: Path):
     doc = tmp_path / "c.dedit"
     doc.write_text('<dedit version="1.0"><image id="p" src="poster.png"/><background image="p"/></dedit>')
     assert read_file(doc).comments is None
+
+
+def test_fmt_reports_the_files_it_rewrote_even_when_another_is_refused(tmp_path: Path, capsys):
+    folder = tmp_path / "c"
+    shutil.copytree(CONFORMANCE, folder, ignore=shutil.ignore_patterns("invalid"))
+    shutil.copy(CONFORMANCE / "invalid" / "malformed.dedit", folder / "malformed.dedit")
+    good, bad = str(folder / "remove.dedit"), str(folder / "malformed.dedit")
+    assert main(["fmt", "--check", good, bad]) == 2
+    assert f"would reformat {good}" in capsys.readouterr().err
+    assert main(["fmt", good, bad]) == 2
+    captured = capsys.readouterr()
+    assert f"reformatted {good}" in captured.out and "malformed.dedit:5:9" in captured.err

@@ -70,10 +70,11 @@ def run_fmt(args: argparse.Namespace) -> int:
             changed.append(path)
             if not args.check:
                 _write_atomically(path, text)
-    if problems:
-        raise SceneError(problems)
+    # what was (or would be) rewritten is said even when another file is refused
     for path in changed:
         print(f"{'would reformat' if args.check else 'reformatted'} {path}", file=sys.stderr if args.check else sys.stdout)
+    if problems:
+        raise SceneError(problems)
     return 1 if (args.check and changed) else 0
 
 
