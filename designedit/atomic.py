@@ -4,13 +4,19 @@ A crash or Ctrl-C never leaves half a file: the destination is either the old
 file or the complete new one. The result gets the existing file's permissions,
 or the usual ones for a new file (0666 less the umask; mkstemp alone would
 leave 0600).
+
+`why_unwritable` answers, before any work, whether a later `atomic_write`
+could succeed: it probes with the same kind of temporary file and writes
+nothing that stays.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
+from typing import Optional
 
 
 def _umask() -> int:
@@ -19,10 +25,14 @@ def _umask() -> int:
     return mask
 
 
+def _folder_of(path: Path) -> Path:
+    return path.parent if str(path.parent) else Path(".")
+
+
 def atomic_write(path: Path, data: bytes) -> Path:
     """Write `data` to `path` atomically, creating missing parent folders; OSError propagates."""
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = _folder_of(path)
     folder.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
@@ -40,3 +50,45 @@ def atomic_write(path: Path, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+def os_error_reason(exc: OSError, folder: Path) -> str:
+    """A few plain words for why writing in `folder` failed (no errno names, no exception classes)."""
+    if exc.errno == errno.EROFS:
+        return f"{folder} is on a read-only file system"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied in {folder}"
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the device holding {folder}"
+    text = (exc.strerror or str(exc)).rstrip(".")
+    return text[:1].lower() + text[1:]
+
+
+def why_unwritable(path: Path, folder: bool = False) -> Optional[str]:
+    """Why `path` cannot be written (a file, or with `folder=True` a folder to write files into), in a
+    few words; None when it can. Missing folders are not created: the nearest existing one is probed
+    with a temporary file (created and removed at once, as `atomic_write` would), since that is where
+    the missing ones would be made."""
+    path = Path(path)
+    if folder:
+        if path.exists() and not path.is_dir():
+            return f"{path} is a file, not a folder"
+        target = path
+    else:
+        if path.is_dir():
+            return f"{path} is a folder, not a file"
+        target = _folder_of(path)
+    probe = target
+    while not probe.exists() and not probe.is_symlink() and probe.parent != probe:
+        probe = probe.parent
+    if probe.is_symlink() and not probe.exists():
+        return f"{probe} is a broken link"
+    if not probe.is_dir():
+        return f"{probe} is a file, not a folder"
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=probe)
+    except OSError as exc:
+        return os_error_reason(exc, probe)
+    os.close(fd)
+    os.unlink(tmp)
+    return None

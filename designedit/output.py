@@ -17,12 +17,26 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
-from .atomic import atomic_write
-
+from .atomic import atomic_write, os_error_reason, why_unwritable
 from .errors import DeditError
 
 # PNG text chunk keys, as `dedit:<name>` so other tools' keys never collide.
 METADATA_PREFIX = "dedit:"
+
+
+class DestinationError(DeditError):
+    """An output path that cannot be used, found before any rendering: bad input, exit status 2."""
+
+    exit_status = 2
+
+
+def check_destination(path: Path | str, folder: bool = False) -> None:
+    """Raise DestinationError (one sentence: the path and why) unless `path` can be written; writes nothing
+    that stays. `folder=True`: a folder files will be written into (missing folders are fine: they are
+    created when the files are written)."""
+    why = why_unwritable(Path(path), folder=folder)
+    if why is not None:
+        raise DestinationError(f"cannot write {path}: {why}.")
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
@@ -31,7 +45,8 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
     try:
         return atomic_write(path, data)
     except OSError as exc:
-        raise DeditError(f"cannot write {path}: {exc.strerror or exc}.") from exc
+        why = why_unwritable(path) or os_error_reason(exc, path.parent)
+        raise DeditError(f"cannot write {path}: {why}.") from exc
 
 
 def png_bytes(image: np.ndarray, metadata: Mapping[str, Any] | None = None) -> bytes:

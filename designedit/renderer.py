@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
@@ -64,10 +65,30 @@ class LazyLayers(Mapping):
 
 @dataclass
 class RenderResult:
+    """What a render returns: `image`, `layers`, `stats`; `renderer` names the renderer that ran, and
+    `save(path)` writes the picture as a PNG with its `dedit:*` metadata (set by `designedit.render`)."""
+
     image: "np.ndarray"  # (canvas h, canvas w, 3) uint8, the edited picture
     # name -> (h, w, 4) uint8 RGBA at canvas size; a dict or a LazyLayers
     layers: "Mapping[str, np.ndarray]" = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)  # at least unet_evals, seconds
+    metadata: dict[str, str] = field(default_factory=dict)  # the PNG's dedit:* text chunks (seed, model, ...)
+
+    @property
+    def renderer(self) -> Optional[str]:
+        """The name of the renderer that ran ("preview", "sdxl", ...)."""
+        return self.stats.get("renderer")
+
+    def save(self, path: "Path | str") -> Path:
+        """Write the picture to `path` (a .png) atomically, with the render's metadata; returns the path.
+        Missing folders are created. Raises DeditError when it cannot be written."""
+        from .output import check_destination, write_png
+
+        path = Path(path)
+        if path.suffix.lower() != ".png":
+            raise DeditError(f"cannot write {path}: dedit saves PNG files (with their metadata), so the name must end in .png.")
+        check_destination(path)
+        return write_png(path, self.image, self.metadata)
 
 
 class Renderer(Protocol):
@@ -87,12 +108,34 @@ class Renderer(Protocol):
 
     # Optional: `native_size` (int property), the side in pixels the model works
     # best at (SDXL: 1024); plans render at about its square. Absent means 1024.
+    # Optional: `options_read` (class attribute, a set of RenderOptions field
+    # names such as {"device", "dtype"}): the model options this renderer uses;
+    # the CLI notes model options given to a renderer that does not use them.
 
     def render(self, plan: Plan, progress: Optional[Callable[[int, int], None]] = None) -> RenderResult: ...
 
 
 def renderer_names() -> list[str]:
     return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def preflight(name: str, options: RenderOptions) -> None:
+    """Run the renderer package's optional module-level `preflight(options)` before its class is loaded.
+
+    Loading a renderer class may import a heavy stack (the SDXL renderer: torch, seconds); a package can
+    offer a cheap `preflight` in its top module that raises DeditError for what it can tell at once (no
+    model, a model path that does not exist, a missing install). Nothing happens for an unknown name or a
+    package without one; `load_renderer_class` reports those."""
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            try:
+                module = import_module(ep.module)
+            except Exception:  # noqa: BLE001 - load_renderer_class reports a broken package
+                return
+            check = getattr(module, "preflight", None)
+            if callable(check):
+                check(options)
+            return
 
 
 def load_renderer_class(name: str) -> type:

@@ -1,10 +1,13 @@
 """`designedit.render`: load, choose a renderer, compile for it, render, write.
 
-    render("scene.dedit", output="out.png")             # auto: SDXL if a model is configured or found
-    render(scene, renderer="preview", layers_dir="layers/")
+    result = render("scene.dedit", renderer="preview")    # nothing written, nothing printed
+    result.save("out.png")                                # PNG with the dedit:* metadata, atomically
+    render(scene, output="out.png", layers_dir="layers/")
 
 `output=None` writes no picture (the result is returned); the CLI passes the
-default path (`default_output`). Files are written only after the render
+default path (`default_output`). Every destination is checked before anything
+is rendered (`check_destinations`: a .png name, not one of the scene's own
+files, a folder that can be written); files are written only after the render
 succeeded, each atomically, so an error or Ctrl-C leaves no partial output.
 
 `RenderSession` keeps one renderer instance alive across renders (watch mode)
@@ -21,10 +24,11 @@ from typing import Any, Callable, Optional
 
 from .errors import DeditError, Problem, SceneError
 from .model import Scene
+from .output import DestinationError, check_destination
 from .paths import resolve_reference
 from .plan import Plan
-from .renderer import RenderOptions, RenderResult
-from .select import Choice, choose_renderer
+from .renderer import RenderOptions, RenderResult, preflight
+from .select import Choice, choose_renderer, with_model_from_env
 
 Announce = Callable[[str], None]
 
@@ -71,10 +75,37 @@ def default_output(scene: Scene, path: Optional[Path | str] = None) -> Path:
     return source.with_name(name + ".png")
 
 
-def _check_not_an_input(scene: Scene, output: Path) -> None:
-    target = output.resolve()
-    if target in scene_files(scene):
-        raise DeditError(f"the output {output} is one of the scene's own files; refusing to overwrite it.")
+def _check_not_an_input(scene: Scene, output: Path, inputs: list[Path]) -> None:
+    if output.resolve() in inputs:
+        raise DestinationError(f"the output {output} is one of the scene's own files; refusing to overwrite it.")
+
+
+def check_destinations(
+    scene: Scene,
+    output: Optional[Path | str] = None,
+    layers_dir: Optional[Path | str] = None,
+    stats_path: Optional[Path | str] = None,
+) -> None:
+    """Before any rendering: every output can be written, and none replaces one of the scene's files.
+    DestinationError (exit status 2) names the first that cannot; nothing is written (missing folders
+    are created later, with the files)."""
+    inputs = scene_files(scene)
+    if output is not None:
+        output = Path(output)
+        if output.suffix.lower() != ".png":
+            raise DestinationError(f"the output {output} must be a .png file (dedit writes PNG with its metadata).")
+        _check_not_an_input(scene, output, inputs)
+        check_destination(output)
+    if layers_dir is not None:
+        folder = Path(layers_dir)
+        stem = output.stem if output is not None else "layers"
+        names = ["background.png", f"{stem}.ora", *(f"layer-{layer.id}.png" for layer in scene.layers)]
+        for name in names:
+            _check_not_an_input(scene, folder / name, inputs)
+        check_destination(folder, folder=True)
+    if stats_path is not None:
+        _check_not_an_input(scene, Path(stats_path), inputs)
+        check_destination(stats_path)
 
 
 def png_metadata(plan: Plan, renderer: str, options: RenderOptions) -> dict[str, str]:
@@ -102,6 +133,10 @@ class RenderSession:
         announce: Optional[Announce] = _stderr,
     ) -> None:
         self.options = replace(options) if options is not None else RenderOptions()
+        with_model_from_env(self.options)
+        if renderer != "auto" or self.options.model:
+            # what the renderer can tell without its heavy imports (SDXL: no model, no torch) comes first
+            preflight("sdxl" if renderer == "auto" else renderer, self.options)
         self.choice: Choice = choose_renderer(renderer, self.options)
         if announce is not None:
             announce(self.choice.line)
@@ -145,10 +180,7 @@ class RenderSession:
 
         started = time.perf_counter()
         output = Path(output) if output is not None else None
-        if output is not None:
-            if output.suffix.lower() != ".png":
-                raise DeditError(f"the output {output} must be a .png file (dedit writes PNG with its metadata).")
-            _check_not_an_input(scene, output)
+        check_destinations(scene, output, layers_dir, stats_path)
         plan = self.compile(scene, schedule=schedule, steps=steps, seed=seed)
         compiled = time.perf_counter()
         if progress is None and self.options.progress:
@@ -192,13 +224,16 @@ class RenderSession:
         if stats_path is not None:
             write_json(stats_path, stats)
         result.stats = stats
+        result.metadata = metadata
         return result
 
 
 def render(
     scene_or_path: Scene | str | Path,
     output: Optional[Path | str] = None,
+    *,
     renderer: str = "auto",
+    model: Optional[str] = None,
     schedule: Optional[str] = None,
     steps: Optional[int] = None,
     seed: Optional[int] = None,
@@ -206,14 +241,27 @@ def render(
     layers_dir: Optional[Path | str] = None,
     stats_path: Optional[Path | str] = None,
     root: Optional[Path | str] = None,
+    device: Optional[str] = None,
+    dtype: Optional[str] = None,
+    cache_dir: Optional[Path | str] = None,
+    progress: bool = False,
     options: Optional[RenderOptions] = None,
-    announce: Optional[Announce] = _stderr,
+    announce: Optional[Announce] = None,
 ) -> RenderResult:
-    """Render a scene (or a `.dedit` file); see the module docstring."""
+    """`designedit.render` (documented there): load, check the destinations, choose, compile, render, write."""
     if schedule is not None and schedule not in ("fast", "reference"):
-        raise SceneError(Problem("--schedule", f"{schedule!r} is not a schedule; use fast or reference"))
-    options = replace(options) if options is not None else RenderOptions()
+        raise SceneError(Problem("schedule", f"{schedule!r} is not a schedule; use fast or reference"))
+    options = replace(options) if options is not None else RenderOptions(progress=False)
     options.paste_back = paste_back
+    options.progress = progress
+    if model is not None:
+        options.model = model
+    if device is not None:
+        options.device = device
+    if dtype is not None:
+        options.dtype = dtype
+    if cache_dir is not None:
+        options.cache_dir = Path(cache_dir)
     scene = load_scene(scene_or_path, root=root)
     session = RenderSession(renderer, options, announce=announce)
     return session.render(

@@ -12,7 +12,8 @@
   nothing.
 - An invalid document prints its located problems, keeps the last good
   picture (outputs are only ever replaced atomically by a finished render)
-  and keeps watching. Any other failure is reported the same way.
+  and keeps watching; before a first good render it says no picture was
+  written yet. Any other failure is reported the same way.
 - One status line per render: time, UNet evaluations, cache hits.
 """
 
@@ -143,7 +144,8 @@ class Watcher:
     def _failed(self, target: Target, fingerprint: str, why: str) -> bool:
         target.fingerprint = fingerprint  # do not retry until something changes
         target.failures += 1
-        self.say(f"[{_now()}] {why}; keeping the last picture, still watching")
+        kept = "keeping the last picture" if target.renders else "no picture written yet"
+        self.say(f"[{_now()}] {why}; {kept}, still watching")
         return False
 
     # ------------------------------------------------------------ loop

@@ -154,9 +154,11 @@ def test_an_interruption_while_writing_leaves_no_partial_file(scene, monkeypatch
 
 def test_the_output_may_not_replace_an_input(scene, capsys):
     before = (scene.parent / "poster.png").read_bytes()
-    assert main(["render", str(scene), "-o", str(scene.parent / "poster.png")]) == 1
+    assert main(["render", str(scene), "-o", str(scene.parent / "poster.png")]) == 2
     assert (scene.parent / "poster.png").read_bytes() == before
     assert "refusing to overwrite" in capsys.readouterr().err
+    assert main(["render", str(scene), "--stats", str(scene)]) == 2  # the statistics may not replace the scene
+    assert "refusing to overwrite" in capsys.readouterr().err and scene.read_text() == scene_json()
 
 
 def test_an_invalid_document_exits_2_with_located_problems(tmp_path, capsys):
@@ -199,10 +201,13 @@ def test_auto_render_without_a_model_never_imports_torch(scene, tmp_path):
 
 def test_unwritable_or_non_png_outputs_fail_in_one_sentence(scene, capsys):
     (scene.parent / "taken.png").mkdir()
-    assert main(["render", str(scene), "-o", str(scene.parent / "taken.png")]) == 1
-    assert capsys.readouterr().err.splitlines()[-1].startswith("dedit: cannot write")
-    assert main(["render", str(scene), "-o", str(scene.parent / "x.jpg")]) == 1
-    assert ".png" in capsys.readouterr().err and not (scene.parent / "x.jpg").exists()
+    assert main(["render", str(scene), "-o", str(scene.parent / "taken.png")]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"dedit: cannot write {scene.parent / 'taken.png'}: "
+                                                    f"{scene.parent / 'taken.png'} is a folder, not a file."]
+    with pytest.raises(SystemExit) as exit_:
+        main(["render", str(scene), "-o", str(scene.parent / "x.jpg")])
+    assert exit_.value.code == 2  # a usage error, like argparse's own
+    assert "x.jpg is not a .png file name" in capsys.readouterr().err and not (scene.parent / "x.jpg").exists()
     assert leftovers(scene.parent) == []
 
 

@@ -148,14 +148,15 @@ def test_watch_starting_on_an_invalid_document_waits_for_a_fix_and_stops_on_sigt
     proc = Proc(["scene.dedit", "--renderer", "preview"], tmp_path)
     try:
         proc.wait_for(lambda: proc.count("watching"), "the watcher to start")
-        assert proc.count("keeping the last picture") == 1 and any("missing.png" in line for line in proc.lines)
+        assert proc.count("no picture written yet") == 1 and any("missing.png" in line for line in proc.lines)
+        assert proc.count("keeping the last picture") == 0  # there is none yet
         assert not (tmp_path / "scene.png").exists()
         (tmp_path / "poster.png").rename(tmp_path / "missing.png")  # the picture appears
         proc.wait_for(lambda: proc.count("UNet evaluations"), "a render once the picture exists")
         assert (tmp_path / "scene.png").is_file()  # the default output: FILE's name with .png
     finally:
         code = proc.stop(signal.SIGTERM)
-    assert code == 0 and proc.count("stopped watching") == 1
+    assert code == 128 + signal.SIGTERM and proc.count("stopped watching (terminated).") == 1
 
 
 class CountingSession:

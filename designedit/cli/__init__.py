@@ -1,5 +1,11 @@
 """`dedit`: the command line. Each subcommand lives in its own module with a
-`register(subparsers)` that adds its parser and sets `func(args) -> int`."""
+`register(subparsers)` that adds its parser and sets `func(args) -> int`.
+
+Exit statuses: 0 done; 2 bad input (a usage error, an invalid document, an
+output that cannot be written, found before any work); 1 any other failure
+(no model, out of memory); 130 interrupted (Ctrl-C); `watch` stopped by
+SIGTERM: 143.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,23 @@ import sys
 from importlib import import_module
 
 from ..errors import DeditError, SceneError
+
+class UsageError(DeditError):
+    """Command-line input that cannot work (found by dedit rather than argparse): exit status 2, like
+    argparse's own usage errors."""
+
+    exit_status = 2
+
+
+def readable_type(name: str):
+    """Give an argparse `type=` function a readable name: argparse quotes `__name__` in its messages."""
+
+    def rename(function):
+        function.__name__ = name
+        return function
+
+    return rename
+
 
 # module name in this package -> registers one or more subcommands
 SUBCOMMAND_MODULES = ["format_cmds", "plan_cmd", "render_cmd", "watch_cmd"]

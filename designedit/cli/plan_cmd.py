@@ -1,7 +1,7 @@
-"""`dedit plan FILE`: what a scene will do, before paying for it.
+"""Show what a scene will do, before paying for it.
 
 Prints the branches, windows, fusion step, layer offsets and rounding, and the
-costs; `--json` prints the plan itself; `--svg OUT` writes a timeline picture.
+costs; --json prints the plan itself; --svg OUT writes a timeline picture.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _positive_int(text: str) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("plan", help="compile a scene and show its plan", description=__doc__)
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--schedule", choices=["fast", "reference"], help="fast (default: the scene's, else fast) or the authors' reference")
+    p.add_argument("--schedule", choices=["fast", "reference"], help="fast, or reference for the authors' computation (default: the scene's, else fast)")
     p.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (default: the scene's, else 50)")
     p.add_argument("--native-size", type=_positive_int, default=1024, metavar="PX",
                    help="the model's native side in pixels (SDXL: 1024, the default); renders are about its square")

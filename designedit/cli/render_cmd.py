@@ -3,37 +3,87 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..renderer import RenderOptions
+from . import readable_type
+
+DESCRIPTION = (
+    "Render a scene to a PNG picture, and optionally its layers and statistics. Every output is checked "
+    "before anything is rendered (a folder that cannot be written, a file where a folder should be, "
+    "one of the scene's own files: exit status 2, nothing written); missing output folders are created. "
+    "Files are written whole, once the render has succeeded."
+)
+EXIT_STATUSES = (
+    "exit status: 0 done; 2 bad input (usage, an invalid document, an output that cannot be written); "
+    "1 another failure (no model, out of memory); 130 interrupted."
+)
+
+# RenderOptions fields only the SDXL renderer reads, with the flag that sets each
+MODEL_FLAGS = {"model": "--model", "device": "--device", "dtype": "--dtype", "offload": "--offload",
+               "model_config": "--model-config", "cuda_graphs": "--cuda-graphs"}
 
 
+@readable_type("a positive whole number")
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
     return value
 
 
+@readable_type("a seed")
 def _seed(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if not 0 <= value < 2**63:
         raise argparse.ArgumentTypeError(f"{text} is not a seed (0 to 2^63 - 1)")
     return value
 
 
+@readable_type("a .png file name")
+def png_path(text: str) -> Path:
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"{text} is not a .png file name (dedit writes PNG with its metadata)")
+    return Path(text)
+
+
+@readable_type("a renderer name")
+def _renderer_name(text: str) -> str:
+    from ..renderer import renderer_names
+
+    if text == "auto":
+        return text
+    names = renderer_names()
+    if text not in names:
+        raise argparse.ArgumentTypeError(f"no renderer named {text!r} is installed (use auto, {', '.join(names)})")
+    return text
+
+
 def add_renderer_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by `render` and `watch`."""
-    parser.add_argument("--renderer", default="auto", metavar="R", help="auto (default), preview, sdxl, or another installed renderer")
-    parser.add_argument("--model", metavar="M", help="SDXL model: a diffusers folder, a cached hub id or a .safetensors file (default: $DEDIT_MODEL)")
-    parser.add_argument("--schedule", choices=["fast", "reference"], help="fast (default) or the authors' reference computation")
+    parser.add_argument("--renderer", type=_renderer_name, default="auto", metavar="R",
+                        help="auto (default: sdxl when a model is configured or found, else preview), preview, sdxl, "
+                        "or another installed renderer")
+    parser.add_argument("--model", metavar="M", help="SDXL model: a diffusers folder, a hub id in the local Hugging Face "
+                        "cache, or a .safetensors file (default: $DEDIT_MODEL)")
+    parser.add_argument("--schedule", choices=["fast", "reference"],
+                        help="fast, or reference for the authors' computation (default: the scene's, else fast)")
     parser.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (default: the scene's, else 50)")
     parser.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: the scene's, else 0)")
     parser.add_argument("--no-paste-back", dest="paste_back", action="store_false", help="keep the model's pixels outside the edited region too")
     parser.add_argument("--cache-dir", type=Path, metavar="D", help="inversion cache folder (default: $DEDIT_CACHE_DIR or ~/.cache/dedit)")
     parser.add_argument("--model-config", type=Path, metavar="DIR", help="diffusers config folder for a single .safetensors --model (default: $DEDIT_MODEL_CONFIG, else the cached SDXL base)")
-    parser.add_argument("--device", choices=["auto", "cuda", "mps", "cpu"], default="auto")
-    parser.add_argument("--dtype", choices=["fp16", "bf16", "fp32"])
+    parser.add_argument("--device", choices=["auto", "cuda", "mps", "cpu"], default="auto",
+                        help="where the SDXL renderer runs (default: auto, which is cuda, else mps, else cpu)")
+    parser.add_argument("--dtype", choices=["fp16", "bf16", "fp32"],
+                        help="SDXL number format (default: bf16 on CUDA GPUs that support it, else fp16 on GPUs, fp32 on CPU)")
     parser.add_argument("--offload", action="store_true", help="model CPU offload (less GPU memory, slower)")
     parser.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=None,
                         help="replay UNet calls from CUDA graphs (default: on for CUDA without --offload)")
@@ -58,22 +108,43 @@ def options_from_args(args: argparse.Namespace, progress: bool = True) -> Render
     )
 
 
+def note_ignored_options(args: argparse.Namespace, session) -> None:
+    """One line on stderr when model options were given to a renderer that does not read them."""
+    given = {
+        "model": args.model is not None, "device": args.device != "auto", "dtype": args.dtype is not None,
+        "offload": args.offload, "model_config": args.model_config is not None, "cuda_graphs": args.cuda_graphs is not None,
+    }
+    reads = getattr(session.choice.cls, "options_read", None)
+    if reads is None:
+        reads = set(MODEL_FLAGS) if session.name == "sdxl" else set()
+    ignored = [MODEL_FLAGS[key] for key, was_given in given.items() if was_given and key not in reads]
+    if ignored:
+        they = "it is an SDXL option" if len(ignored) == 1 else "they are SDXL options"
+        print(f"note: the {session.name} renderer ignores {', '.join(ignored)} ({they}).", file=sys.stderr, flush=True)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("render", help="render a scene to a picture", description=__doc__)
-    p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="picture to write (default: the scene's output, else FILE with .png)")
+    p = subparsers.add_parser("render", help="render a scene to a picture", description=DESCRIPTION, epilog=EXIT_STATUSES)
+    p.add_argument("file", type=Path, metavar="FILE", help="the scene, a .dedit file (XML or JSON)")
+    p.add_argument("-o", "--output", type=png_path, metavar="OUT.png",
+                   help="picture to write (default: the scene's output, else FILE with .png); missing folders are created")
     add_renderer_options(p)
-    p.add_argument("--stats", type=Path, metavar="STATS.json", help="write render statistics (unet_evals, seconds, ...) as JSON")
-    p.add_argument("--layers", type=Path, metavar="DIR", help="also write the background and each layer as RGBA PNGs and an OpenRaster stack")
+    p.add_argument("--stats", type=Path, metavar="STATS.json",
+                   help="write render statistics (unet_evals, seconds, ...) as JSON; missing folders are created")
+    p.add_argument("--layers", type=Path, metavar="DIR",
+                   help="also write the background and each layer as RGBA PNGs and an OpenRaster stack into DIR "
+                   "(created if missing)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..rendering import RenderSession, default_output, load_scene
+    from ..rendering import RenderSession, check_destinations, default_output, load_scene
 
     scene = load_scene(args.file, root=args.root)
     output = args.output if args.output is not None else default_output(scene, args.file)
+    check_destinations(scene, output, args.layers, args.stats)  # before any model is loaded
     session = RenderSession(args.renderer, options_from_args(args))
+    note_ignored_options(args, session)
     result = session.render(
         scene,
         output=output,

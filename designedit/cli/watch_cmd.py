@@ -4,47 +4,86 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from pathlib import Path
 
-from .render_cmd import add_renderer_options, options_from_args
+from . import UsageError
+from .render_cmd import add_renderer_options, note_ignored_options, options_from_args, png_path
+
+DESCRIPTION = (
+    "Render each scene, then render it again whenever it or a picture it names changes. Outputs are checked "
+    "at start (exit status 2 when one cannot be written) and replaced only by finished renders; an invalid "
+    "document is reported and the watcher keeps going. Ctrl-C stops watching (exit status 0). SIGTERM stops it "
+    "the same way (outputs whole or untouched) but exits with status 143 (128 + 15), as terminated programs do, "
+    "so a supervisor can tell it was stopped from outside."
+)
+SIGTERM_STATUS = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, delivered like Ctrl-C so a render in progress unwinds and writes nothing."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("watch", help="re-render scenes whenever they or their pictures change", description=__doc__)
-    p.add_argument("files", type=Path, nargs="+", metavar="FILE")
-    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="picture to write (one FILE only; default: the scene's output, else FILE with .png)")
+    p = subparsers.add_parser("watch", help="re-render scenes whenever they or their pictures change", description=DESCRIPTION)
+    p.add_argument("files", type=Path, nargs="+", metavar="FILE", help="scenes, .dedit files (XML or JSON)")
+    p.add_argument("-o", "--output", type=png_path, metavar="OUT.png",
+                   help="picture to write (one FILE only; default: the scene's output, else FILE with .png); "
+                   "missing folders are created")
     add_renderer_options(p)
     p.set_defaults(func=run)
 
 
-def _stop_on_sigterm() -> None:
-    # SIGTERM ends the watcher exactly like Ctrl-C: outputs are whole or untouched.
-    def handler(signum, frame):  # noqa: ARG001
-        raise KeyboardInterrupt
+def _raise_terminated(signum, frame):  # noqa: ARG001
+    raise Terminated
 
-    signal.signal(signal.SIGTERM, handler)
+
+def check_start(args: argparse.Namespace) -> None:
+    """Usage and output destinations, before a renderer is loaded (UsageError/DestinationError: status 2)."""
+    from ..errors import SceneError
+    from ..output import check_destination
+    from ..rendering import check_destinations, default_output, load_scene
+
+    if args.output is not None and len(args.files) != 1:
+        raise UsageError("-o names one picture, so it can be used with one FILE only.")
+    for path in args.files:
+        if not path.is_file():
+            raise UsageError(f"{path} is not a file.")
+    for path in args.files:
+        try:
+            scene = load_scene(path, root=args.root)
+        except SceneError:  # reported by the watcher, which waits for a fix
+            if args.output is not None:
+                check_destination(args.output)
+            continue
+        check_destinations(scene, args.output if args.output is not None else default_output(scene, path))
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..errors import DeditError
     from ..rendering import RenderSession
     from ..watch import Watcher
 
-    for path in args.files:
-        if not path.is_file():
-            raise DeditError(f"{path} is not a file.")
-    session = RenderSession(args.renderer, options_from_args(args))
-    watcher = Watcher(
-        args.files,
-        session,
-        output=args.output,
-        root=args.root,
-        render_args={"schedule": args.schedule, "steps": args.steps, "seed": args.seed},
-        say=lambda line: print(line, flush=True),
-    )
-    _stop_on_sigterm()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        watcher.run()
-    except KeyboardInterrupt:
-        print("stopped watching.", flush=True)
+        check_start(args)
+        session = RenderSession(args.renderer, options_from_args(args))
+        note_ignored_options(args, session)
+        watcher = Watcher(
+            args.files,
+            session,
+            output=args.output,
+            root=args.root,
+            render_args={"schedule": args.schedule, "steps": args.steps, "seed": args.seed},
+            say=lambda line: print(line, flush=True),
+        )
+        try:
+            watcher.run()
+        except KeyboardInterrupt as stop:
+            print("stopped watching" + (" (terminated)." if isinstance(stop, Terminated) else "."), flush=True)
+            return SIGTERM_STATUS if isinstance(stop, Terminated) else 0
+    except Terminated:  # before watching began (a model loading, say): nothing was written either
+        print("dedit: terminated; nothing was written.", file=sys.stderr, flush=True)
+        return SIGTERM_STATUS
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0

@@ -9,7 +9,9 @@ A model is named by `--model` (RenderOptions.model) or $DEDIT_MODEL and may be
   if it is in the local cache, else SDXL base's published configs written by
   `sdxl_config` into the dedit cache, tokenizers built from a CLIP BPE file).
 Every attempt passes local_files_only, so a missing model is a DeditError
-naming what was tried, never a download.
+naming what was tried, never a download. Where the model is (and whether it
+is there at all) is decided by the torch-free `locate`, which the CLI runs
+before this module is ever imported.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from designedit.errors import DeditError
 from designedit.renderer import RenderOptions
 
 from . import sdxl_config
+from .locate import available, hub_snapshot, locate, model_spec  # noqa: F401 - re-exported: loading.available
+
+_hub_snapshot = hub_snapshot  # the name the config lookup below has always used
 
 SDXL_BASE_ID = "stabilityai/stable-diffusion-xl-base-1.0"
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
@@ -39,10 +44,6 @@ class LoadedModel:
     device: torch.device
     dtype: torch.dtype
     vae_dtype: torch.dtype  # fp32 when fp16 would overflow (diffusers' force_upcast)
-
-
-def model_spec(options: RenderOptions) -> Optional[str]:
-    return options.model or os.environ.get("DEDIT_MODEL") or None
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -66,16 +67,6 @@ def pick_dtype(name: Optional[str], device: torch.device) -> torch.dtype:
     if device.type == "mps":
         return torch.float16
     return torch.float32
-
-
-def _hub_snapshot(repo_id: str) -> Optional[Path]:
-    """The local snapshot folder of a hub id, or None; never touches the network."""
-    from huggingface_hub import snapshot_download
-
-    try:
-        return Path(snapshot_download(repo_id, local_files_only=True))
-    except Exception:  # not cached (or not a valid id): the caller names what was tried
-        return None
 
 
 def _file_identity(path: Path) -> str:
@@ -130,14 +121,14 @@ def load_model(options: RenderOptions) -> LoadedModel:
     spec = model_spec(options)
     if not spec:
         raise DeditError("no SDXL model is configured: pass --model (a diffusers folder, a cached hub id or a .safetensors file) or set DEDIT_MODEL.")
+    where = locate(spec)  # before anything heavy: a missing model is one sentence
     device = pick_device(options.device)
     dtype = pick_dtype(options.dtype, device)
-    path = Path(spec).expanduser()
     _quiet_libraries()
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*torch_dtype.*", category=FutureWarning)  # renamed in newer diffusers
-            pipe, identity = _open(spec, path, options, dtype)
+            pipe, identity = _open(where, options, dtype)
     except DeditError:
         raise
     except Exception as exc:  # diffusers/transformers/safetensors raise many types for unreadable weights
@@ -159,16 +150,12 @@ def load_model(options: RenderOptions) -> LoadedModel:
     return LoadedModel(pipe, identity, device, dtype, vae_dtype)
 
 
-def _open(spec: str, path: Path, options: RenderOptions, dtype: torch.dtype):
-    """(pipeline, identity) for the model named by `spec`; raises DeditError or the loaders' own errors."""
+def _open(where, options: RenderOptions, dtype: torch.dtype):
+    """(pipeline, identity) for the model `locate` found; raises DeditError or the loaders' own errors."""
     from diffusers import StableDiffusionXLPipeline
 
-    if path.is_dir():
-        if not (path / "model_index.json").is_file():
-            raise DeditError(f"model folder {path} has no model_index.json, so it is not a diffusers SDXL folder.")
-        pipe = StableDiffusionXLPipeline.from_pretrained(str(path), torch_dtype=dtype, local_files_only=True)
-        identity = _folder_identity(path)
-    elif path.is_file():
+    path = where.path
+    if where.kind == "file":
         config, tried = _config_folder(options)
         if config is None:
             raise DeditError(
@@ -178,43 +165,14 @@ def _open(spec: str, path: Path, options: RenderOptions, dtype: torch.dtype):
         pipe = StableDiffusionXLPipeline.from_single_file(
             str(path), config=str(config), torch_dtype=dtype, local_files_only=True
         )
-        identity = _file_identity(path)
-    elif "/" in spec and not spec.startswith((".", "/", "~")) and spec.count("/") == 1:
-        snap = _hub_snapshot(spec)
-        if snap is None:
-            raise DeditError(
-                f"model {spec!r} is neither a folder nor a file, and as a hub id it is not in the local Hugging Face "
-                "cache (downloads are off)."
-            )
-        pipe = StableDiffusionXLPipeline.from_pretrained(str(snap), torch_dtype=dtype, local_files_only=True)
-        identity = f"hub:{spec}@{snap.name}"
-    else:
-        raise DeditError(f"model {spec!r} was not found: it is not a folder, a .safetensors file or an org/name hub id.")
-    return pipe, identity
+        return pipe, _file_identity(path)
+    pipe = StableDiffusionXLPipeline.from_pretrained(str(path), torch_dtype=dtype, local_files_only=True)
+    if where.kind == "hub":
+        return pipe, f"hub:{where.spec}@{path.name}"
+    return pipe, _folder_identity(path)
 
 
 def _check_sdxl(pipe, spec: str) -> None:
     unet = pipe.unet
     if getattr(unet.config, "addition_embed_type", None) != "text_time" or pipe.text_encoder_2 is None:
         raise DeditError(f"model {spec!r} is not an SDXL model (its UNet has no text_time conditioning).")
-
-
-def available(options: RenderOptions) -> tuple[bool, str]:
-    """Cheap check: is a model named and does it look present? Loads nothing."""
-    spec = model_spec(options)
-    if not spec:
-        return False, "no SDXL model is configured (--model or DEDIT_MODEL)."
-    try:
-        import diffusers  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as exc:
-        return False, f"the SDXL renderer needs diffusers and transformers ({exc.name} is missing)."
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        ok = (path / "model_index.json").is_file()
-        return ok, f"model folder {path}" + ("" if ok else " has no model_index.json.")
-    if path.is_file():
-        return True, f"single-file checkpoint {path}."
-    if spec.count("/") == 1 and _hub_snapshot(spec) is not None:
-        return True, f"hub id {spec} from the local cache."
-    return False, f"model {spec!r} was not found as a folder, a file or a cached hub id."

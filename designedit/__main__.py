@@ -1,0 +1,8 @@
+"""`python -m designedit ...`: the same command line as `dedit ...`."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Where the SDXL model is, decided without torch.
+
+`dedit render --renderer sdxl` must say at once that no model is configured,
+that `--model x.safetensors` does not exist, or that torch is not installed:
+importing torch and diffusers alone takes seconds. Everything here is file
+system work (and huggingface_hub's offline cache lookup, which needs no
+torch); `loading` opens the weights where this module says they are.
+
+A model is named by `--model` (RenderOptions.model) or $DEDIT_MODEL and may be
+a diffusers folder (it holds model_index.json), a single checkpoint file (a
+`.safetensors` in the original SDXL layout), or a hub id ("org/name") already
+in the local Hugging Face cache.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from designedit.errors import DeditError
+from designedit.renderer import RenderOptions
+
+MODEL_ENV = "DEDIT_MODEL"
+# what the renderer imports; all come with `pip install 'designedit[sdxl]'`
+NEEDED_PACKAGES = ("torch", "diffusers", "transformers", "safetensors", "huggingface_hub")
+INSTALL_HINT = "pip install 'designedit[sdxl]' (in a source checkout: pip install -e '.[sdxl]')"
+CHECKPOINT_SUFFIXES = (".safetensors", ".ckpt", ".bin", ".pt", ".pth")
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    kind: str  # "folder" (diffusers layout), "file" (single checkpoint) or "hub" (a cached hub id)
+    path: Path  # the folder, the file, or the hub id's local snapshot folder
+    spec: str  # as the user wrote it
+
+
+def model_spec(options: RenderOptions) -> Optional[str]:
+    return options.model or os.environ.get(MODEL_ENV) or None
+
+
+def hub_snapshot(repo_id: str) -> Optional[Path]:
+    """The local snapshot folder of a hub id, or None; never touches the network."""
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        return None
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception:  # noqa: BLE001 - not cached (or not a valid id): the caller names what was tried
+        return None
+
+
+def _looks_like_hub_id(spec: str) -> bool:
+    return spec.count("/") == 1 and not spec.startswith((".", "/", "~")) and "\\" not in spec and all(spec.split("/"))
+
+
+def locate(spec: str) -> ModelLocation:
+    """Where the model named `spec` is; DeditError (one sentence) when it is not there."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        if not (path / "model_index.json").is_file():
+            raise DeditError(f"model folder {path} has no model_index.json, so it is not a diffusers SDXL folder.")
+        return ModelLocation("folder", path, spec)
+    if path.is_file():
+        return ModelLocation("file", path, spec)
+    if path.suffix.lower() in CHECKPOINT_SUFFIXES:
+        raise DeditError(f"the model file {path} does not exist.")
+    if _looks_like_hub_id(spec):
+        snap = hub_snapshot(spec)
+        if snap is None:
+            raise DeditError(
+                f"model {spec!r} is neither a folder nor a file, and as a hub id it is not in the local Hugging Face "
+                "cache (downloads are off)."
+            )
+        return ModelLocation("hub", snap, spec)
+    if path.is_absolute() or spec.startswith((".", "~")) or os.sep in spec:
+        raise DeditError(f"model {spec!r} was not found: there is no folder or file {path}.")
+    raise DeditError(f"model {spec!r} was not found: it is not a folder, a .safetensors file or an org/name hub id.")
+
+
+def missing_packages() -> list[str]:
+    """The packages the renderer needs that cannot be imported here (found without importing them)."""
+    missing = []
+    for name in NEEDED_PACKAGES:
+        if name in sys.modules:
+            if sys.modules[name] is None:  # an import of it was blocked
+                missing.append(name)
+            continue
+        try:
+            if importlib.util.find_spec(name) is None:
+                missing.append(name)
+        except (ImportError, ValueError):
+            missing.append(name)
+    return missing
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def preflight(options: RenderOptions) -> None:
+    """What can be told before importing torch: a model is named (or found in the local Hugging Face
+    cache), the packages are installed, and the model is where it is said to be. DeditError otherwise."""
+    spec = model_spec(options)
+    if not spec:
+        from designedit.select import find_cached_model, hub_cache_dir
+
+        if find_cached_model() is None:
+            raise DeditError(
+                f"the SDXL renderer needs a model and none is configured or found in {hub_cache_dir()}; "
+                f"pass --model or set {MODEL_ENV}, or use --renderer preview."
+            )
+    missing = missing_packages()
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        raise DeditError(f"the SDXL renderer needs {_and(missing)}, which {verb} not installed: {INSTALL_HINT}.")
+    if spec:
+        locate(spec)
+
+
+def available(options: RenderOptions) -> tuple[bool, str]:
+    """Cheap check: is a model named and present, and is the renderer installed? Imports nothing heavy."""
+    spec = model_spec(options)
+    if not spec:
+        return False, f"no SDXL model is configured (--model or {MODEL_ENV})."
+    missing = missing_packages()
+    if missing:
+        return False, f"the SDXL renderer needs {_and(missing)} ({INSTALL_HINT})."
+    try:
+        where = locate(spec)
+    except DeditError as exc:
+        return False, str(exc)
+    described = {"folder": f"model folder {where.path}.", "file": f"single-file checkpoint {where.path}.",
+                 "hub": f"hub id {spec} from the local cache."}
+    return True, described[where.kind]

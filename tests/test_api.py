@@ -1,0 +1,110 @@
+"""The Python API: `designedit.render` is a quiet library call; its result says what ran and saves itself."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import designedit
+import render_fixtures as fx
+from designedit.cli import main
+from designedit.errors import DeditError
+from designedit.output import read_png_metadata
+
+from test_render_cli import leftovers, scene_json
+
+
+@pytest.fixture(autouse=True)
+def no_model(monkeypatch, tmp_path):
+    monkeypatch.delenv("DEDIT_MODEL", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-empty" / "hub"))
+
+
+@pytest.fixture()
+def scene(tmp_path):
+    fx.write_poster(tmp_path)
+    path = tmp_path / "scene.dedit"
+    path.write_text(scene_json())
+    return path
+
+
+def test_render_prints_nothing_and_the_result_names_the_renderer(scene, capfd):
+    result = designedit.render(scene)  # auto, no model: the preview
+    assert capfd.readouterr() == ("", "")
+    assert result.renderer == "preview" and result.stats["renderer"] == "preview"
+    assert result.image.shape == (384, 512, 3)
+    lines = []
+    designedit.render(scene, renderer="preview", announce=lines.append)  # the choice, only when asked
+    assert len(lines) == 1 and lines[0].startswith("renderer: preview") and capfd.readouterr() == ("", "")
+
+
+def test_save_writes_the_picture_with_its_metadata_atomically(scene, tmp_path):
+    result = designedit.render(scene, seed=7, steps=20)
+    out = result.save(tmp_path / "new" / "edited.png")
+    assert out == tmp_path / "new" / "edited.png"
+    with Image.open(out) as im:
+        assert np.array_equal(np.asarray(im), result.image)
+    meta = read_png_metadata(out)
+    assert (meta["seed"], meta["steps"], meta["renderer"]) == ("7", "20", "preview") and meta == result.metadata
+    # the same file as the CLI writes
+    assert main(["render", str(scene), "--seed", "7", "--steps", "20", "-o", str(tmp_path / "cli.png")]) == 0
+    assert read_png_metadata(tmp_path / "cli.png") == meta
+    assert leftovers(tmp_path) == []
+
+
+def test_save_refuses_what_it_cannot_write(scene, tmp_path):
+    result = designedit.render(scene)
+    with pytest.raises(DeditError, match=r"must end in \.png"):
+        result.save(tmp_path / "edited.jpg")
+    with pytest.raises(DeditError, match="is a file, not a folder"):
+        result.save(scene / "edited.png")
+    assert not (tmp_path / "edited.jpg").exists()
+
+
+def test_render_has_named_parameters_and_a_docstring():
+    signature = inspect.signature(designedit.render)
+    kinds = {p.kind for p in signature.parameters.values()}
+    assert inspect.Parameter.VAR_KEYWORD not in kinds and inspect.Parameter.VAR_POSITIONAL not in kinds
+    for name in ("output", "renderer", "model", "schedule", "steps", "seed", "paste_back", "layers_dir", "stats_path",
+                 "root", "device", "dtype", "progress"):
+        assert name in signature.parameters, name
+        assert name in designedit.render.__doc__, name
+    assert "save(" in designedit.render.__doc__
+
+
+def test_named_model_options_reach_the_renderer(scene, monkeypatch):
+    import designedit.select as select
+    from dedit_preview import PreviewRenderer
+
+    seen = []
+
+    class Spy(PreviewRenderer):
+        def __init__(self, options):
+            super().__init__(options)
+            seen.append(options)
+
+    monkeypatch.setattr(select, "load_renderer_class", lambda name: Spy)
+    designedit.render(scene, renderer="preview", device="cpu", dtype="bf16", cache_dir=scene.parent / "c", paste_back=False)
+    (options,) = seen
+    assert (options.device, options.dtype, options.cache_dir, options.paste_back, options.progress) == (
+        "cpu", "bf16", scene.parent / "c", False, False)
+
+
+def test_python_dash_m_designedit_runs_the_cli(scene, tmp_path):
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "no-hub"), "HF_HUB_OFFLINE": "1"}
+    env.pop("DEDIT_MODEL", None)
+    version = subprocess.run([sys.executable, "-m", "designedit", "--version"], env=env, capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.strip() == f"dedit {designedit.__version__}"
+    run = subprocess.run([sys.executable, "-m", "designedit", "render", str(scene), "-o", str(tmp_path / "m.png")],
+                         env=env, capture_output=True, text=True)
+    assert run.returncode == 0 and (tmp_path / "m.png").is_file(), run.stderr
+    bad = subprocess.run([sys.executable, "-m", "designedit", "render", str(scene), "--steps", "0"],
+                         env=env, capture_output=True, text=True)
+    assert bad.returncode == 2
