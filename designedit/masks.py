@@ -131,16 +131,55 @@ def square_kernel(k: int) -> Array:
     return np.ones((k, k), np.uint8)
 
 
+SMALL_RADIUS = 32  # up to here OpenCV's square kernel is fastest; beyond, its cost grows with the radius
+
+
 def grow(mask: Array, px: float) -> Array:
-    """Centred square dilation by `px` pixels each way (negative erodes)."""
-    r = int(round(abs(px)))
+    """Centred square dilation by `px` pixels each way (negative erodes).
+
+    A radius past the canvas's long side changes nothing more, so it is clamped there; large radii run as
+    two one-dimensional running extrema (`_running_extreme`), whose cost does not depend on the radius."""
+    r = min(int(round(min(abs(px), 1e9))), max(mask.shape))
     if r == 0:
         return mask
-    kernel = square_kernel(2 * r + 1)
     if px > 0:  # only the neighbourhood of the set pixels can change
-        return in_box(mask, r, lambda a: cv2.dilate(a, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0))
+        if r <= SMALL_RADIUS:
+            kernel = square_kernel(2 * r + 1)
+            return in_box(mask, r, lambda a: cv2.dilate(a, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0))
+        return in_box(mask, r, lambda a: _square_extreme(a, r, np.maximum, 0))
     # erosion treats outside the canvas as set, so masks touching the border stay there
-    return cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=255)
+    if r <= SMALL_RADIUS:
+        return cv2.erode(mask, square_kernel(2 * r + 1), borderType=cv2.BORDER_CONSTANT, borderValue=255)
+    return _square_extreme(mask, r, np.minimum, 255)
+
+
+def _square_extreme(mask: Array, r: int, op, outside: int) -> Array:
+    """Max (or min) over the (2r+1)-square around each pixel; pixels outside the array count as `outside`."""
+    return _running_extreme(_running_extreme(mask, r, op, outside, axis=1), r, op, outside, axis=0)
+
+
+def _running_extreme(a: Array, r: int, op, outside: int, axis: int, rows_per_chunk: int = 256) -> Array:
+    """op over the window [j - r, j + r] along `axis` (van Herk / Gil-Werman: block prefix and suffix
+    extrema, two passes whatever r), in chunks of lines to bound the memory it takes."""
+    if axis == 0:
+        return np.ascontiguousarray(_running_extreme(a.T, r, op, outside, 1, rows_per_chunk).T)
+    h, w = a.shape
+    out = np.empty_like(a)
+    if r >= w - 1:  # every window holds the whole line
+        line = op.reduce(a, axis=1, keepdims=True)
+        out[:] = op(line, np.uint8(outside))
+        return out
+    k = 2 * r + 1
+    n = -(-(w + 2 * r) // k) * k
+    for y0 in range(0, h, rows_per_chunk):
+        part = a[y0 : y0 + rows_per_chunk]
+        padded = np.full((part.shape[0], n), outside, a.dtype)
+        padded[:, r : r + w] = part
+        blocks = padded.reshape(part.shape[0], n // k, k)
+        prefix = op.accumulate(blocks, axis=2).reshape(part.shape[0], n)
+        suffix = op.accumulate(blocks[:, :, ::-1], axis=2)[:, :, ::-1].reshape(part.shape[0], n)
+        out[y0 : y0 + part.shape[0]] = op(suffix[:, :w], prefix[:, k - 1 : k - 1 + w])
+    return out
 
 
 def feather(mask: Array, px: float) -> Array:
@@ -253,6 +292,15 @@ class MaskResolver:
         self._busy: set[str] = set()
         self._load_picture = load_picture or self._default_loader
 
+    def _place(self, path: tuple) -> str:
+        from .io.source import scene_place
+
+        return scene_place(self.scene, path)
+
+    def _mask_path(self, mask_id: str) -> tuple:
+        index = next((i for i, m in enumerate(self.scene.masks) if m.id == mask_id), None)
+        return ("masks", index) if index is not None else ("masks",)
+
     def _default_loader(self, src: str, location: str) -> Array:
         origin = self.scene.origin
         if origin is None:
@@ -267,11 +315,11 @@ class MaskResolver:
         if mask_id in self._cache:
             return self._cache[mask_id]
         if mask_id in self._busy:
-            raise SceneError(Problem(f"masks/{mask_id}", f"mask {mask_id!r} uses itself (a `use` cycle)"))
+            raise SceneError(Problem(self._place(self._mask_path(mask_id)), f"mask {mask_id!r} uses itself (a `use` cycle)"))
         try:
             mask = self.scene.mask(mask_id)
         except StopIteration:
-            raise SceneError(Problem(f"masks/{mask_id}", f"there is no mask {mask_id!r}")) from None
+            raise SceneError(Problem(self._place(("masks",)), f"there is no mask {mask_id!r}")) from None
         self._busy.add(mask_id)
         try:
             value = self._value(mask)
@@ -285,7 +333,7 @@ class MaskResolver:
         w, h = self.width, self.height
         acc = np.zeros((h, w), np.uint8)
         if mask.src is not None:
-            acc = place(self._load_picture(mask.src, f"masks/{mask.id}/src"), w, h)
+            acc = place(self._load_picture(mask.src, self._place(self._mask_path(mask.id) + ("src",))), w, h)
         for shape in mask.shapes:
             if isinstance(shape, Use):
                 np.maximum(acc, self(shape.mask), out=acc)

@@ -1,9 +1,11 @@
-"""File checks: every picture a document names is allowed, exists and decodes; the output path is allowed;
-the canvas is within the size limit.
+"""File checks: every reference a document makes obeys the path rules (always); every picture it names
+exists, is within the size limit and decodes (unless the caller skips opening pictures).
 
-Pictures are only opened far enough to read their header (size and mode), so
-validating is fast and a decompression bomb is refused before any decoding.
-Like the reference checks, these read the document in its JSON shape.
+A picture's size is read from its header before anything is decoded, so a
+decompression bomb is refused first; then its data is checked to be all there
+(`pictures.check_decodes`: PNG chunks are verified without decoding, JPEG is
+decoded at 1/8 scale). Like the reference checks, these read the document in
+its JSON shape.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from PIL import Image as PILImage
 from . import model as m
 from .errors import Problem, SceneError
 from .paths import reference_problem
-from .pictures import PictureError, check_size, has_transparency, picture_size
+from .pictures import PictureError, check_decodes, has_transparency, picture_size
 
 Report = Callable[[tuple, str], None]
 
 
-def _picture_problem(origin: m.Origin, ref: str, cache: dict) -> Optional[str]:
+def _picture_problem(origin: m.Origin, ref: str, cache: dict, open_pictures: bool) -> Optional[str]:
     why = reference_problem(origin, ref)
-    if why is not None:
+    if why is not None or not open_pictures:
         return why
     path = (origin.base / ref).resolve()
     if path not in cache:
@@ -38,6 +40,7 @@ def _open_problem(path: Path, ref: str) -> Optional[str]:
         return f"{ref!r} is not a file"
     try:
         picture_size(path)
+        check_decodes(path)
     except PictureError as exc:
         return str(exc)
     return None
@@ -48,8 +51,9 @@ def _has_alpha(path: Path) -> bool:
         return has_transparency(im)
 
 
-def problems(data: Any, origin: m.Origin, report: Report) -> None:
-    """Report every file problem of a document given in its JSON shape."""
+def problems(data: Any, origin: m.Origin, report: Report, open_pictures: bool = True) -> None:
+    """Report every file problem of a document given in its JSON shape; without `open_pictures` only the
+    path rules (spec/format.md 8) and the output's rules are checked."""
     if not isinstance(data, dict):
         return
     cache: dict[Path, Optional[str]] = {}
@@ -60,10 +64,10 @@ def problems(data: Any, origin: m.Origin, report: Report) -> None:
             src = item.get("src") if isinstance(item, dict) else None
             if not isinstance(src, str):
                 continue
-            why = _picture_problem(origin, src, cache)
+            why = _picture_problem(origin, src, cache, open_pictures)
             if why is not None:
                 report((key, i, "src"), why)
-            elif key == "images" and isinstance(item.get("id"), str):
+            elif open_pictures and key == "images" and isinstance(item.get("id"), str):
                 good_images.setdefault(item["id"], (origin.base / src).resolve())
     output = data.get("output")
     if isinstance(output, dict) and isinstance(output.get("path"), str) and output["path"]:
@@ -75,14 +79,6 @@ def problems(data: Any, origin: m.Origin, report: Report) -> None:
             why = f"{ref!r} must end in .png; dedit writes PNG pictures"
         if why is not None:
             report(("output", "path"), why)
-    canvas = data.get("canvas")
-    if isinstance(canvas, dict):
-        w, h = canvas.get("width"), canvas.get("height")
-        if isinstance(w, int) and isinstance(h, int) and not isinstance(w, bool) and not isinstance(h, bool) and w > 0 and h > 0:
-            try:
-                check_size(w, h, "the canvas")
-            except PictureError as exc:
-                report(("canvas",), str(exc))
     layers = data.get("layers")
     for i, layer in enumerate(layers if isinstance(layers, list) else []):
         if isinstance(layer, dict) and layer.get("mask") is None and layer.get("image") in good_images:
@@ -95,14 +91,22 @@ def problems(data: Any, origin: m.Origin, report: Report) -> None:
                 )
 
 
+def root_problem(origin: m.Origin) -> Optional[str]:
+    """Why the allowed root folder cannot be used, or None."""
+    if not origin.root.exists():
+        return f"the root folder {origin.root} does not exist"
+    if not origin.root.is_dir():
+        return f"the root folder {origin.root} is not a folder"
+    return None
+
+
 def check(scene: m.Scene) -> None:
     """Raise SceneError if a loaded scene's files are not usable (the scene must carry its origin)."""
-    from .io.source import json_pointer
+    from .io.source import scene_place
 
     if scene.origin is None:
         raise SceneError(Problem("<scene>", "the scene has no origin, so its file references cannot be checked"))
-    where = str(scene.origin.path or scene.origin.base)
     found: list[Problem] = []
-    problems(scene.model_dump(), scene.origin, lambda path, msg: found.append(Problem(f"{where}#{json_pointer(path)}", msg)))
+    problems(scene.model_dump(), scene.origin, lambda path, msg: found.append(Problem(scene_place(scene, path), msg)))
     if found:
         raise SceneError(found)

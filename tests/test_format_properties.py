@@ -15,10 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from designedit import limits
 from designedit import model as m
 from designedit.errors import SceneError
 from designedit.io import FormatWarning, dump, load_text
 from designedit.io.vocab import xml_text_ok
+from designedit.paths import reference_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 from shared_paths import CONFORMANCE  # noqa: E402
@@ -29,13 +31,21 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 ids = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.\-]{0,12}", fullmatch=True)
 text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30).filter(lambda s: xml_text_ok(s) is None)
-paths = text.filter(bool)
-integers = st.one_of(st.integers(-2000, 2000), st.integers(-(2**63) + 1, 2**63 - 1))
-floats = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)
-numbers = st.one_of(integers, floats)
-percents = st.from_regex(m.PERCENT_RE, fullmatch=True)
+HERE = m.Origin(None, Path(".").absolute(), Path(".").absolute())
+paths = text.filter(bool).filter(lambda s: reference_problem(HERE, s) is None)  # the path rules always apply
+outputs = paths.map(lambda s: s + ".png").filter(lambda s: reference_problem(HERE, s) is None and not Path(s).exists())
+
+
+def numbers_within(limit: float):
+    """Numbers as both forms may spell them (small and large, whole and not), within +-limit."""
+    return st.one_of(st.integers(-2000, 2000), st.integers(-limit, limit),
+                     st.floats(allow_nan=False, allow_infinity=False, min_value=-limit, max_value=limit))
+
+
+numbers = numbers_within(limits.MAX_LENGTH_PX)
+percents = st.from_regex(m.PERCENT_RE, fullmatch=True).filter(lambda p: limits.length_problem(p) is None)
 lengths = st.one_of(numbers, percents)
-positive = st.one_of(st.integers(1, 100), st.floats(min_value=1e-6, max_value=100))
+positive = st.one_of(st.integers(1, 100), st.floats(min_value=limits.MIN_SCALE, max_value=100))
 
 
 @st.composite
@@ -54,7 +64,7 @@ def scenes(draw) -> m.Scene:
             shape_options.append(st.builds(m.Use, mask=st.sampled_from(mask_ids[:n])))
         shapes = draw(st.lists(st.one_of(shape_options), max_size=3))
         src = draw(st.one_of(st.none(), paths)) if shapes else draw(paths)
-        masks.append(m.Mask(id=mask_id, src=src, shapes=shapes, invert=draw(st.booleans()), grow=draw(numbers),
+        masks.append(m.Mask(id=mask_id, src=src, shapes=shapes, invert=draw(st.booleans()), grow=draw(numbers_within(limits.MAX_GROW)),
                             feather=draw(st.one_of(st.integers(0, 50), st.floats(min_value=0, max_value=50)))))
     mask_ref = st.sampled_from(mask_ids) if mask_ids else st.nothing()
     edits = []
@@ -68,7 +78,7 @@ def scenes(draw) -> m.Scene:
         st.builds(m.Move, dx=lengths, dy=lengths),
         st.builds(m.Resize, scale=positive),
         st.builds(m.Flip, axis=st.sampled_from(["horizontal", "vertical"])),
-        st.builds(m.Rotate, degrees=numbers),
+        st.builds(m.Rotate, degrees=numbers_within(limits.MAX_DEGREES)),
     ), max_size=4)
     layers = [
         m.Layer(id=layer_id, image=draw(st.sampled_from(image_ids)),
@@ -87,14 +97,15 @@ def scenes(draw) -> m.Scene:
     )))
     return m.Scene(
         version=draw(st.sampled_from(["1.0", "1.0", "1.0", "1.2"])),
-        canvas=draw(st.one_of(st.none(), st.builds(m.Canvas, width=st.integers(1, 20000), height=st.integers(1, 20000)))),
+        canvas=draw(st.one_of(st.none(), st.builds(m.Canvas, width=st.integers(1, 16384), height=st.integers(1, 2441)),
+                            st.builds(m.Canvas, width=st.integers(1, 6000), height=st.integers(1, 6000)))),
         prompt=draw(st.one_of(st.none(), text)),
         render=render,
         images=images,
         masks=masks,
         background=m.Background(image=draw(st.sampled_from(image_ids)), edits=edits),
         layers=layers,
-        output=draw(st.one_of(st.none(), st.builds(m.Output, path=paths))),
+        output=draw(st.one_of(st.none(), st.builds(m.Output, path=outputs))),
     )
 
 

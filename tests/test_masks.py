@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -174,3 +175,15 @@ def test_fast_latent_covers_every_set_pixel(x, y, w, h, lw):
     cells_y = (ys * lh) // 384
     cells_x = (xs * lw) // 512
     assert lat[cells_y, cells_x].all()
+
+
+@pytest.mark.parametrize("r", [33, 47, 120, 10**9, float("inf")])
+def test_large_grows_equal_the_square_kernel_and_cost_no_more_than_the_canvas(r):
+    rng = np.random.default_rng(int(min(r, 1e9)) % 1000)
+    mask = ((rng.random((90, 130)) < 0.01) * rng.integers(1, 256, (90, 130))).astype(np.uint8)
+    mask[0, 5] = 255  # a set pixel on the border
+    k = np.ones((2 * int(min(r, 130)) + 1,) * 2, np.uint8)
+    dilated = cv2.dilate(mask, k, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    eroded = cv2.erode(255 - mask, k, borderType=cv2.BORDER_CONSTANT, borderValue=255)
+    assert np.array_equal(M.grow(mask, r), dilated)
+    assert np.array_equal(M.grow(255 - mask, -r), eroded)

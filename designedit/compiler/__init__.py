@@ -18,6 +18,7 @@ import hashlib
 import json
 from typing import Optional
 
+from .. import limits
 from .. import masks as M
 from ..errors import DeditError, Problem, SceneError
 from ..images import file_sha256
@@ -80,6 +81,9 @@ def compile_scene(
     side in pixels it was trained at: 8 and 1024 for SDXL)."""
     if scene.origin is None:
         raise SceneError(Problem("<scene>", "the scene has no origin; load it from a file or give it one with with_origin"))
+    from ..io.source import scene_place
+
+    limits.check(scene, lambda path: scene_place(scene, path))  # a scene built in code skipped the reader's checks
     opts = resolve_options(scene, schedule, steps, latent_scale, seed, guidance)
     canvas = canvas_of(scene)
     if native_size < 1:

@@ -19,7 +19,7 @@ from ..model import Pan, Remove, Scene, ZoomOut, resolve_length
 from ..paths import resolve_reference
 from ..pictures import PictureError, picture_size
 from ..plan import Size
-from .context import BackgroundIR, fail
+from .context import BackgroundIR, fail, image_path, place
 
 
 def map_pan(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
@@ -57,11 +57,12 @@ def map_through(mask: np.ndarray, geometry: list[tuple[str, tuple]]) -> np.ndarr
 def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> BackgroundIR:
     w, h = canvas.width, canvas.height
     image = scene.image(scene.background.image)
-    path = resolve_reference(scene.origin, image.src, f"image {image.id!r}")
+    where = image_path(scene, image.id)
+    path = resolve_reference(scene.origin, image.src, place(scene, where))
     try:
         pw, ph = picture_size(path)
     except PictureError as exc:
-        raise fail(scene, f"image {image.id!r}", str(exc)) from None
+        raise fail(scene, "", str(exc), where) from None
     bg = BackgroundIR(src=path, sha256=file_sha256(path), geometry=[])
 
     if pw < w or ph < h:  # the picture sits at the origin unscaled; the rest is outpainted
@@ -81,7 +82,7 @@ def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> Ba
             step = ("zoom-out", (float(edit.factor),))
             hole = zoom_hole(w, h, *step[1])
         else:  # pragma: no cover - the model admits no other edit
-            raise fail(scene, "background", f"unknown edit {edit!r}")
+            raise fail(scene, "background", f"unknown edit {edit!r}", ("background",))
         # earlier regions move with the content; the new hole joins the holes
         bg.removes = [map_through(m, [step]) for m in bg.removes]
         bg.refines = [map_through(m, [step]) for m in bg.refines]

@@ -73,7 +73,26 @@ class BackgroundIR:
     holes: list[np.ndarray] = field(default_factory=list)  # pan/zoom/outpaint regions
 
 
-def fail(scene: Scene, where: str, message: str) -> SceneError:
-    origin = scene.origin
-    doc = str(origin.path) if origin is not None and origin.path is not None else "<scene>"
-    return SceneError(Problem(doc, f"{where}: {message}" if where else message))
+def fail(scene: Scene, where: str, message: str, path: Optional[tuple] = None) -> SceneError:
+    """A SceneError located at `path` (a path in the scene's JSON shape) in the scene's document: its
+    line and column when it was read from XML, else `file#/json/pointer`; the document alone without a path."""
+    from ..io.source import scene_place
+
+    if path is not None:
+        location = scene_place(scene, path)
+    else:
+        origin = scene.origin
+        location = str(origin.path) if origin is not None and origin.path is not None else "<scene>"
+    return SceneError(Problem(location, f"{where}: {message}" if where else message))
+
+
+def place(scene: Scene, path: tuple) -> str:
+    from ..io.source import scene_place
+
+    return scene_place(scene, path)
+
+
+def image_path(scene: Scene, image_id: str) -> tuple:
+    """The path of an image's `src` in the scene."""
+    index = next(i for i, image in enumerate(scene.images) if image.id == image_id)
+    return ("images", index, "src")

@@ -19,20 +19,21 @@ from ..model import Scene, resolve_length
 from ..paths import resolve_reference
 from ..pictures import PictureError, load_alpha
 from ..plan import Size
-from .context import LayerIR, fail
+from .context import LayerIR, fail, image_path, place
 
 
 def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> list[LayerIR]:
     w, h = canvas.width, canvas.height
     bg_image = scene.image(scene.background.image)
-    bg_path = resolve_reference(scene.origin, bg_image.src, f"image {bg_image.id!r}")
+    bg_path = resolve_reference(scene.origin, bg_image.src, place(scene, image_path(scene, bg_image.id)))
     out: list[LayerIR] = []
     paths: dict[str, Path] = {}  # resolving follows symlinks: once per image
     for index, layer in enumerate(scene.layers, start=1):
         where = f"layer {layer.id!r}"
+        at = ("layers", index - 1)
         image = scene.image(layer.image)
         if image.id not in paths:
-            paths[image.id] = resolve_reference(scene.origin, image.src, f"image {image.id!r}")
+            paths[image.id] = resolve_reference(scene.origin, image.src, place(scene, image_path(scene, image.id)))
         path = paths[image.id]
         x = int(round(resolve_length(layer.x, w)))
         y = int(round(resolve_length(layer.y, h)))
@@ -42,13 +43,13 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> list
             try:
                 alpha = load_alpha(path)
             except PictureError as exc:
-                raise fail(scene, where, str(exc)) from None
+                raise fail(scene, where, str(exc), at) from None
             if alpha is None:
-                raise fail(scene, where, f"has no mask and its image {image.id!r} has no transparency to use as one")
+                raise fail(scene, where, f"has no mask and its image {image.id!r} has no transparency to use as one", at)
             mask = M.place(alpha, w, h, x, y)
         box = M.bbox(mask)
         if box is None or not (mask[box[1] : box[3], box[0] : box[2]] >= 128).any():
-            raise fail(scene, where, "its mask selects nothing, so there is no object to place")
+            raise fail(scene, where, "its mask selects nothing, so there is no object to place", at)
         occluder = None
         if layer.occluder is not None:
             occluder = M.shift(resolver(layer.occluder), x, y) if (x, y) != (0, 0) else resolver(layer.occluder)

@@ -16,7 +16,7 @@ from ..model import Scene
 from ..paths import resolve_reference
 from ..pictures import PictureError, check_size, picture_size
 from ..plan import Size
-from .context import fail
+from .context import fail, image_path, place
 
 NATIVE_SIZE = 1024  # SDXL's
 MAX_RENDER_SIDE = 4096
@@ -30,15 +30,16 @@ def canvas_of(scene: Scene) -> Size:
         if scene.origin is None:
             raise fail(scene, "background", "the scene has no canvas and no origin to find the background picture")
         src = scene.image(scene.background.image).src
-        path = resolve_reference(scene.origin, src, "background")
+        where = image_path(scene, scene.background.image)
+        path = resolve_reference(scene.origin, src, place(scene, where))
         try:
             w, h = picture_size(path)
         except PictureError as exc:
-            raise fail(scene, f"image {scene.background.image!r}", str(exc)) from None
+            raise fail(scene, "", str(exc), where) from None
     try:
         check_size(w, h, what="the canvas")
     except PictureError as exc:
-        raise fail(scene, "canvas", str(exc)) from None
+        raise fail(scene, "", str(exc), ("canvas",) if scene.canvas is not None else image_path(scene, scene.background.image)) from None
     return Size(w, h)
 
 

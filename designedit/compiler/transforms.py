@@ -16,6 +16,7 @@ import math
 import cv2
 import numpy as np
 
+from .. import limits
 from .. import masks as M
 from ..model import Flip, Move, Resize, Rotate, Scene, resolve_length
 from ..plan import Size
@@ -82,13 +83,27 @@ def to_cells(px_canvas: float, canvas_side: int, render_side: int, scale: int, s
     return int(math.floor(cells + 0.5))
 
 
+def _out_of_range(a: np.ndarray, tx: float, ty: float) -> str | None:
+    """Why the folded transforms cannot be applied: each op is within its limit (designedit.limits), but many
+    of them together may not be."""
+    if not np.isfinite(a).all() or np.abs(a).max() > limits.MAX_SCALE:
+        return f"its transforms together enlarge the object more than {limits.MAX_SCALE} times"
+    if not (math.isfinite(tx) and math.isfinite(ty)) or max(abs(tx), abs(ty)) > limits.MAX_MOVE_PX:
+        return f"its moves add up to more than {limits.MAX_MOVE_PX} pixels"
+    return None
+
+
 def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: Size, opts: Options) -> None:
     w, h = canvas.width, canvas.height
-    for layer, spec in zip(layers, scene.layers):
+    for index, (layer, spec) in enumerate(zip(layers, scene.layers)):
+        at = ("layers", index)
         a, (tx, ty) = fold(spec.transforms, w, h)
         c = M.centroid(layer.mask_placed, layer.box_placed)
         if c is None:  # pragma: no cover - resolve_layers refuses empty masks
-            raise fail(scene, f"layer {layer.id!r}", "its mask selects nothing")
+            raise fail(scene, f"layer {layer.id!r}", "its mask selects nothing", at)
+        why = _out_of_range(a, tx, ty)
+        if why is not None:
+            raise fail(scene, f"layer {layer.id!r}", why, at)
         layer.linear, layer.centroid = a, c
         if np.allclose(a, np.eye(2), atol=1e-12):
             layer.matrix = None
@@ -100,7 +115,7 @@ def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: 
             layer.mask_frame, layer.box_frame = warp_mask(layer.mask_placed, layer.matrix, layer.box_placed)
             b = layer.box_frame
             if b is None or not (layer.mask_frame[b[1] : b[3], b[0] : b[2]] >= 128).any():
-                raise fail(scene, f"layer {layer.id!r}", "its transforms shrink the object to nothing")
+                raise fail(scene, f"layer {layer.id!r}", "its transforms shrink the object to nothing", at)
             layer.occluder_frame = None if layer.occluder_placed is None else warp_mask(layer.occluder_placed, layer.matrix)[0]
         layer.dx_px, layer.dy_px = tx, ty
         layer.dx = to_cells(tx, w, render.width, opts.latent_scale, opts.schedule)

@@ -25,7 +25,7 @@ from .. import model as m
 from .. import refs
 from ..errors import Problem, SceneError
 from . import json_form, messages, xml_comments, xml_form
-from .source import LineIndex, SourceMap
+from .source import LineIndex, LocatedOrigin, SourceMap
 
 __all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", "Loaded", "MAX_DOCUMENT_BYTES"]
 
@@ -86,11 +86,20 @@ def _check_version(data: dict, source: SourceMap) -> list[str]:
 
 
 def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_files: bool = True) -> Loaded:
-    """Parse, validate and check one document; raise SceneError with every problem found."""
+    """Parse, validate and check one document; raise SceneError with every problem found.
+
+    The path rules of file references (spec/format.md 8) and the numeric limits always apply;
+    `check_files=False` only skips opening the pictures."""
+    from .. import limits, validate  # Pillow comes with them: imported on the first read only
+
     if isinstance(raw, str):
         raw = raw.encode("utf-8", errors="surrogatepass")
     if len(raw) > MAX_DOCUMENT_BYTES:
-        raise SceneError(Problem(label, f"the document is {len(raw)} bytes, above the limit of {MAX_DOCUMENT_BYTES} bytes"))
+        raise SceneError(Problem(label, f"the document is more than {MAX_DOCUMENT_BYTES} bytes, the limit"))
+    if origin is not None:
+        why = validate.root_problem(origin)
+        if why is not None:
+            raise SceneError(Problem(label, why))
     text = _decode(raw, label)
     form = detect_form(text)
     if form is None:
@@ -112,17 +121,25 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
             scene = m.Scene.model_validate(data)
         except ValidationError as exc:
             messages.explain(exc, data, source)
+        limits.problems(data, source.report, source.is_reported)
         refs.problems(data, source.report)
-        if check_files and origin is not None:
-            from .. import validate  # imported only when needed: it brings numpy and Pillow
-
-            validate.problems(data, origin, source.report)
+        if origin is not None:
+            validate.problems(data, origin, source.report, open_pictures=check_files)
     except RecursionError:
         raise SceneError(Problem(label, "the document nests too deeply")) from None
+    if source.problems and notes:
+        # a newer minor version is what explains unknown vocabulary: say so before the problems
+        version = data.get("version")
+        source.report_at(
+            source.locate(("version",))[1],
+            f"note: format version {version} is newer than this reader ({m.FORMAT_VERSION}); "
+            f"what it adds is unknown here, so it is refused as below",
+            order=-2,
+        )
     source.raise_if_any()
     assert scene is not None
     if origin is not None:
-        scene.with_origin(origin)
+        scene.with_origin(LocatedOrigin(origin.path, origin.base, origin.root, source.locator()))
     for note in notes:
         warnings.warn(f"{label}: {note}", FormatWarning, stacklevel=3)
     return Loaded(scene, form, notes, comments)

@@ -86,7 +86,7 @@ def expectation(model: type[BaseModel], f: vocab.FieldKind, form: str) -> str:
         return "a list of at least three [x, y] pairs, each coordinate a number or a percentage"
     if f.kind == "text":
         if model is m.Scene and f.name == "version":
-            return "a version like '1.0'"
+            return "a version like '1.0'" if form == "xml" else 'a string like "1.0"'
         return "a non-empty text" if model is not m.Scene else "text"
     if f.kind in ("objects", "children"):
         return "a list"
@@ -163,6 +163,14 @@ def explain(error: ValidationError, data: Any, source: SourceMap) -> None:
         source.report(path, message)
 
 
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "list" if isinstance(value, list) else "object" if isinstance(value, dict) else "value"
+
+
 def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
     types = {e["type"] for e in errs}
     if types & {"union_tag_invalid", "union_tag_not_found"}:
@@ -207,6 +215,11 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
         return f"{label} must be an object, not {show(value)}"
     if f is not None and f.kind == "points" and isinstance(value, list):
         return f"{label} must be {expectation(model, f, form)}"
+    if f is not None and model is m.Scene and name == "version" and form == "json" and isinstance(value, str):
+        return f'{label} must be a version like "1.0" (MAJOR.MINOR), not {json.dumps(value, ensure_ascii=False)}'
+    if f is not None and model is m.Scene and name == "version" and form == "json" and present:
+        kind = _json_kind(value)
+        return f'{label} must be a string like "1.0", not ' + (f"the {kind} {show(value)}" if kind in ("number", "boolean") else f"{show(value)}")
     if f is not None:
         return f"{label} must be {expectation(model, f, form)}, not {show(value)}" if present else f"{label} is not valid"
     return f"{label}: {errs[0]['msg'][0].lower()}{errs[0]['msg'][1:]}"

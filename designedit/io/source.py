@@ -10,9 +10,11 @@ place of the longest recorded prefix of their path.
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Iterable, Optional
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
 
 from ..errors import Problem, SceneError
+from ..model import Origin
 from .vocab import VERSION_KEY
 
 Path = tuple
@@ -57,15 +59,11 @@ class SourceMap:
 
     def locate(self, path: Path) -> tuple[int, str]:
         """(document order, location text) for `path`."""
-        path = tuple(path)
-        for cut in range(len(path), -1, -1):
-            found = self._places.get(path[:cut])
-            if found is not None:
-                order, where = found
-                if self.form == "json":
-                    where = f"{self.label}#{json_pointer(path)}"
-                return order, where
-        return -1, self.label if self.form == "xml" else f"{self.label}#{json_pointer(path)}"
+        return _locate(self._places, self.label, self.form, tuple(path))
+
+    def locator(self) -> "Locator":
+        """The recorded places alone, for finding things later (the compiler's problems)."""
+        return Locator(self.label, self.form, {path: where for path, (_order, where) in self._places.items()})
 
     # ---- problems
 
@@ -96,6 +94,48 @@ class SourceMap:
     def raise_if_any(self) -> None:
         if self._problems:
             raise SceneError(self.problems)
+
+
+def _locate(places: dict, label: str, form: str, path: tuple) -> tuple[int, str]:
+    for cut in range(len(path), -1, -1):
+        found = places.get(path[:cut])
+        if found is not None:
+            order, where = found if isinstance(found, tuple) else (-1, found)
+            if form == "json":
+                where = f"{label}#{json_pointer(path)}"
+            return order, where
+    return -1, label if form == "xml" else f"{label}#{json_pointer(path)}"
+
+
+@dataclass(frozen=True)
+class Locator:
+    """Where things were in a document that was read: model paths -> `file:line:col` or `file#/pointer`."""
+
+    label: str
+    form: str
+    places: dict = field(repr=False)
+
+    def locate(self, path: Path) -> str:
+        return _locate(self.places, self.label, self.form, tuple(path))[1]
+
+
+@dataclass(frozen=True)
+class LocatedOrigin(Origin):
+    """An Origin that also remembers where everything was in the document, so problems found later
+    (by the compiler) can point into it."""
+
+    locator: Optional[Locator] = field(default=None, compare=False, repr=False)
+
+
+def scene_place(scene: Any, path: Path) -> str:
+    """The location of `path` in a scene's document: its line and column (XML) or pointer (JSON) when the
+    scene was read from text, else `file#/pointer` (`<scene>` for a scene built in code)."""
+    origin = getattr(scene, "origin", None)
+    locator = getattr(origin, "locator", None)
+    if locator is not None:
+        return locator.locate(path)
+    label = str(origin.path) if origin is not None and origin.path is not None else "<scene>"
+    return f"{label}#{json_pointer(path)}"
 
 
 def place_of(source: Optional[SourceMap], path: Path) -> str:

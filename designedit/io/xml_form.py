@@ -95,7 +95,10 @@ def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Opti
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (1, 1)
         msg = re.sub(r", line \d+, column \d+$", "", exc.msg or "syntax error")
-        source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: {msg[:1].lower()}{msg[1:]}")
+        if "excessive depth" in msg.lower():  # lxml's limit without huge_tree (256 levels); no scene nests past 4
+            source.report_at(f"{source.label}:{line}:{max(col, 1)}", "the document nests too deeply")
+        else:
+            source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: {msg[:1].lower()}{msg[1:]}")
         return None, None
 
     starts = [t for t in _scan(text) if t[0] == "start"]
@@ -104,7 +107,33 @@ def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Opti
     if len(starts) == len(elements) and all(_local(el.tag) == t[2].split(":")[-1] for el, t in zip(elements, starts)):
         for el, t in zip(elements, starts):
             places[el] = (t[1], t[3])
-    return _Reader(source, lines, places).root(root), xml_comments.collect(root)
+    return _Reader(source, lines, places, _text_places(text, root)).root(root), xml_comments.collect(root)
+
+
+def _text_places(text: str, root) -> dict:
+    """(node, "text" | "tail") -> offset of the first non-blank character of that text, for every text that is
+    not white space. lxml gives no offsets, so the text between markup in the source is matched, in document
+    order, with lxml's texts; when they cannot be matched one to one (CDATA, character references of blanks)
+    nothing is returned and problems fall back to the element's place."""
+    gaps = []
+    for match in re.finditer(r">([^<]*)", text):
+        gap = match.group(1)
+        if gap.strip():
+            gaps.append(match.start(1) + len(gap) - len(gap.lstrip()))
+    keys = []
+
+    def walk(node) -> None:
+        if node.text and node.text.strip() and isinstance(node.tag, str):
+            keys.append((node, "text"))
+        for child in node:
+            walk(child)
+            if child.tail and child.tail.strip():
+                keys.append((child, "tail"))
+
+    walk(root)
+    if len(keys) != len(gaps) or "<![CDATA[" in text:
+        return {}
+    return dict(zip(keys, gaps))
 
 
 def _local(tag: str) -> str:
@@ -112,10 +141,11 @@ def _local(tag: str) -> str:
 
 
 class _Reader:
-    def __init__(self, source: SourceMap, lines: LineIndex, places: dict):
+    def __init__(self, source: SourceMap, lines: LineIndex, places: dict, text_places: Optional[dict] = None):
         self.source = source
         self.lines = lines
         self.places = places
+        self.text_places = text_places or {}
 
     # -- places
 
@@ -221,10 +251,16 @@ class _Reader:
         return data
 
     def _no_text(self, el) -> None:
-        texts = [(el, el.text)] + [(child, child.tail) for child in el]
-        for holder, text in texts:
+        texts = [(el, el.text, "text")] + [(child, child.tail, "tail") for child in el]
+        for holder, text, kind in texts:
             if text and text.strip():
-                self._problem(holder, f"unexpected text {_short(text.strip())} in <{_show_tag(el.tag)}>")
+                message = f"unexpected text {_short(text.strip())} in <{_show_tag(el.tag)}>"
+                offset = self.text_places.get((holder, kind))
+                if offset is None:
+                    self._problem(holder, message)
+                else:
+                    line, col = self.lines.position(offset)
+                    self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 10**6 + col)
                 return
 
     def convert(self, value: str, f: vocab.FieldKind, path: tuple) -> Any:

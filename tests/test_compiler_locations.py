@@ -1,0 +1,79 @@
+"""Problems the compiler finds point into the document: file:line:col for XML, file#/pointer for JSON."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from designedit import model as m
+from designedit.cli import main
+from designedit.compiler import compile_scene
+from designedit.errors import SceneError
+from designedit.io import dump, load
+from shared_paths import CONFORMANCE
+
+SHRINK = """<dedit version="1.0">
+  <image id="p" src="poster.png"/>
+  <mask id="m" src="ball-mask.png"/>
+  <background image="p"/>
+  <layer id="k" image="p" mask="m" keep="true"/>
+    <layer id="l" image="p" mask="m">{ops}</layer>
+</dedit>
+"""
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    for name in ("poster.png", "ball-mask.png"):
+        shutil.copy(CONFORMANCE / name, tmp_path / name)
+    return tmp_path
+
+
+def problems(scene) -> list[str]:
+    with pytest.raises(SceneError) as info:
+        compile_scene(scene)
+    return [str(p) for p in info.value.problems]
+
+
+def test_shrinking_to_nothing_points_at_the_layer_in_both_forms(folder: Path, capsys):
+    (folder / "s.dedit").write_text(SHRINK.format(ops='<resize scale="0.01"/>' * 6))
+    scene = load(folder / "s.dedit")
+    assert problems(scene) == [f"{folder}/s.dedit:6:5: layer 'l': its transforms shrink the object to nothing"]
+    (folder / "s.dedit.json").write_text(dump(scene, "json"))
+    assert problems(load(folder / "s.dedit.json")) == [
+        f"{folder}/s.dedit.json#/layers/1: layer 'l': its transforms shrink the object to nothing"
+    ]
+    capsys.readouterr()
+    assert main(["plan", str(folder / "s.dedit")]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"{folder}/s.dedit:6:5: layer 'l': its transforms shrink the object to nothing"]
+
+
+def test_a_scene_built_in_code_gets_a_pointer(folder: Path):
+    scene = load(folder / "s.dedit") if (folder / "s.dedit").exists() else None
+    assert scene is None
+    built = m.Scene(
+        version="1.0",
+        images=[m.Image(id="p", src="poster.png")],
+        masks=[m.Mask(id="m", shapes=[m.Rect(x=10, y=10, width=40, height=24)], invert=True, grow=-5000)],
+        background=m.Background(image="p"),
+        layers=[m.Layer(id="l", image="p", mask="m")],
+    ).with_origin(m.Origin(None, folder, folder))
+    assert problems(built) == ["<scene>#/layers/0: layer 'l': its mask selects nothing, so there is no object to place"]
+
+
+def test_a_layer_without_mask_or_alpha_points_at_the_layer(folder: Path):
+    built = m.Scene(version="1.0", images=[m.Image(id="p", src="poster.png")], background=m.Background(image="p"),
+                    layers=[m.Layer(id="l", image="p")]).with_origin(m.Origin(folder / "x.dedit", folder, folder))
+    assert problems(built) == [
+        f"{folder}/x.dedit#/layers/0: layer 'l': has no mask and its image 'p' has no transparency to use as one"
+    ]
+
+
+def test_a_background_picture_broken_after_loading_points_at_its_src(folder: Path):
+    (folder / "b.dedit").write_text(SHRINK.format(ops=""))
+    scene = load(folder / "b.dedit")
+    data = (folder / "poster.png").read_bytes()
+    (folder / "poster.png").write_bytes(data[:10])
+    assert problems(scene) == [f"{folder}/b.dedit:2:17: poster.png is not a picture this reader can read (PNG, JPEG, WebP, ...)"]
