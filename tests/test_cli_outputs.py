@@ -130,7 +130,8 @@ def test_the_probe_reports_the_reason_in_words(tmp_path, monkeypatch, code, word
     assert err.value.exit_status == 2 and str(err.value).startswith(f"cannot write {tmp_path / 'layers'}: ")
 
 
-def test_the_probe_leaves_nothing_behind_and_accepts_what_can_be_written(tmp_path):
+def test_the_probe_leaves_nothing_behind_and_accepts_what_can_be_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     (tmp_path / "old.png").write_bytes(b"old")
     (tmp_path / "old.png").chmod(stat.S_IRUSR)  # a read-only file is replaced, not written into
     assert why_unwritable(tmp_path / "old.png") is None
@@ -221,3 +222,23 @@ def test_a_renderer_that_reads_the_options_gets_no_note(scene, monkeypatch, caps
     assert main(["render", str(scene), "--renderer", "preview", "--device", "cpu", "--model", "m"]) == 0
     notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
     assert notes == ["note: the preview renderer ignores --model (it is an SDXL option)."]
+
+
+def test_the_probe_writes_where_the_files_will_go(tmp_path, monkeypatch):
+    """The probe is a temporary file in the destination's folder (or the nearest existing folder above a
+    missing one), like the atomic writer's: that is the folder whose permissions and file system count."""
+    import designedit.atomic as atomic
+
+    probed = []
+    real = atomic.tempfile.mkstemp
+
+    def spy(*args, **kwargs):
+        probed.append(Path(kwargs["dir"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", spy)
+    (tmp_path / "out").mkdir()
+    for path, folder in [(tmp_path / "out" / "x.png", False), (tmp_path / "out" / "new" / "x.png", False),
+                         (tmp_path / "out", True), (tmp_path / "out" / "layers", True)]:
+        assert why_unwritable(path, folder=folder) is None
+    assert probed == [tmp_path / "out"] * 4
