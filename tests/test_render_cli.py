@@ -231,3 +231,23 @@ def test_flags_reach_the_renderer_options_and_one_instance_renders(scene, monkey
     assert options.cache_dir == scene.parent / "c" and options.model == "some/model"
     assert options.extra["model_config"] == str(scene.parent / "cfg")
     assert read_png_metadata(scene.parent / "scene.png")["model"] == "none"  # the preview used no model
+
+
+def test_sigterm_while_writing_exits_143_and_leaves_no_partial_file(scene, monkeypatch, capsys):
+    import os
+    import signal
+
+    import designedit.atomic as atomic
+
+    real_fsync = atomic.os.fsync
+
+    def terminated(fd):
+        os.kill(os.getpid(), signal.SIGTERM)  # a real signal: dedit's handler turns it into an unwinding exception
+        real_fsync(fd)
+
+    handler = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(atomic.os, "fsync", terminated)
+    assert main(["render", str(scene)]) == 143
+    assert "terminated; nothing was written" in capsys.readouterr().err
+    assert not (scene.parent / "scene.png").exists() and leftovers(scene.parent) == []
+    assert signal.getsignal(signal.SIGTERM) == handler  # put back afterwards

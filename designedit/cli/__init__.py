@@ -3,14 +3,16 @@
 
 Exit statuses: 0 done; 2 bad input (a usage error, an invalid document, an
 output that cannot be written, found before any work); 1 any other failure
-(no model, out of memory); 130 interrupted (Ctrl-C); `watch` stopped by
-SIGTERM: 143.
+(no model, out of memory); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM),
+which unwinds like Ctrl-C so nothing is half-written.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from importlib import import_module
 
 from ..errors import DeditError, SceneError
@@ -30,6 +32,17 @@ def readable_type(name: str):
         return function
 
     return rename
+
+
+SIGTERM_STATUS = 128 + signal.SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, delivered like Ctrl-C so work in progress unwinds (atomic writes drop their temporary files)."""
+
+
+def raise_terminated(signum, frame):
+    raise Terminated()
 
 
 # module name in this package -> registers one or more subcommands
@@ -57,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
+    previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
     try:
         return int(args.func(args) or 0)
     except SceneError as exc:
@@ -66,9 +81,15 @@ def main(argv: list[str] | None = None) -> int:
     except DeditError as exc:
         print(f"dedit: {exc}", file=sys.stderr)
         return exc.exit_status
+    except Terminated:
+        print("dedit: terminated; nothing was written.", file=sys.stderr)
+        return SIGTERM_STATUS
     except KeyboardInterrupt:
         print("dedit: interrupted; nothing was written.", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

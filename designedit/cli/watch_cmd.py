@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from . import UsageError
+from . import SIGTERM_STATUS, Terminated, UsageError, raise_terminated
 from .render_cmd import add_renderer_options, note_ignored_options, options_from_args, png_path
 
 DESCRIPTION = (
@@ -17,12 +17,6 @@ DESCRIPTION = (
     "the same way (outputs whole or untouched) but exits with status 143 (128 + 15), as terminated programs do, "
     "so a supervisor can tell it was stopped from outside."
 )
-SIGTERM_STATUS = 128 + signal.SIGTERM
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, delivered like Ctrl-C so a render in progress unwinds and writes nothing."""
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("watch", help="re-render scenes whenever they or their pictures change", description=DESCRIPTION)
@@ -32,10 +26,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "missing folders are created")
     add_renderer_options(p)
     p.set_defaults(func=run)
-
-
-def _raise_terminated(signum, frame):  # noqa: ARG001
-    raise Terminated
 
 
 def check_start(args: argparse.Namespace) -> None:
@@ -63,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from ..rendering import RenderSession
     from ..watch import Watcher
 
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    previous = signal.signal(signal.SIGTERM, raise_terminated)  # also when run() is called without main()
     try:
         check_start(args)
         session = RenderSession(args.renderer, options_from_args(args))
