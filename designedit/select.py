@@ -78,8 +78,11 @@ def _load(name: str) -> type:
         return load_renderer_class(name)
     except DeditError:
         raise
+    except ModuleNotFoundError as exc:  # an optional install left out
+        hint = " (pip install 'designedit[sdxl]')" if name == "sdxl" else ""
+        raise DeditError(f"the {name} renderer needs the package {exc.name}, which is not installed{hint}.") from exc
     except Exception as exc:  # noqa: BLE001 - an installed plugin that fails to import
-        raise DeditError(f"the {name} renderer cannot be loaded ({type(exc).__name__}: {exc}).") from exc
+        raise DeditError(f"the {name} renderer cannot be loaded: importing it failed with: {exc}.") from exc
 
 
 def _load_sdxl() -> tuple[type | None, str]:

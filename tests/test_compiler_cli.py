@@ -91,3 +91,12 @@ def test_a_background_alone_plans_no_unet_work(docs, tmp_path, capsys):
     assert main(["plan", str(doc), "--schedule", "reference"]) == 0
     out = capsys.readouterr().out
     assert "images to invert (1):" in out and "output: L0" in out and "= 250" in out
+
+
+def test_plan_refuses_a_native_size_out_of_range_in_plain_words(tmp_path, capsys):
+    from designedit.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["plan", "--native-size", "5000000", str(tmp_path / "x.dedit")])
+    assert stop.value.code == 2
+    assert "5000000 is not a side between 64 and 16384 pixels" in capsys.readouterr().err

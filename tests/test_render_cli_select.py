@@ -111,3 +111,21 @@ def test_explicit_preview_and_unknown_names(registry):
     assert select.choose_renderer("preview", RenderOptions()).cls is PreviewRenderer
     with pytest.raises(DeditError, match="no renderer named 'nope'"):
         select.choose_renderer("nope", RenderOptions())
+
+
+def test_a_plugin_that_fails_to_import_is_named_in_plain_words(monkeypatch):
+    def missing(name):
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    monkeypatch.setattr(select, "load_renderer_class", missing)
+    with pytest.raises(DeditError) as caught:
+        select._load("sdxl")
+    assert str(caught.value) == "the sdxl renderer needs the package torch, which is not installed (pip install 'designedit[sdxl]')."
+
+    def broken(name):
+        raise RuntimeError("CUDA driver too old")
+
+    monkeypatch.setattr(select, "load_renderer_class", broken)
+    with pytest.raises(DeditError) as caught:
+        select._load("sdxl")
+    assert "RuntimeError" not in str(caught.value) and "CUDA driver too old" in str(caught.value)

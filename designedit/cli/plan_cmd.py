@@ -23,12 +23,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _native_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of pixels") from None
+    if not 64 <= value <= 16384:
+        raise argparse.ArgumentTypeError(f"{text} is not a side between 64 and 16384 pixels")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("plan", help="compile a scene and show its plan", description=__doc__)
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--schedule", choices=["fast", "reference"], help="fast, or reference for the authors' computation (default: the scene's, else fast)")
     p.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (default: the scene's, else 50)")
-    p.add_argument("--native-size", type=_positive_int, default=1024, metavar="PX",
+    p.add_argument("--native-size", type=_native_size, default=1024, metavar="PX",
                    help="the model's native side in pixels (SDXL: 1024, the default); renders are about its square")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--svg", type=Path, metavar="OUT", help="write a timeline picture of the plan")
