@@ -12,27 +12,11 @@ import pytest
 from PIL import Image
 
 import designedit
-import render_fixtures as fx
 from designedit.cli import main
 from designedit.errors import DeditError
 from designedit.output import read_png_metadata
 
-from test_render_cli import leftovers, scene_json
-
-
-@pytest.fixture(autouse=True)
-def no_model(monkeypatch, tmp_path):
-    monkeypatch.delenv("DEDIT_MODEL", raising=False)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-empty" / "hub"))
-
-
-@pytest.fixture()
-def scene(tmp_path):
-    fx.write_poster(tmp_path)
-    path = tmp_path / "scene.dedit"
-    path.write_text(scene_json())
-    return path
+from cli_fixtures import leftovers, no_model, scene  # noqa: F401 (fixtures)
 
 
 def test_render_prints_nothing_and_the_result_names_the_renderer(scene, capfd):

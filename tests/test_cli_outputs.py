@@ -10,30 +10,14 @@ from pathlib import Path
 
 import pytest
 
-import render_fixtures as fx
 from dedit_preview import PreviewRenderer
 from designedit.atomic import why_unwritable
 from designedit.cli import build_parser, main
 from designedit.output import DestinationError, check_destination
 
-from test_render_cli import leftovers, scene_json
+from cli_fixtures import leftovers, no_model, scene, scene_json  # noqa: F401 (fixtures)
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-@pytest.fixture(autouse=True)
-def no_model(monkeypatch, tmp_path):
-    monkeypatch.delenv("DEDIT_MODEL", raising=False)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-empty" / "hub"))
-
-
-@pytest.fixture()
-def scene(tmp_path):
-    fx.write_poster(tmp_path)
-    path = tmp_path / "scene.dedit"
-    path.write_text(scene_json())
-    return path
 
 
 @pytest.fixture()

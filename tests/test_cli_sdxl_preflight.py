@@ -8,31 +8,14 @@ import sys
 
 import pytest
 
-import render_fixtures as fx
 from designedit.cli import main
 from designedit.errors import DeditError
 from designedit.renderer import RenderOptions
 
 from dedit_sdxl import locate, preflight
-from test_render_cli import scene_json
+from cli_fixtures import no_model, scene  # noqa: F401 (fixtures)
 
 HEAVY = ("torch", "diffusers", "transformers")
-
-
-@pytest.fixture(autouse=True)
-def no_model(monkeypatch, tmp_path):
-    monkeypatch.delenv("DEDIT_MODEL", raising=False)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-empty" / "hub"))
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf-empty" / "hub"))
-
-
-@pytest.fixture()
-def scene(tmp_path):
-    fx.write_poster(tmp_path)
-    path = tmp_path / "scene.dedit"
-    path.write_text(scene_json())
-    return path
 
 
 @pytest.fixture()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,17 +15,9 @@ from dedit_preview import PreviewRenderer
 from designedit.cli import main
 from designedit.output import read_png_metadata
 
+from cli_fixtures import leftovers, no_model, scene, scene_json  # noqa: F401 (fixtures)
 from shared_paths import CONFORMANCE  # noqa: E402
 DOCUMENTS = sorted(p.name for p in CONFORMANCE.glob("*.dedit*")) if CONFORMANCE.is_dir() else []
-
-
-@pytest.fixture(autouse=True)
-def no_model(monkeypatch, tmp_path):
-    monkeypatch.delenv("DEDIT_MODEL", raising=False)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-empty"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-empty" / "hub"))
-    monkeypatch.setenv("DEDIT_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture()
@@ -34,31 +25,6 @@ def conformance(tmp_path):
     folder = tmp_path / "conformance"
     shutil.copytree(CONFORMANCE, folder)
     return folder
-
-
-def scene_json(dx=100, dy=0, output=None) -> str:
-    doc = {
-        "dedit": "1.0",
-        "images": [{"id": "poster", "src": "poster.png"}],
-        "masks": [{"id": "ball", "src": "ball-mask.png"}],
-        "background": {"image": "poster"},
-        "layers": [{"id": "ball", "image": "poster", "mask": "ball", "transforms": [{"op": "move", "dx": dx, "dy": dy}]}],
-    }
-    if output:
-        doc["output"] = {"path": output}
-    return json.dumps(doc, indent=1)
-
-
-@pytest.fixture()
-def scene(tmp_path):
-    fx.write_poster(tmp_path)
-    path = tmp_path / "scene.dedit"
-    path.write_text(scene_json())
-    return path
-
-
-def leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.rglob("*.part"))
 
 
 @pytest.mark.parametrize("name", DOCUMENTS)
