@@ -112,6 +112,11 @@ def _check_node(node: dict, model: type, path: tuple, report: Report, skip: Call
                 break
 
 
+def _tag(value: Any) -> Optional[str]:
+    """A discriminator (`op`, `shape`) as a lookup key: a wrong type is the reader's to report, not ours to crash on."""
+    return value if isinstance(value, str) else None
+
+
 def _value(value: Any) -> str:
     return f"'{value}'" if isinstance(value, str) else _show(float(value))
 
@@ -135,18 +140,18 @@ def problems(data: Any, report: Report, skip: Callable[[tuple], bool] = lambda p
     for i, mask in _items(data, "masks"):
         _check_node(mask, m.Mask, ("masks", i), report, skip)
         for j, shape in _items(mask, "shapes"):
-            model = _SHAPES.get(shape.get("shape"))
+            model = _SHAPES.get(_tag(shape.get("shape")))
             if model is not None:
                 _check_node(shape, model, ("masks", i, "shapes", j), report, skip)
     background = data.get("background")
     for j, edit in _items(background, "edits"):
-        model = _EDITS.get(edit.get("op"))
+        model = _EDITS.get(_tag(edit.get("op")))
         if model is not None:
             _check_node(edit, model, ("background", "edits", j), report, skip)
     for i, layer in _items(data, "layers"):
         _check_node(layer, m.Layer, ("layers", i), report, skip)
         for j, op in _items(layer, "transforms"):
-            model = _TRANSFORMS.get(op.get("op"))
+            model = _TRANSFORMS.get(_tag(op.get("op")))
             if model is not None:
                 _check_node(op, model, ("layers", i, "transforms", j), report, skip)
 

@@ -207,6 +207,7 @@ class Plan:
     cost: Cost
     notes: list[str] = field(default_factory=list)  # rounding and lowering reports
     scene_hash: str = ""
+    warnings: list[str] = field(default_factory=list)  # what compiles but is probably not meant (one sentence each)
     version: str = PLAN_VERSION
 
     # ------------------------------------------------------------ access
@@ -291,6 +292,7 @@ class Plan:
             cost=Cost(**cost),
             notes=d["notes"],
             scene_hash=d["scene_hash"],
+            warnings=d.get("warnings", []),  # plans written before warnings existed
             version=d["version"],
         )
 

@@ -210,6 +210,7 @@ class RenderSession:
             "render_size": [plan.render.width, plan.render.height],
             "planned_unet_evals": {"inversion": plan.cost.inversion, "denoise": plan.cost.denoise, "total": plan.cost.total},
             "compile_seconds": round(compiled - started, 4),
+            "warnings": list(plan.warnings),
         }
         if output is not None:
             write_png(output, result.image, metadata)

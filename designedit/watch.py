@@ -125,6 +125,8 @@ class Watcher:
         target.fingerprint = fingerprint
         target.renders += 1
         stats = result.stats
+        for warning in stats.get("warnings", []):
+            self.say(f"warning: {warning}")
         self.say(
             f"[{_now()}] {name} -> {output}: {time.perf_counter() - started:.2f} s, "
             f"{stats.get('unet_evals', 0)} UNet evaluations, {stats.get('cache_hits', 0)} cache hits ({self.session.name})"

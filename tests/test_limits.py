@@ -288,3 +288,20 @@ def test_a_document_that_validates_compiles_or_is_refused_with_a_place(doc: dict
         compile_scene(scene, steps=2)
     except SceneError as exc:
         assert all(p.location.startswith(f"{path}#/") for p in exc.problems), exc.problems
+
+
+@pytest.mark.parametrize("where", ["edit", "transform", "shape"])
+def test_a_discriminator_of_the_wrong_type_is_reported_not_a_crash(tmp_path, where):
+    import json
+
+    from designedit.errors import SceneError
+    from designedit.io import load_text
+
+    doc = {"dedit": "1.0", "images": [{"id": "p", "src": "p.png"}], "masks": [{"id": "b", "shapes": [{"shape": "rect", "x": 0, "y": 0, "width": 5, "height": 5}]}],
+           "background": {"image": "p", "edits": [{"op": "remove", "mask": "b"}]},
+           "layers": [{"id": "l", "image": "p", "mask": "b", "transforms": [{"op": "move", "dx": 1, "dy": 1}]}]}
+    target = {"edit": doc["background"]["edits"][0], "transform": doc["layers"][0]["transforms"][0], "shape": doc["masks"][0]["shapes"][0]}[where]
+    target["shape" if where == "shape" else "op"] = []  # unhashable: a lookup by it would raise TypeError
+    with pytest.raises(SceneError) as caught:
+        load_text(json.dumps(doc), "doc.dedit.json", tmp_path, check_files=False)
+    assert all(p.location.startswith("doc.dedit.json#/") for p in caught.value.problems)

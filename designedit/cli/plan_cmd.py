@@ -138,4 +138,7 @@ def summary(plan, name: str = "") -> str:
     if plan.notes:
         lines.append("notes:")
         lines += [f"  - {n}" for n in plan.notes]
+    if plan.warnings:
+        lines.append("warnings:")
+        lines += [f"  - {w}" for w in plan.warnings]
     return "\n".join(lines) + "\n"

@@ -154,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
         layers_dir=args.layers,
         stats_path=args.stats,
     )
+    for warning in result.stats.get("warnings", []):
+        print(f"warning: {warning}", file=sys.stderr)
     print(status_line(result.stats, output))
     return 0
 

@@ -6,6 +6,7 @@
     transforms  fold resize/flip/rotate (image level) and moves (latent cells)
     recipes     the images to invert
     regions     removal / refine / layer / occlusion / edit masks
+    lint        warnings: what compiles but is probably not meant
     schedule    branches and steps, reference or fast
     costs       UNet sample-evaluations
 
@@ -29,6 +30,7 @@ from . import costs, schedule as sched
 from .background import lower_background, map_through
 from .context import Options
 from .layers import resolve_layers
+from .lint import lint
 from .recipes import plan_images
 from .regions import derive_regions
 from .sizes import NATIVE_SIZE, canvas_of, render_size
@@ -154,6 +156,7 @@ def compile_scene(
         background="bg",
         cost=Cost(0, 0),  # counted below, from what the plan reads
         notes=notes,
+        warnings=lint(scene, layers, canvas),
         scene_hash=_scene_hash(scene, [i.key for i in images]),
     )
     plan.cost = costs.count(plan)

@@ -1,0 +1,81 @@
+"""Pass: what compiles but is probably not what the author meant (plan warnings).
+
+Nothing here refuses a scene: the format allows each case (spec/format.md 4),
+and a design tool may write them on purpose. A warning is one sentence that
+names the element and what will happen, printed by `dedit plan`, `render`
+and `watch`.
+
+- A mask picture whose size differs from the picture it masks: mask pictures
+  are placed at the origin unscaled, so a mask drawn for a resized copy of
+  the picture selects the wrong pixels.
+- A layer whose object ends up entirely outside the canvas: it adds nothing
+  (a cut still removes the object from the background).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import SceneError
+from ..model import Scene
+from ..paths import resolve_reference
+from ..pictures import PictureError, picture_size
+from ..plan import Size
+from .context import LayerIR, image_path, place
+
+
+def lint(scene: Scene, layers: list[LayerIR], canvas: Size) -> list[str]:
+    return _mask_sizes(scene) + _off_canvas(layers, canvas)
+
+
+def _mask_sizes(scene: Scene) -> list[str]:
+    sizes: dict[str, tuple[int, int] | None] = {}
+
+    def size_of(kind: str, item_id: str, src: str) -> tuple[int, int] | None:
+        key = f"{kind}:{item_id}"
+        if key not in sizes:
+            try:
+                at = place(scene, image_path(scene, item_id)) if kind == "image" else f"mask {item_id!r}"
+                sizes[key] = picture_size(Path(resolve_reference(scene.origin, src, at)))
+            except (PictureError, SceneError, OSError, ValueError):
+                sizes[key] = None  # reported elsewhere if it matters
+        return sizes[key]
+
+    pairs: list[tuple[str, str, str]] = []  # (mask id, image id, who uses it)
+    for layer in scene.layers:
+        if layer.mask is not None:
+            pairs.append((layer.mask, layer.image, f"layer {layer.id!r}"))
+        if layer.occluder is not None:
+            pairs.append((layer.occluder, layer.image, f"layer {layer.id!r} (occluder)"))
+    for edit in scene.background.edits:
+        for mask_id in (getattr(edit, "mask", None), getattr(edit, "refine", None)):
+            if mask_id is not None:
+                pairs.append((mask_id, scene.background.image, "the background"))
+
+    out: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    for mask_id, image_id, who in pairs:
+        mask, image = scene.mask(mask_id), scene.image(image_id)
+        if mask.src is None or (mask_id, image_id) in seen:
+            continue
+        seen.add((mask_id, image_id))
+        m, i = size_of("mask", mask_id, mask.src), size_of("image", image_id, image.src)
+        if m is not None and i is not None and m != i:
+            out.append(
+                f"mask {mask_id!r} ({m[0]}x{m[1]}) is not the size of image {image_id!r} ({i[0]}x{i[1]}) "
+                f"that {who} masks with it: it is placed at the picture's top-left, unscaled"
+            )
+    return out
+
+
+def _off_canvas(layers: list[LayerIR], canvas: Size) -> list[str]:
+    out = []
+    for l in layers:
+        if l.box_frame is None:
+            continue
+        x0, y0, x1, y1 = l.box_frame
+        dx, dy = l.applied_px
+        if x1 + dx <= 0 or y1 + dy <= 0 or x0 + dx >= canvas.width or y0 + dy >= canvas.height:
+            what = "its cut still removes the object from the background" if l.cuts else "it changes nothing"
+            out.append(f"layer {l.id!r} ends up entirely outside the {canvas.width}x{canvas.height} canvas: {what}")
+    return out

@@ -1,0 +1,78 @@
+"""Plan warnings: scenes that compile but are probably not what the author meant."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from compiler_scenes import BALL, BOX, ball_layer, copy_pictures, operation_scenes, scene
+from designedit import model as m
+from designedit.cli import main
+from designedit.compiler import compile_scene
+from designedit.plan import Plan
+
+from cli_fixtures import no_model  # noqa: F401 (fixture)
+
+
+@pytest.fixture()
+def folder(tmp_path):
+    folder = copy_pictures(tmp_path)
+    big = np.zeros((768, 1024), np.uint8)
+    big[300:500, 200:400] = 255  # the ball's mask drawn for a picture twice the size
+    Image.fromarray(big).save(folder / "mask-2x.png")
+    return folder
+
+
+HALF = m.Mask(id="half", src="mask-2x.png")
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_ordinary_scenes_have_no_warnings(folder, schedule):
+    for name, s in operation_scenes(folder).items():
+        assert compile_scene(s, schedule=schedule).warnings == [], name
+
+
+def test_a_mask_picture_of_another_size_than_its_image(folder):
+    plan = compile_scene(scene(folder, masks=[BALL, HALF], layers=[ball_layer(m.Move(dx=40, dy=0), mask="half")]))
+    assert plan.warnings == [
+        "mask 'half' (1024x768) is not the size of image 'poster' (512x384) that layer 'ball' masks with it: "
+        "it is placed at the picture's top-left, unscaled"
+    ]
+    removal = compile_scene(scene(folder, masks=[HALF], background=m.Background(image="poster", edits=[m.Remove(mask="half")])))
+    assert len(removal.warnings) == 1 and "that the background masks with it" in removal.warnings[0]
+    same = compile_scene(scene(folder, masks=[BALL], background=m.Background(image="poster", edits=[m.Remove(mask="ball")])))
+    assert same.warnings == []
+
+
+@pytest.mark.parametrize("dx, keep, warned", [(2000, False, "its cut still removes the object from the background"), (-2000, True, "it changes nothing"), (300, False, None)])
+def test_a_layer_moved_entirely_off_the_canvas(folder, dx, keep, warned):
+    # the ball spans x 90..210 of the 512 px canvas: +300 leaves part of it on the canvas
+    plan = compile_scene(scene(folder, masks=[BALL, BOX], layers=[ball_layer(m.Move(dx=dx, dy=0), keep=keep)]))
+    if warned is None:
+        assert plan.warnings == []
+    else:
+        assert plan.warnings == [f"layer 'ball' ends up entirely outside the 512x384 canvas: {warned}"]
+
+
+def test_the_warnings_travel_with_the_plan_and_are_printed(folder, capsys):
+    doc = folder / "off.dedit.json"
+    doc.write_text(json.dumps({
+        "dedit": "1.0",
+        "images": [{"id": "poster", "src": "poster.png"}],
+        "masks": [{"id": "ball", "src": "ball-mask.png"}],
+        "background": {"image": "poster"},
+        "layers": [{"id": "ball", "image": "poster", "mask": "ball", "transforms": [{"op": "move", "dx": 5000, "dy": 0}]}],
+    }))
+    plan = compile_scene(__import__("designedit").load(doc))
+    assert Plan.from_json(plan.to_json()).warnings == plan.warnings != []
+
+    assert main(["plan", str(doc)]) == 0
+    assert "warnings:\n  - layer 'ball' ends up entirely outside" in capsys.readouterr().out
+    stats = folder / "stats.json"
+    assert main(["render", str(doc), "--renderer", "preview", "--stats", str(stats)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: layer 'ball' ends up entirely outside the 512x384 canvas" in err
+    assert json.loads(stats.read_text())["warnings"] == plan.warnings
