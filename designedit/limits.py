@@ -24,7 +24,6 @@ MAX_MOVE_PX = 16 * MAX_LENGTH_PX  # all the moves of one layer together
 MAX_PERCENT = 400  # 400% of the largest canvas side is MAX_LENGTH_PX
 MAX_SCALE = 10_000  # resize
 MIN_SCALE = 0.0001
-MAX_DEGREES = 3600  # ten turns
 MAX_GUIDANCE = 1000
 MAX_GROW = MAX_SIDE  # grow and feather, pixels
 MAX_ZOOM = MAX_SIDE
@@ -33,11 +32,14 @@ MAX_ZOOM = MAX_SIDE
 def _num(value: Any) -> Optional[float]:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer with hundreds of digits is a Python int past any float
+        return math.inf if value > 0 else -math.inf
 
 
 def _show(value: float) -> str:
-    value = float(value)
+    value = _num(value)
     if not math.isfinite(value):
         return "infinite" if value == value else "not a number"
     if value.is_integer() and abs(value) < 1e16:
@@ -65,13 +67,18 @@ def _range(value: Any, low: float, high: float, what: str) -> Optional[str]:
     return None
 
 
+def _finite(value: Any) -> Optional[str]:
+    v = _num(value)
+    return "a finite number" if v is not None and not math.isfinite(v) else None
+
+
 # (model, field) -> (check, the field's unit for the sentence)
 _NUMBERS = {
     (m.Mask, "grow"): lambda v: _range(v, -MAX_GROW, MAX_GROW, " pixels"),
     (m.Mask, "feather"): lambda v: _range(v, 0, MAX_GROW, " pixels"),
     (m.ZoomOut, "factor"): lambda v: _range(v, 1, MAX_ZOOM, ""),
     (m.Resize, "scale"): lambda v: _range(v, MIN_SCALE, MAX_SCALE, ""),
-    (m.Rotate, "degrees"): lambda v: _range(v, -MAX_DEGREES, MAX_DEGREES, " degrees"),
+    (m.Rotate, "degrees"): lambda v: _finite(v),  # any turn is a real rotation (format-v1): only infinities are not
     (m.Render, "guidance"): lambda v: _range(v, 0, MAX_GUIDANCE, ""),
 }
 _LENGTHS = {
@@ -118,7 +125,11 @@ def _tag(value: Any) -> Optional[str]:
 
 
 def _value(value: Any) -> str:
-    return f"'{value}'" if isinstance(value, str) else _show(float(value))
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, int) and math.isinf(_num(value)):
+        return f"a number of {len(str(abs(value)))} digits"
+    return _show(value)
 
 
 def problems(data: Any, report: Report, skip: Callable[[tuple], bool] = lambda path: False) -> None:

@@ -76,9 +76,10 @@ def rasterise_ellipse(cx: float, cy: float, rx: float, ry: float, width: int, he
     r0, r1 = _centres(cy - ry, cy + ry, height)
     if c1 <= c0 or r1 <= r0:
         return out
-    xs = (np.arange(c0, c1) + 0.5 - cx) / rx
-    ys = (np.arange(r0, r1) + 0.5 - cy) / ry
-    _max_into(out, r0, r1, c0, c1, ys[:, None] ** 2 + xs[None, :] ** 2 <= 1.0)
+    with np.errstate(over="ignore"):  # a sliver-thin ellipse squares to inf far from its axis: outside, as it should
+        xs = (np.arange(c0, c1) + 0.5 - cx) / rx
+        ys = (np.arange(r0, r1) + 0.5 - cy) / ry
+        _max_into(out, r0, r1, c0, c1, ys[:, None] ** 2 + xs[None, :] ** 2 <= 1.0)
     return out
 
 
@@ -131,26 +132,35 @@ def square_kernel(k: int) -> Array:
     return np.ones((k, k), np.uint8)
 
 
-SMALL_RADIUS = 32  # up to here OpenCV's square kernel is fastest; beyond, its cost grows with the radius
+SMALL_RADIUS = 32  # up to here OpenCV's square kernel is fastest
+LINE_RADIUS = 1536  # up to here two 1-D OpenCV passes are; beyond, the running extrema (cost independent of r)
 
 
 def grow(mask: Array, px: float) -> Array:
     """Centred square dilation by `px` pixels each way (negative erodes).
 
-    A radius past the canvas's long side changes nothing more, so it is clamped there; large radii run as
-    two one-dimensional running extrema (`_running_extreme`), whose cost does not depend on the radius."""
+    A radius past the canvas's long side changes nothing more, so it is clamped there. The square is
+    separable: mid-size radii run as a row pass then a column pass of OpenCV, large ones as two
+    one-dimensional running extrema (`_running_extreme`), whose cost does not depend on the radius
+    (measured on a 4096x4096 mask: the switch-over points above)."""
     r = min(int(round(min(abs(px), 1e9))), max(mask.shape))
     if r == 0:
         return mask
     if px > 0:  # only the neighbourhood of the set pixels can change
-        if r <= SMALL_RADIUS:
-            kernel = square_kernel(2 * r + 1)
-            return in_box(mask, r, lambda a: cv2.dilate(a, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0))
-        return in_box(mask, r, lambda a: _square_extreme(a, r, np.maximum, 0))
+        return in_box(mask, r, lambda a: _square(a, r, cv2.dilate, np.maximum, 0))
     # erosion treats outside the canvas as set, so masks touching the border stay there
+    return _square(mask, r, cv2.erode, np.minimum, 255)
+
+
+def _square(a: Array, r: int, morph, op, outside: int) -> Array:
+    def cv(kernel: Array, image: Array) -> Array:
+        return morph(image, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=outside)
+
     if r <= SMALL_RADIUS:
-        return cv2.erode(mask, square_kernel(2 * r + 1), borderType=cv2.BORDER_CONSTANT, borderValue=255)
-    return _square_extreme(mask, r, np.minimum, 255)
+        return cv(square_kernel(2 * r + 1), a)
+    if r <= LINE_RADIUS:
+        return cv(np.ones((2 * r + 1, 1), np.uint8), cv(np.ones((1, 2 * r + 1), np.uint8), a))
+    return _square_extreme(a, r, op, outside)
 
 
 def _square_extreme(mask: Array, r: int, op, outside: int) -> Array:

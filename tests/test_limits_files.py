@@ -173,11 +173,20 @@ def test_stray_text_is_reported_where_it_is(folder: Path, capsys):
     )
     (folder / "first.dedit").write_text('<dedit version="1.0">  hello <image id="p" src="poster.png"/><background image="p"/></dedit>')
     (folder / "inner.dedit").write_text('<dedit version="1.0"><image id="p" src="poster.png">\n x</image><background image="p"/></dedit>')
-    rc, lines = run(capsys, "validate", str(folder / "stray.dedit"), str(folder / "first.dedit"), str(folder / "inner.dedit"))
+    # a '>' inside a comment or an attribute value is not the end of markup
+    (folder / "angles.dedit").write_text('<dedit version="1.0"><!-- see a>b -->oops<image id="p" src="poster.png"/><background image="p"/></dedit>')
+    (folder / "angles2.dedit").write_text(
+        '<dedit version="1.0"><image id="p" src="poster.png"/><background image="p"/>'
+        '<?note a>b?><mask id="m" src="a>b.png" grow="1"/> late</dedit>'
+    )
+    names = ["stray.dedit", "first.dedit", "inner.dedit", "angles.dedit", "angles2.dedit"]
+    rc, lines = run(capsys, "validate", "--no-files", *(str(folder / n) for n in names))
     assert rc == 2 and lines == [
         f"{folder}/stray.dedit:6:6: unexpected text 'stray text' in <dedit>",
         f"{folder}/first.dedit:1:24: unexpected text 'hello' in <dedit>",
         f"{folder}/inner.dedit:2:2: unexpected text 'x' in <image>",
+        f"{folder}/angles.dedit:1:38: unexpected text 'oops' in <dedit>",
+        f"{folder}/angles2.dedit:1:127: unexpected text 'late' in <dedit>",
     ]
 
 

@@ -177,8 +177,10 @@ def test_fast_latent_covers_every_set_pixel(x, y, w, h, lw):
     assert lat[cells_y, cells_x].all()
 
 
-@pytest.mark.parametrize("r", [33, 47, 120, 10**9, float("inf")])
-def test_large_grows_equal_the_square_kernel_and_cost_no_more_than_the_canvas(r):
+@pytest.mark.parametrize("line_radius", [M.LINE_RADIUS, 40])  # 40: radii past it take the running extrema
+@pytest.mark.parametrize("r", [1, 32, 33, 47, 120, 10**9, float("inf")])
+def test_every_grow_path_equals_opencvs_square_kernel(r, line_radius, monkeypatch):
+    monkeypatch.setattr(M, "LINE_RADIUS", line_radius)
     rng = np.random.default_rng(int(min(r, 1e9)) % 1000)
     mask = ((rng.random((90, 130)) < 0.01) * rng.integers(1, 256, (90, 130))).astype(np.uint8)
     mask[0, 5] = 255  # a set pixel on the border

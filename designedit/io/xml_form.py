@@ -110,13 +110,26 @@ def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Opti
     return _Reader(source, lines, places, _text_places(text, root)).root(root), xml_comments.collect(root)
 
 
+_COMMENT_OR_PI = re.compile(r"<!--.*?-->|<\?.*?\?>", re.S)
+_START_TAG = re.compile(r"""<[^\s<>!?/][^"'<>]*(?:(?:"[^"]*"|'[^']*')[^"'<>]*)*>""")
+_QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
+
+
+def _blank_markup_insides(text: str) -> str:
+    """`text` with comment and processing-instruction bodies and attribute values blanked (same length, so
+    offsets hold): a `>` or `<` in them must not look like the end of markup."""
+    blank = lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1]  # noqa: E731
+    text = _COMMENT_OR_PI.sub(blank, text)
+    return _START_TAG.sub(lambda tag: _QUOTED.sub(blank, tag.group(0)), text)
+
+
 def _text_places(text: str, root) -> dict:
     """(node, "text" | "tail") -> offset of the first non-blank character of that text, for every text that is
     not white space. lxml gives no offsets, so the text between markup in the source is matched, in document
     order, with lxml's texts; when they cannot be matched one to one (CDATA, character references of blanks)
     nothing is returned and problems fall back to the element's place."""
     gaps = []
-    for match in re.finditer(r">([^<]*)", text):
+    for match in re.finditer(r">([^<]*)", _blank_markup_insides(text)):
         gap = match.group(1)
         if gap.strip():
             gaps.append(match.start(1) + len(gap) - len(gap.lstrip()))
