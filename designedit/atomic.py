@@ -7,7 +7,8 @@ leave 0600).
 
 `why_unwritable` answers, before any work, whether a later `atomic_write`
 could succeed: it probes with the same kind of temporary file and writes
-nothing that stays.
+nothing that stays. `atomic_write_bytes` is the writer every command uses: a
+write that still fails (a full disk) becomes one sentence, a DeditError.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Optional
+
+from .errors import DeditError
 
 
 def _umask() -> int:
@@ -50,6 +53,16 @@ def atomic_write(path: Path, data: bytes) -> Path:
             pass
         raise
     return path
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
+    """`atomic_write`, with an OSError turned into DeditError: "cannot write PATH: why." (exit status 1)."""
+    path = Path(path)
+    try:
+        return atomic_write(path, data)
+    except OSError as exc:
+        why = why_unwritable(path) or os_error_reason(exc, _folder_of(path))
+        raise DeditError(f"cannot write {path}: {why}.") from exc
 
 
 def os_error_reason(exc: OSError, folder: Path) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 import numpy as np
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
-from .atomic import atomic_write, os_error_reason, why_unwritable
+from .atomic import atomic_write_bytes, why_unwritable  # noqa: F401 - atomic_write_bytes: the writer, used from here
 from .errors import DeditError
 
 # PNG text chunk keys, as `dedit:<name>` so other tools' keys never collide.
@@ -30,23 +30,30 @@ class DestinationError(DeditError):
     exit_status = 2
 
 
-def check_destination(path: Path | str, folder: bool = False) -> None:
+def check_not_an_input(path: Path | str, inputs: Collection[Path]) -> None:
+    """Refuse (DestinationError) a destination that is one of the scene's own files (`inputs`, resolved:
+    `rendering.scene_files`): an output must never replace the document or a picture it reads."""
+    if Path(path).resolve() in inputs:
+        raise DestinationError(f"the output {path} is one of the scene's own files; refusing to overwrite it.")
+
+
+def check_destination(path: Path | str, folder: bool = False, inputs: Collection[Path] = ()) -> None:
     """Raise DestinationError (one sentence: the path and why) unless `path` can be written; writes nothing
-    that stays. `folder=True`: a folder files will be written into (missing folders are fine: they are
-    created when the files are written)."""
+    that stays. `inputs`: the scene's own files, which a file destination must not be (`check_not_an_input`).
+    `folder=True`: a folder files will be written into (missing folders are fine: they are created when
+    the files are written)."""
+    if not folder:
+        check_not_an_input(path, inputs)
     why = why_unwritable(Path(path), folder=folder)
     if why is not None:
         raise DestinationError(f"cannot write {path}: {why}.")
 
 
-def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
-    """Write `data` to `path` atomically; create missing parent folders. OSError becomes DeditError."""
-    path = Path(path)
-    try:
-        return atomic_write(path, data)
-    except OSError as exc:
-        why = why_unwritable(path) or os_error_reason(exc, path.parent)
-        raise DeditError(f"cannot write {path}: {why}.") from exc
+def check_png_destination(path: Path | str, inputs: Collection[Path] = ()) -> None:
+    """`check_destination` for a picture: also a .png name (dedit writes PNG with its metadata)."""
+    if Path(path).suffix.lower() != ".png":
+        raise DestinationError(f"the output {path} must be a .png file (dedit writes PNG with its metadata).")
+    check_destination(path, inputs=inputs)
 
 
 def png_bytes(image: np.ndarray, metadata: Mapping[str, Any] | None = None) -> bytes:

@@ -73,6 +73,8 @@ class RenderResult:
     layers: "Mapping[str, np.ndarray]" = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)  # at least unet_evals, seconds
     metadata: dict[str, str] = field(default_factory=dict)  # the PNG's dedit:* text chunks (seed, model, ...)
+    # the rendered scene's own files (resolved), set by `designedit.render`: `save` never replaces one
+    _scene_files: tuple[Path, ...] = field(default=(), init=False, repr=False, compare=False)
 
     @property
     def renderer(self) -> Optional[str]:
@@ -81,13 +83,12 @@ class RenderResult:
 
     def save(self, path: "Path | str") -> Path:
         """Write the picture to `path` (a .png) atomically, with the render's metadata; returns the path.
-        Missing folders are created. Raises DeditError when it cannot be written."""
-        from .output import check_destination, write_png
+        Missing folders are created. Checked first, as `dedit render -o` is: DestinationError (a DeditError)
+        for a name that is not .png, one of the scene's own files, or a folder that cannot be written;
+        DeditError when the write itself fails."""
+        from .output import check_png_destination, write_png
 
-        path = Path(path)
-        if path.suffix.lower() != ".png":
-            raise DeditError(f"cannot write {path}: dedit saves PNG files (with their metadata), so the name must end in .png.")
-        check_destination(path)
+        check_png_destination(path, self._scene_files)
         return write_png(path, self.image, self.metadata)
 
 

@@ -24,7 +24,7 @@ from typing import Any, Callable, Optional
 
 from .errors import DeditError, Problem, SceneError
 from .model import Scene
-from .output import DestinationError, check_destination
+from .output import check_destination, check_not_an_input, check_png_destination
 from .paths import resolve_reference
 from .plan import Plan
 from .renderer import RenderOptions, RenderResult, preflight
@@ -75,11 +75,6 @@ def default_output(scene: Scene, path: Optional[Path | str] = None) -> Path:
     return source.with_name(name + ".png")
 
 
-def _check_not_an_input(scene: Scene, output: Path, inputs: list[Path]) -> None:
-    if output.resolve() in inputs:
-        raise DestinationError(f"the output {output} is one of the scene's own files; refusing to overwrite it.")
-
-
 def check_destinations(
     scene: Scene,
     output: Optional[Path | str] = None,
@@ -91,21 +86,16 @@ def check_destinations(
     are created later, with the files)."""
     inputs = scene_files(scene)
     if output is not None:
-        output = Path(output)
-        if output.suffix.lower() != ".png":
-            raise DestinationError(f"the output {output} must be a .png file (dedit writes PNG with its metadata).")
-        _check_not_an_input(scene, output, inputs)
-        check_destination(output)
+        check_png_destination(output, inputs)
     if layers_dir is not None:
         folder = Path(layers_dir)
-        stem = output.stem if output is not None else "layers"
+        stem = Path(output).stem if output is not None else "layers"
         names = ["background.png", f"{stem}.ora", *(f"layer-{layer.id}.png" for layer in scene.layers)]
         for name in names:
-            _check_not_an_input(scene, folder / name, inputs)
+            check_not_an_input(folder / name, inputs)
         check_destination(folder, folder=True)
     if stats_path is not None:
-        _check_not_an_input(scene, Path(stats_path), inputs)
-        check_destination(stats_path)
+        check_destination(stats_path, inputs=inputs)
 
 
 def png_metadata(plan: Plan, renderer: str, options: RenderOptions) -> dict[str, str]:
@@ -226,6 +216,7 @@ class RenderSession:
             write_json(stats_path, stats)
         result.stats = stats
         result.metadata = metadata
+        result._scene_files = tuple(scene_files(scene))  # what result.save() must not replace either
         return result
 
 
@@ -238,23 +229,26 @@ def render(
     schedule: Optional[str] = None,
     steps: Optional[int] = None,
     seed: Optional[int] = None,
-    paste_back: bool = True,
+    paste_back: Optional[bool] = None,
     layers_dir: Optional[Path | str] = None,
     stats_path: Optional[Path | str] = None,
     root: Optional[Path | str] = None,
     device: Optional[str] = None,
     dtype: Optional[str] = None,
     cache_dir: Optional[Path | str] = None,
-    progress: bool = False,
+    progress: Optional[bool] = None,
     options: Optional[RenderOptions] = None,
     announce: Optional[Announce] = None,
 ) -> RenderResult:
     """`designedit.render` (documented there): load, check the destinations, choose, compile, render, write."""
     if schedule is not None and schedule not in ("fast", "reference"):
         raise SceneError(Problem("schedule", f"{schedule!r} is not a schedule; use fast or reference"))
+    # named arguments win over `options`, but only when given (None: keep the options' own value)
     options = replace(options) if options is not None else RenderOptions(progress=False)
-    options.paste_back = paste_back
-    options.progress = progress
+    if paste_back is not None:
+        options.paste_back = paste_back
+    if progress is not None:
+        options.progress = progress
     if model is not None:
         options.model = model
     if device is not None:

@@ -14,7 +14,8 @@ from PIL import Image
 import designedit
 from designedit.cli import main
 from designedit.errors import DeditError
-from designedit.output import read_png_metadata
+from designedit.output import DestinationError, read_png_metadata
+from designedit.renderer import RenderOptions
 
 from cli_fixtures import leftovers, no_model, scene  # noqa: F401 (fixtures)
 
@@ -45,11 +46,27 @@ def test_save_writes_the_picture_with_its_metadata_atomically(scene, tmp_path):
 
 def test_save_refuses_what_it_cannot_write(scene, tmp_path):
     result = designedit.render(scene)
-    with pytest.raises(DeditError, match=r"must end in \.png"):
+    with pytest.raises(DestinationError, match=r"must be a \.png file"):
         result.save(tmp_path / "edited.jpg")
     with pytest.raises(DeditError, match="is a file, not a folder"):
         result.save(scene / "edited.png")
     assert not (tmp_path / "edited.jpg").exists()
+
+
+def test_save_never_replaces_one_of_the_scenes_own_files(scene, tmp_path, monkeypatch):
+    """As `render(..., output=...)` and `dedit render -o` refuse it: the background picture, the mask picture
+    and the document stay as they were; nothing is written (exit status 2 in the CLI: a DestinationError)."""
+    result = designedit.render(scene)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    monkeypatch.chdir(tmp_path)
+    for target in (tmp_path / "poster.png", "ball-mask.png", tmp_path / "sub" / ".." / "poster.png"):
+        with pytest.raises(DestinationError, match="one of the scene's own files; refusing to overwrite it"):
+            result.save(target)
+    with pytest.raises(DestinationError, match="refusing to overwrite"):
+        designedit.render(scene, output=tmp_path / "poster.png")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    assert leftovers(tmp_path) == [] and not (tmp_path / "sub").exists()
+    assert result.save("other.png").name == "other.png" and (tmp_path / "other.png").is_file()  # any other name is fine
 
 
 def test_render_has_named_parameters_and_a_docstring():
@@ -92,3 +109,25 @@ def test_python_dash_m_designedit_runs_the_cli(scene, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "designedit", "render", str(scene), "--steps", "0"],
                          env=env, capture_output=True, text=True)
     assert bad.returncode == 2
+
+
+@pytest.mark.parametrize("given, named, expected", [
+    (RenderOptions(paste_back=False, progress=True), {}, (False, True)),
+    (RenderOptions(paste_back=False, progress=True), {"paste_back": True, "progress": False}, (True, False)),
+    (None, {}, (True, False)),  # no options: paste-back on, silent
+])
+def test_paste_back_and_progress_from_options_are_kept_unless_named(scene, monkeypatch, given, named, expected):
+    import designedit.select as select
+    from dedit_preview import PreviewRenderer
+
+    seen = []
+
+    class Spy(PreviewRenderer):
+        def __init__(self, options):
+            super().__init__(options)
+            seen.append((options.paste_back, options.progress))
+
+    monkeypatch.setattr(select, "load_renderer_class", lambda name: Spy)
+    monkeypatch.setattr("designedit.rendering._tqdm_progress", lambda desc: None)  # no bar in the test output
+    designedit.render(scene, renderer="preview", options=given, **named)
+    assert seen == [expected]

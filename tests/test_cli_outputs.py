@@ -184,6 +184,8 @@ def test_help_descriptions_are_plain_text_and_document_the_defaults():
     assert "default: the scene's, else fast" in {a.dest: a.help for a in _subcommands()["plan"]._actions}["schedule"]
     watch_help = _subcommands()["watch"].format_help()
     assert "SIGTERM" in watch_help and "143" in watch_help
+    render_help = " ".join(render.format_help().split())
+    assert "130 interrupted (Ctrl-C); 143 terminated (SIGTERM)" in render_help
 
 
 def test_a_model_option_given_to_the_preview_gets_one_note(scene, capsys):

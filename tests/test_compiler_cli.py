@@ -100,3 +100,52 @@ def test_plan_refuses_a_native_size_out_of_range_in_plain_words(tmp_path, capsys
         main(["plan", "--native-size", "5000000", str(tmp_path / "x.dedit")])
     assert stop.value.code == 2
     assert "5000000 is not a side between 64 and 16384 pixels" in capsys.readouterr().err
+
+
+def _one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def test_svg_refuses_the_scenes_own_files_and_unwritable_places_before_compiling(docs, tmp_path, capsys, monkeypatch):
+    import designedit.compiler as compiler
+
+    folder = tmp_path / "scene"
+    shutil.copytree(docs, folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    monkeypatch.setattr(compiler, "compile_scene", lambda *a, **k: pytest.fail("compiled before the --svg check"))
+    doc = folder / "remove.dedit"
+    for target in (folder / "poster.png", doc):
+        assert main(["plan", str(doc), "--svg", str(target)]) == 2
+        assert "one of the scene's own files; refusing to overwrite it" in _one_line(capsys.readouterr().err)
+    (folder / "a-file").write_text("x")
+    for target in ("/proc/x.svg", str(folder / "a-file" / "x.svg")):
+        assert main(["plan", str(doc), "--svg", target]) == 2
+        assert _one_line(capsys.readouterr().err).startswith(f"dedit: cannot write {target}: ")
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name != "a-file"} == before
+
+
+def test_svg_is_written_with_the_usual_permissions_and_a_failed_write_is_one_sentence(docs, tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+    import stat
+
+    import designedit.atomic as atomic
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "plan.svg"
+        assert main(["plan", str(docs / "remove.dedit"), "--svg", str(out)]) == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o644  # not mkstemp's 0600
+    finally:
+        os.umask(old)
+    capsys.readouterr()
+
+    def full(path, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic, "atomic_write", full)  # the disk fills up after the checks
+    assert main(["plan", str(docs / "remove.dedit"), "--svg", str(tmp_path / "later.svg")]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert line == f"dedit: cannot write {tmp_path / 'later.svg'}: no space left on the device holding {tmp_path}."

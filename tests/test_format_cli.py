@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -168,3 +169,93 @@ def test_newer_minor_version_prints_a_note(tmp_path: Path, capsys):
     doc.write_text('<dedit version="1.7"><image id="p" src="poster.png"/><background image="p"/></dedit>')
     assert main(["validate", str(doc)]) == 0
     assert "note:" in capsys.readouterr().err
+
+
+def _one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def _full_disk(errno_=28):
+    def write(path, data):
+        raise OSError(errno_, os.strerror(errno_))
+
+    return write
+
+
+def test_convert_output_is_checked_before_work_and_never_one_of_the_scenes_files(tmp_path: Path, capsys, monkeypatch):
+    import designedit.cli.format_cmds as format_cmds
+
+    folder = tmp_path / "c"
+    shutil.copytree(CONFORMANCE, folder, ignore=shutil.ignore_patterns("invalid"))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    monkeypatch.setattr(format_cmds, "dump", lambda *a: pytest.fail("converted before the -o check"))
+    doc = folder / "remove.dedit"
+    for target in (doc, folder / "poster.png"):
+        assert main(["convert", str(doc), "--to", "json", "-o", str(target)]) == 2
+        assert "one of the scene's own files; refusing to overwrite it" in _one_line(capsys.readouterr().err)
+    assert main(["convert", str(doc), "--to", "json", "-o", "/proc/x.json"]) == 2
+    assert _one_line(capsys.readouterr().err).startswith("dedit: cannot write /proc/x.json: ")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_convert_write_that_fails_after_the_work_is_one_sentence(tmp_path: Path, capsys, monkeypatch):
+    import designedit.atomic as atomic
+
+    folder = tmp_path / "c"
+    shutil.copytree(CONFORMANCE, folder, ignore=shutil.ignore_patterns("invalid"))
+    monkeypatch.setattr(atomic, "atomic_write", _full_disk())
+    out = folder / "remove.xml.dedit"
+    assert main(["convert", str(folder / "remove.dedit"), "--to", "xml", "-o", str(out)]) == 1
+    assert _one_line(capsys.readouterr().err) == f"dedit: cannot write {out}: no space left on the device holding {folder}."
+    assert not out.exists()
+
+
+def _three_to_reformat(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "c"
+    shutil.copytree(CONFORMANCE, folder, ignore=shutil.ignore_patterns("invalid"))
+    names = [folder / n for n in ("remove.dedit", "remove.dedit.json", "zoom-out.dedit")]
+    for path in names:  # canonical documents made non-canonical: a trailing blank line
+        path.write_bytes(path.read_bytes() + b"\n\n")
+    return names
+
+
+def test_fmt_checks_every_file_it_would_rewrite_before_rewriting_any(tmp_path: Path, capsys, monkeypatch):
+    import designedit.output as output
+
+    names = _three_to_reformat(tmp_path)
+    before = [p.read_bytes() for p in names]
+    monkeypatch.setattr(output, "why_unwritable", lambda path, folder=False: "permission denied" if path == names[2] else None)
+    assert main(["fmt", *map(str, names)]) == 2
+    assert _one_line(capsys.readouterr().err) == f"dedit: cannot write {names[2]}: permission denied."
+    assert [p.read_bytes() for p in names] == before
+
+
+def test_fmt_that_fails_or_is_stopped_part_way_says_what_it_rewrote(tmp_path: Path, capsys, monkeypatch):
+    import designedit.atomic as atomic
+    from designedit.cli import Terminated
+
+    names = _three_to_reformat(tmp_path)
+    real = atomic.atomic_write
+    for stop, status, last in ((_full_disk(), 1, f"dedit: cannot write {names[1]}: no space left on the device holding {names[1].parent}."),
+                               (KeyboardInterrupt(), 130, "dedit: interrupted after rewriting 1 file (listed above); nothing else was written."),
+                               (Terminated(), 143, "dedit: terminated after rewriting 1 file (listed above); nothing else was written.")):
+        for path in names:
+            path.write_bytes(path.read_bytes().rstrip(b"\n") + b"\n\n\n")
+        calls = []
+
+        def write(path, data, stop=stop):
+            calls.append(path)
+            if len(calls) == 2:
+                if isinstance(stop, BaseException):
+                    raise stop
+                stop(path, data)
+            return real(path, data)
+
+        monkeypatch.setattr(atomic, "atomic_write", write)
+        assert main(["fmt", *map(str, names)]) == status
+        out, err = capsys.readouterr()
+        assert out == f"reformatted {names[0]}\n" and _one_line(err) == last
+        assert not names[0].read_bytes().endswith(b"\n\n") and names[1].read_bytes().endswith(b"\n\n\n")
+        assert not list(names[0].parent.glob("*.part"))

@@ -208,3 +208,28 @@ def test_a_burst_of_events_is_one_render(tmp_path, monkeypatch):
     for index in w._due():
         w.render_target(w.targets[index])
     assert session.calls == 2
+
+
+def test_watch_run_from_another_thread_sets_no_signal_handler(tmp_path):
+    """Signal handlers can only be set in the main thread: `watch_cmd.run` called from a worker thread (an
+    embedding program) must run on (here: to its usage check) instead of raising ValueError there."""
+    from designedit.cli import UsageError, build_parser
+    from designedit.cli import watch_cmd
+
+    args = build_parser().parse_args(["watch", str(tmp_path / "a.dedit"), str(tmp_path / "b.dedit"), "-o", str(tmp_path / "o.png")])
+    handler = signal.getsignal(signal.SIGTERM)
+    raised = []
+
+    def work():
+        try:
+            watch_cmd.run(args)
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion below
+            raised.append(exc)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    worker.join(30)
+    assert len(raised) == 1 and isinstance(raised[0], UsageError), raised
+    with pytest.raises(UsageError):  # the main thread: the handler is set while it runs and put back after
+        watch_cmd.run(args)
+    assert signal.getsignal(signal.SIGTERM) == handler

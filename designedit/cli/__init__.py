@@ -13,7 +13,9 @@ import argparse
 import signal
 import sys
 import threading
+from contextlib import contextmanager
 from importlib import import_module
+from typing import Iterator
 
 from ..errors import DeditError, SceneError
 
@@ -45,6 +47,31 @@ def raise_terminated(signum, frame):
     raise Terminated()
 
 
+@contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """Inside: SIGTERM raises Terminated. Signal handlers can only be set from the main thread, so called
+    from another (an embedding program's worker) this changes nothing instead of raising ValueError."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def stopped_line(stop: BaseException) -> str:
+    """What `main` says when Ctrl-C or SIGTERM stops a command: nothing was written, or (`fmt`, which sets
+    `rewritten` on the exception) which files were already rewritten, whole, before it."""
+    word = "terminated" if isinstance(stop, Terminated) else "interrupted"
+    done = getattr(stop, "rewritten", None)
+    if done:
+        files = "1 file" if len(done) == 1 else f"{len(done)} files"
+        return f"dedit: {word} after rewriting {files} (listed above); nothing else was written."
+    return f"dedit: {word}; nothing was written."
+
+
 # module name in this package -> registers one or more subcommands
 SUBCOMMAND_MODULES = ["format_cmds", "plan_cmd", "render_cmd", "watch_cmd"]
 
@@ -70,26 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    in_main_thread = threading.current_thread() is threading.main_thread()  # signal handlers live there only
-    previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
-    try:
-        return int(args.func(args) or 0)
-    except SceneError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 2
-    except DeditError as exc:
-        print(f"dedit: {exc}", file=sys.stderr)
-        return exc.exit_status
-    except Terminated:
-        print("dedit: terminated; nothing was written.", file=sys.stderr)
-        return SIGTERM_STATUS
-    except KeyboardInterrupt:
-        print("dedit: interrupted; nothing was written.", file=sys.stderr)
-        return 130
-    finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+    with sigterm_unwinds():
+        try:
+            return int(args.func(args) or 0)
+        except SceneError as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            return 2
+        except DeditError as exc:
+            print(f"dedit: {exc}", file=sys.stderr)
+            return exc.exit_status
+        except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM as Terminated
+            print(stopped_line(stop), file=sys.stderr)
+            return SIGTERM_STATUS if isinstance(stop, Terminated) else 130
 
 
 if __name__ == "__main__":  # pragma: no cover

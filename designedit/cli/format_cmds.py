@@ -7,13 +7,9 @@ import sys
 import warnings
 from pathlib import Path
 
-from ..atomic import atomic_write
+from ..atomic import atomic_write_bytes
 from ..errors import Problem, SceneError
 from ..io import FormatWarning, dump, read_file
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    atomic_write(path, text.encode("utf-8"))
 
 
 def _read(path: Path, root: Path | None, check_files: bool):
@@ -44,6 +40,12 @@ def run_validate(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     loaded = _read(args.file, args.root, check_files=False)
+    if args.output is not None and str(args.output) != "-":
+        from ..output import check_destination
+        from ..rendering import scene_files
+
+        # before any work (exit status 2): never the document itself or a picture it names
+        check_destination(args.output, inputs=scene_files(loaded.scene))
     text = dump(loaded.scene, args.to, loaded.comments)
     if loaded.comments and args.to == "json":
         n = len(loaded.comments)
@@ -51,13 +53,13 @@ def run_convert(args: argparse.Namespace) -> int:
     if args.output is None or str(args.output) == "-":
         sys.stdout.write(text)
     else:
-        _write_atomically(args.output, text)
+        atomic_write_bytes(args.output, text.encode("utf-8"))  # a failure now (a full disk): one sentence, exit 1
     return 0
 
 
 def run_fmt(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
-    changed: list[Path] = []
+    rewrites: list[tuple[Path, str]] = []
     for path in args.files:
         try:
             loaded = _read(path, args.root, check_files=False)
@@ -67,15 +69,37 @@ def run_fmt(args: argparse.Namespace) -> int:
             continue
         text = dump(loaded.scene, loaded.form, loaded.comments)
         if current != text.encode("utf-8"):
-            changed.append(path)
-            if not args.check:
-                _write_atomically(path, text)
-    # what was (or would be) rewritten is said even when another file is refused
-    for path in changed:
-        print(f"{'would reformat' if args.check else 'reformatted'} {path}", file=sys.stderr if args.check else sys.stdout)
+            rewrites.append((path, text))
+    if args.check:
+        for path, _ in rewrites:
+            print(f"would reformat {path}", file=sys.stderr)
+    else:
+        _rewrite(rewrites)
     if problems:
         raise SceneError(problems)
-    return 1 if (args.check and changed) else 0
+    return 1 if (args.check and rewrites) else 0
+
+
+def _rewrite(rewrites: list[tuple[Path, str]]) -> None:
+    """Check every file that changes can be replaced (DestinationError, exit status 2: nothing rewritten), then
+    rewrite them one by one. Whatever stops the run part-way (a failed write, Ctrl-C, SIGTERM) finds the
+    files rewritten so far listed on stdout, as a finished run lists them, and on the exception as `rewritten`
+    (so `main` does not say that nothing was written)."""
+    from ..output import check_destination
+
+    for path, _ in rewrites:
+        check_destination(path)
+    done: list[Path] = []
+    try:
+        for path, text in rewrites:
+            atomic_write_bytes(path, text.encode("utf-8"))
+            done.append(path)
+    except BaseException as stop:
+        stop.rewritten = list(done)
+        raise
+    finally:  # what was rewritten is said even when another file is refused or the run is stopped
+        for path in done:
+            print(f"reformatted {path}", flush=True)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

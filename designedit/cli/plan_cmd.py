@@ -7,9 +7,7 @@ costs; --json prints the plan itself; --svg OUT writes a timeline picture.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -51,11 +49,17 @@ def run(args: argparse.Namespace) -> int:
     from ..io import load
 
     scene = load(args.file, root=args.root)
+    if args.svg is not None:  # before any work: never one of the scene's own files, a folder that can be written
+        from ..output import check_destination
+        from ..rendering import scene_files
+
+        check_destination(args.svg, inputs=scene_files(scene))
     plan = compile_scene(scene, schedule=args.schedule, steps=args.steps, native_size=args.native_size)
     if args.svg is not None:
+        from ..atomic import atomic_write_bytes
         from ..plan_svg import plan_svg
 
-        _write_atomic(args.svg, plan_svg(plan, title=args.file.name))
+        atomic_write_bytes(args.svg, plan_svg(plan, title=args.file.name).encode("utf-8"))
     if args.json:
         sys.stdout.write(plan.to_json() + "\n")
     else:
@@ -63,18 +67,6 @@ def run(args: argparse.Namespace) -> int:
         if args.svg is not None:
             sys.stdout.write(f"timeline written to {args.svg}\n")
     return 0
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _runs(steps: list[int]) -> str:

@@ -17,7 +17,8 @@ DESCRIPTION = (
 )
 EXIT_STATUSES = (
     "exit status: 0 done; 2 bad input (usage, an invalid document, an output that cannot be written); "
-    "1 another failure (no model, out of memory); 130 interrupted."
+    "1 another failure (no model, out of memory); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). "
+    "Nothing is written when a render is interrupted or terminated."
 )
 
 # RenderOptions fields only the SDXL renderer reads, with the flag that sets each

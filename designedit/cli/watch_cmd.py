@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
-from . import SIGTERM_STATUS, Terminated, UsageError, raise_terminated
+from . import SIGTERM_STATUS, Terminated, UsageError, sigterm_unwinds
 from .render_cmd import add_renderer_options, note_ignored_options, options_from_args, png_path
 
 DESCRIPTION = (
@@ -53,27 +52,25 @@ def run(args: argparse.Namespace) -> int:
     from ..rendering import RenderSession
     from ..watch import Watcher
 
-    previous = signal.signal(signal.SIGTERM, raise_terminated)  # also when run() is called without main()
-    try:
-        check_start(args)
-        session = RenderSession(args.renderer, options_from_args(args))
-        note_ignored_options(args, session)
-        watcher = Watcher(
-            args.files,
-            session,
-            output=args.output,
-            root=args.root,
-            render_args={"schedule": args.schedule, "steps": args.steps, "seed": args.seed},
-            say=lambda line: print(line, flush=True),
-        )
+    with sigterm_unwinds():  # also when run() is called without main() (not from another thread: no handler there)
         try:
-            watcher.run()
-        except KeyboardInterrupt as stop:
-            print("stopped watching" + (" (terminated)." if isinstance(stop, Terminated) else "."), flush=True)
-            return SIGTERM_STATUS if isinstance(stop, Terminated) else 0
-    except Terminated:  # before watching began (a model loading, say): nothing was written either
-        print("dedit: terminated; nothing was written.", file=sys.stderr, flush=True)
-        return SIGTERM_STATUS
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+            check_start(args)
+            session = RenderSession(args.renderer, options_from_args(args))
+            note_ignored_options(args, session)
+            watcher = Watcher(
+                args.files,
+                session,
+                output=args.output,
+                root=args.root,
+                render_args={"schedule": args.schedule, "steps": args.steps, "seed": args.seed},
+                say=lambda line: print(line, flush=True),
+            )
+            try:
+                watcher.run()
+            except KeyboardInterrupt as stop:
+                print("stopped watching" + (" (terminated)." if isinstance(stop, Terminated) else "."), flush=True)
+                return SIGTERM_STATUS if isinstance(stop, Terminated) else 0
+        except Terminated:  # before watching began (a model loading, say): nothing was written either
+            print("dedit: terminated; nothing was written.", file=sys.stderr, flush=True)
+            return SIGTERM_STATUS
     return 0
