@@ -36,11 +36,23 @@ class Choice:
         return f"renderer: {self.name} ({self.reason})"
 
 
+def model_spec(options: RenderOptions) -> Optional[str]:
+    """The model as the user named it: --model (`options.model`), else $DEDIT_MODEL; None when neither."""
+    return options.model or os.environ.get(MODEL_ENV) or None
+
+
 def with_model_from_env(options: RenderOptions) -> RenderOptions:
     """Fill `options.model` from $DEDIT_MODEL when --model was not given."""
-    if not options.model and os.environ.get(MODEL_ENV):
-        options.model = os.environ[MODEL_ENV]
+    options.model = model_spec(options)
     return options
+
+
+def no_model_error() -> DeditError:
+    """`--renderer sdxl` with no model configured and none in the local Hugging Face cache."""
+    return DeditError(
+        f"the SDXL renderer needs a model and none is configured or found in {hub_cache_dir()}; "
+        f"pass --model or set {MODEL_ENV}, or use --renderer preview."
+    )
 
 
 def hub_cache_dir() -> Path:
@@ -100,10 +112,7 @@ def choose_renderer(name: str, options: RenderOptions) -> Choice:
     if name == "sdxl" and not options.model:
         found = find_cached_model()
         if found is None:
-            raise DeditError(
-                f"the SDXL renderer needs a model and none is configured or found in {hub_cache_dir()}; "
-                f"pass --model or set {MODEL_ENV}, or use --renderer preview."
-            )
+            raise no_model_error()
         options.model = found
         return Choice(name, cls, f"chosen with --renderer; found {found} in the local Hugging Face cache")
     if name == "sdxl":

@@ -131,3 +131,40 @@ def test_model_from_environment(tiny, monkeypatch):
     monkeypatch.setenv("DEDIT_MODEL", str(tiny))
     assert SDXLRenderer.available(RenderOptions())[0]
     assert SDXLRenderer(RenderOptions(extra={"cache": False})).latent_scale == 8
+
+
+def _string_constants(path) -> list[str]:
+    import ast
+
+    return [node.value for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+def test_the_model_variable_and_the_no_model_sentence_have_one_source(tmp_path, monkeypatch):
+    """$DEDIT_MODEL is named, and "needs a model and none is configured" written, in designedit.select only;
+    the SDXL package's preflight and `--renderer sdxl` in the core say the very same sentence."""
+    from pathlib import Path
+
+    import designedit
+    import dedit_sdxl
+    from designedit.select import choose_renderer
+    from dedit_sdxl import preflight
+
+    sources = [*Path(designedit.__file__).parent.rglob("*.py"), *Path(dedit_sdxl.__file__).parent.rglob("*.py")]
+    defining = sorted(p.name for p in sources if "DEDIT_MODEL" in _string_constants(p))
+    saying = sorted(p.name for p in sources if any("needs a model and none is configured" in s for s in _string_constants(p)))
+    assert defining == saying == ["select.py"]
+
+    monkeypatch.delenv("DEDIT_MODEL", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
+    with pytest.raises(DeditError) as from_preflight:
+        preflight(RenderOptions())
+    with pytest.raises(DeditError) as from_choice:
+        choose_renderer("sdxl", RenderOptions())
+    assert str(from_preflight.value) == str(from_choice.value)
+    assert "needs a model and none is configured" in str(from_choice.value)
+
+
+def test_loading_keeps_no_aliases_of_locate():
+    import dedit_sdxl.loading as loading
+
+    assert not hasattr(loading, "_hub_snapshot") and not hasattr(loading, "available")

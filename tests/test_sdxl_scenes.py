@@ -204,5 +204,38 @@ def test_a_scene_that_changes_nothing_costs_no_model_call(docs, tiny32, tmp_path
     np.testing.assert_array_equal(np.asarray(Image.open(out)), source)
     meta = read_png_metadata(out)
     assert (meta["renderer"], meta["schedule"], meta["steps"], meta["model"]) == ("sdxl", "fast", "50", str(tiny32))
+    assert stats["model"] == str(tiny32.resolve())  # named as the loaded model is
     np.testing.assert_array_equal(result.layers["background"][..., :3], source)
     assert list(result.layers) == ["background"]
+
+
+def test_a_scene_that_changes_nothing_does_not_load_a_hub_model_either(docs, tiny32, tmp_path, monkeypatch):
+    """The model named by a hub id found in the local Hugging Face cache: its snapshot's configs give the
+    latent scale and native size, so the no-op plan compiles and renders without loading it; stats name it
+    as a loaded hub model is named (hub:ID@revision), not as a path under the working folder."""
+    from designedit.rendering import RenderSession
+
+    hub = tmp_path / "hub"
+    rev = "89abcdef0123456789abcdef0123456789abcdef"
+    repo = hub / "models--acme--tiny32"
+    shutil.copytree(tiny32, repo / "snapshots" / rev)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(rev)
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(hub))
+    monkeypatch.chdir(tmp_path)
+    shutil.copyfile(docs / "poster.png", tmp_path / "poster.png")
+    (tmp_path / "noop.dedit").write_text(NOOP_DOCUMENT)
+
+    import dedit_sdxl.loading as loading
+
+    monkeypatch.setattr(loading, "load_model", lambda options: pytest.fail("a no-op render loaded the model"))
+    options = RenderOptions(model="acme/tiny32", cache_dir=tmp_path / "cache", progress=False)
+    session = RenderSession("sdxl", options, announce=None)
+    result = session.render(load(tmp_path / "noop.dedit", check_files=True))
+    stats = result.stats
+    assert stats["model_loaded"] is False and stats["unet_evals"] == 0
+    assert stats["model"] == f"hub:acme/tiny32@{rev}"
+    assert stats["render_size"] == [1152, 896]  # the snapshot's configs: 32 cells x 32 px native
+    assert result.metadata["model"] == "acme/tiny32"
+    np.testing.assert_array_equal(result.image, np.asarray(Image.open(docs / "poster.png").convert("RGB")))

@@ -27,11 +27,10 @@ import torch
 from designedit.cache import default_cache_dir
 from designedit.errors import DeditError
 from designedit.renderer import RenderOptions
+from designedit.select import MODEL_ENV, model_spec
 
 from . import sdxl_config
-from .locate import available, hub_snapshot, locate, model_spec  # noqa: F401 - re-exported: loading.available
-
-_hub_snapshot = hub_snapshot  # the name the config lookup below has always used
+from .locate import hub_snapshot, locate
 
 SDXL_BASE_ID = "stabilityai/stable-diffusion-xl-base-1.0"
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
@@ -88,9 +87,9 @@ def _config_folder(options: RenderOptions) -> tuple[Optional[Path], str]:
         folder = Path(named).expanduser()
         if (folder / "model_index.json").is_file():
             return folder, f"config folder {folder}"
-        snap = _hub_snapshot(str(named))
+        snap = hub_snapshot(str(named))
         return snap, f"config {named} (not a diffusers folder nor a cached hub id)" if snap is None else str(named)
-    snap = _hub_snapshot(SDXL_BASE_ID)
+    snap = hub_snapshot(SDXL_BASE_ID)
     if snap is not None:
         return snap, SDXL_BASE_ID
     tried = f"the {SDXL_BASE_ID} config in the local Hugging Face cache (not found)"
@@ -120,7 +119,7 @@ def _quiet_libraries() -> None:
 def load_model(options: RenderOptions) -> LoadedModel:
     spec = model_spec(options)
     if not spec:
-        raise DeditError("no SDXL model is configured: pass --model (a diffusers folder, a cached hub id or a .safetensors file) or set DEDIT_MODEL.")
+        raise DeditError(f"no SDXL model is configured: pass --model (a diffusers folder, a cached hub id or a .safetensors file) or set {MODEL_ENV}.")
     where = locate(spec)  # before anything heavy: a missing model is one sentence
     device = pick_device(options.device)
     dtype = pick_dtype(options.dtype, device)
@@ -168,7 +167,7 @@ def _open(where, options: RenderOptions, dtype: torch.dtype):
         return pipe, _file_identity(path)
     pipe = StableDiffusionXLPipeline.from_pretrained(str(path), torch_dtype=dtype, local_files_only=True)
     if where.kind == "hub":
-        return pipe, f"hub:{where.spec}@{path.name}"
+        return pipe, where.label
     return pipe, _folder_identity(path)
 
 

@@ -23,8 +23,8 @@ from typing import Optional
 
 from designedit.errors import DeditError
 from designedit.renderer import RenderOptions
+from designedit.select import MODEL_ENV, find_cached_model, model_spec, no_model_error
 
-MODEL_ENV = "DEDIT_MODEL"
 # what the renderer imports; all come with `pip install 'designedit[sdxl]'`
 NEEDED_PACKAGES = ("torch", "diffusers", "transformers", "safetensors", "huggingface_hub")
 INSTALL_HINT = "pip install 'designedit[sdxl]' (in a source checkout: pip install -e '.[sdxl]')"
@@ -37,9 +37,10 @@ class ModelLocation:
     path: Path  # the folder, the file, or the hub id's local snapshot folder
     spec: str  # as the user wrote it
 
-
-def model_spec(options: RenderOptions) -> Optional[str]:
-    return options.model or os.environ.get(MODEL_ENV) or None
+    @property
+    def label(self) -> str:
+        """How stats and caches name the model: a hub id with its snapshot revision, else the resolved path."""
+        return f"hub:{self.spec}@{self.path.name}" if self.kind == "hub" else str(self.path.resolve())
 
 
 def hub_snapshot(repo_id: str) -> Optional[Path]:
@@ -106,14 +107,8 @@ def preflight(options: RenderOptions) -> None:
     """What can be told before importing torch: a model is named (or found in the local Hugging Face
     cache), the packages are installed, and the model is where it is said to be. DeditError otherwise."""
     spec = model_spec(options)
-    if not spec:
-        from designedit.select import find_cached_model, hub_cache_dir
-
-        if find_cached_model() is None:
-            raise DeditError(
-                f"the SDXL renderer needs a model and none is configured or found in {hub_cache_dir()}; "
-                f"pass --model or set {MODEL_ENV}, or use --renderer preview."
-            )
+    if not spec and find_cached_model() is None:
+        raise no_model_error()
     missing = missing_packages()
     if missing:
         verb = "is" if len(missing) == 1 else "are"

@@ -14,7 +14,6 @@ import sys
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
@@ -26,8 +25,10 @@ from designedit.errors import DeditError
 from designedit.masks import shift as shift_pixels
 from designedit.plan import Plan
 from designedit.renderer import LazyLayers, RenderOptions, RenderResult
+from designedit.select import model_spec
 
 from . import attention, graphs, inversion, loading
+from .locate import ModelLocation, available, locate
 from .interpreter import Interpreter, Snapshot, first_fuse, prefix_key
 
 LAYER_PREFIX = "layer:"
@@ -51,6 +52,7 @@ class SDXLRenderer:
         self._dropped_capture_evals = 0  # spent by graphs given up after a failed capture
         self._sizes: Optional[tuple[int, int]] = None  # (VAE factor, UNet sample size) from configs
         self._sizes_read = False
+        self._where: Optional[ModelLocation] = None  # where the configs were read (before any loading)
         self._timesteps: dict[int, torch.Tensor] = {}
         self._cache = None
         if self.options.extra.get("cache", True):
@@ -82,7 +84,7 @@ class SDXLRenderer:
 
     @classmethod
     def available(cls, options: RenderOptions) -> tuple[bool, str]:
-        return loading.available(options)
+        return available(options)
 
     @property
     def model(self) -> loading.LoadedModel:
@@ -126,18 +128,23 @@ class SDXLRenderer:
         return int(self.model.pipe.unet.config.sample_size) * self.latent_scale
 
     def _config_sizes(self) -> Optional[tuple[int, int]]:
-        """(VAE factor, UNet sample size) from a diffusers folder's configs, as the pipeline derives them,
-        so compiling needs no weights (a plan that changes nothing never loads the model); None: load it."""
+        """(VAE factor, UNet sample size) from the model's diffusers configs (a folder, or a hub id's snapshot
+        in the local cache), as the pipeline derives them, so compiling needs no weights (a plan that changes
+        nothing never loads the model); None: load it (a single-file checkpoint, unreadable configs)."""
         if not self._sizes_read:
             self._sizes_read = True
-            spec = loading.model_spec(self.options)
-            folder = Path(spec).expanduser() if spec else None
-            if folder is not None and (folder / "model_index.json").is_file():
+            spec = model_spec(self.options)
+            try:
+                where = locate(spec) if spec else None
+            except DeditError:
+                where = None  # loading the model says why, in its own words
+            if where is not None and where.kind in ("folder", "hub"):
                 try:
-                    vae = json.loads((folder / "vae" / "config.json").read_text())
-                    unet = json.loads((folder / "unet" / "config.json").read_text())
+                    vae = json.loads((where.path / "vae" / "config.json").read_text())
+                    unet = json.loads((where.path / "unet" / "config.json").read_text())
                     if isinstance(unet["sample_size"], int):
                         self._sizes = (2 ** (len(vae["block_out_channels"]) - 1), unet["sample_size"])
+                        self._where = where
                 except (OSError, ValueError, KeyError, TypeError):
                     pass
         return self._sizes
@@ -217,9 +224,10 @@ class SDXLRenderer:
         self.last_latent = None
         if self._model is not None:
             model, device, dtype = self._model.identity.split("|")[0], self._model.device, self._model.dtype
-        else:  # not loaded, and not needed (its diffusers folder's configs sufficed)
+        else:  # not loaded, and not needed (the configs of its folder or cached hub snapshot sufficed)
             device = loading.pick_device(self.options.device)
-            model = str(Path(loading.model_spec(self.options)).expanduser().resolve())
+            # named as a loaded model is (a folder's path, hub:ID@revision); else the spec as given
+            model = self._where.label if self._where is not None else (model_spec(self.options) or "none")
             dtype = loading.pick_dtype(self.options.dtype, device)
         stats = {"renderer": self.name, "model": model, "device": str(device), "dtype": str(dtype).removeprefix("torch."),
                  "model_loaded": self._model is not None, "unet_evals": 0, "inversion_evals": 0, "denoise_evals": 0,
