@@ -78,7 +78,7 @@ def scenes(draw) -> m.Scene:
         st.builds(m.Move, dx=lengths, dy=lengths),
         st.builds(m.Resize, scale=positive),
         st.builds(m.Flip, axis=st.sampled_from(["horizontal", "vertical"])),
-        st.builds(m.Rotate, degrees=numbers_within(limits.MAX_DEGREES)),
+        st.builds(m.Rotate, degrees=numbers_within(10**12)),  # any finite turn
     ), max_size=4)
     layers = [
         m.Layer(id=layer_id, image=draw(st.sampled_from(image_ids)),
