@@ -200,7 +200,7 @@ class RenderSession:
             "render_size": [plan.render.width, plan.render.height],
             "planned_unet_evals": {"inversion": plan.cost.inversion, "denoise": plan.cost.denoise, "total": plan.cost.total},
             "compile_seconds": round(compiled - started, 4),
-            "warnings": list(plan.warnings),
+            "warnings": list(plan.warnings) + list(result.stats.get("warnings", [])),  # the scene's, then the renderer's
         }
         if output is not None:
             write_png(output, result.image, metadata)

@@ -217,3 +217,18 @@ def test_sigterm_while_writing_exits_143_and_leaves_no_partial_file(scene, monke
     assert "terminated; nothing was written" in capsys.readouterr().err
     assert not (scene.parent / "scene.png").exists() and leftovers(scene.parent) == []
     assert signal.getsignal(signal.SIGTERM) == handler  # put back afterwards
+
+
+def test_a_renderers_own_warnings_follow_the_scenes(scene, monkeypatch, capsys):
+    original = PreviewRenderer.render
+
+    def with_warning(self, plan, progress=None):
+        result = original(self, plan, progress)
+        result.stats["warnings"] = ["the prompt is 90 tokens long"]
+        return result
+
+    monkeypatch.setattr(PreviewRenderer, "render", with_warning)
+    stats = scene.parent / "stats.json"
+    assert main(["render", str(scene), "--renderer", "preview", "--stats", str(stats)]) == 0
+    assert "warning: the prompt is 90 tokens long" in capsys.readouterr().err
+    assert json.loads(stats.read_text())["warnings"] == ["the prompt is 90 tokens long"]

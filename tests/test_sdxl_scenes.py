@@ -239,3 +239,19 @@ def test_a_scene_that_changes_nothing_does_not_load_a_hub_model_either(docs, tin
     assert stats["render_size"] == [1152, 896]  # the snapshot's configs: 32 cells x 32 px native
     assert result.metadata["model"] == "acme/tiny32"
     np.testing.assert_array_equal(result.image, np.asarray(Image.open(docs / "poster.png").convert("RGB")))
+
+
+def test_a_prompt_longer_than_the_text_encoders_read_is_a_warning(docs, renderer, tmp_path):
+    from dataclasses import replace
+
+    plan = _plan(docs, "remove.dedit", renderer)
+    tokenizer = renderer.model.pipe.tokenizer
+    short = renderer.render(replace(plan, prompt="a red ball"))
+    assert "warnings" not in short.stats
+    long_prompt = " ".join(["a red ball on a sunny beach"] * 30)
+    n = len(tokenizer(long_prompt, truncation=False, verbose=False).input_ids) - 2
+    assert n > tokenizer.model_max_length
+    result = renderer.render(replace(plan, prompt=long_prompt))
+    assert result.stats["warnings"] == [
+        f"the prompt is {n} tokens long; the text encoders read only the first {tokenizer.model_max_length - 2}, the rest is ignored"
+    ]

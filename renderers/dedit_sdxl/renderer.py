@@ -162,6 +162,8 @@ class SDXLRenderer:
         captures_before = self._capture_evals()
         stats = {"renderer": self.name, "model": model.identity.split("|")[0], "device": str(model.device),
                  "dtype": str(model.dtype).removeprefix("torch.")}
+        if (warning := self._prompt_too_long(plan.prompt)) is not None:
+            stats["warnings"] = [warning]
 
         def predict(x: torch.Tensor, t: int, masks: Optional[torch.Tensor]) -> torch.Tensor:
             return self._unet(x, t, embeds, masks)
@@ -297,6 +299,16 @@ class SDXLRenderer:
         # SDXL micro-conditioning: original size, crop top-left, target size
         time_ids = torch.tensor([[h, w, 0, 0, h, w]], dtype=model.dtype, device=model.device)
         return {"cond": cond, "pooled": pooled, "time_ids": time_ids}
+
+    def _prompt_too_long(self, prompt: str) -> Optional[str]:
+        """A sentence when the text encoders cut the prompt short (CLIP reads model_max_length tokens, its
+        start and end markers included), else None."""
+        tokenizer = self.model.pipe.tokenizer
+        limit = int(tokenizer.model_max_length)
+        n = len(tokenizer(prompt, truncation=False, verbose=False).input_ids)
+        if n <= limit:
+            return None
+        return f"the prompt is {n - 2} tokens long; the text encoders read only the first {limit - 2}, the rest is ignored"
 
     def _timestep_tensors(self, plan: Plan) -> None:
         """The plan's timesteps on the device, made with one copy: an int timestep costs the UNet a
