@@ -47,3 +47,20 @@ def scene(tmp_path):
 
 def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob("*.part"))
+
+
+@pytest.fixture()
+def renderer_options(monkeypatch) -> list:
+    """Every RenderOptions a renderer is built with, in order: the preview renderer stands in for any name."""
+    import designedit.select as select
+    from dedit_preview import PreviewRenderer
+
+    seen: list = []
+
+    class Spy(PreviewRenderer):
+        def __init__(self, options):
+            super().__init__(options)
+            seen.append(options)
+
+    monkeypatch.setattr(select, "load_renderer_class", lambda name: Spy)
+    return seen

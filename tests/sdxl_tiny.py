@@ -15,6 +15,7 @@ what diffusers' single-file loader expects, so tests can prove that path.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import torch
@@ -319,3 +320,15 @@ def write_picture(path: Path, size: int = 128, seed: int = 0) -> Path:
     img += rng.normal(0, 3, img.shape)
     Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(path)
     return Path(path)
+
+
+def hub_cache_with(model_folder: Path, hub: Path, repo_id: str, rev: str, monkeypatch) -> Path:
+    """Lay out `hub` as a Hugging Face cache holding `model_folder` as `repo_id` at revision `rev` (refs/main
+    points there) and point the environment and huggingface_hub at it, as a user's cache would be."""
+    repo = hub / f"models--{repo_id.replace('/', '--')}"
+    shutil.copytree(model_folder, repo / "snapshots" / rev)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(rev)
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(hub))
+    return repo

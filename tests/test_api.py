@@ -17,7 +17,7 @@ from designedit.errors import DeditError
 from designedit.output import DestinationError, read_png_metadata
 from designedit.renderer import RenderOptions
 
-from cli_fixtures import leftovers, no_model, scene  # noqa: F401 (fixtures)
+from cli_fixtures import leftovers, no_model, renderer_options, scene  # noqa: F401 (fixtures)
 
 
 def test_render_prints_nothing_and_the_result_names_the_renderer(scene, capfd):
@@ -80,18 +80,8 @@ def test_render_has_named_parameters_and_a_docstring():
     assert "save(" in designedit.render.__doc__
 
 
-def test_named_model_options_reach_the_renderer(scene, monkeypatch):
-    import designedit.select as select
-    from dedit_preview import PreviewRenderer
-
-    seen = []
-
-    class Spy(PreviewRenderer):
-        def __init__(self, options):
-            super().__init__(options)
-            seen.append(options)
-
-    monkeypatch.setattr(select, "load_renderer_class", lambda name: Spy)
+def test_named_model_options_reach_the_renderer(scene, renderer_options):
+    seen = renderer_options
     designedit.render(scene, renderer="preview", device="cpu", dtype="bf16", cache_dir=scene.parent / "c", paste_back=False)
     (options,) = seen
     assert (options.device, options.dtype, options.cache_dir, options.paste_back, options.progress) == (
@@ -116,18 +106,7 @@ def test_python_dash_m_designedit_runs_the_cli(scene, tmp_path):
     (RenderOptions(paste_back=False, progress=True), {"paste_back": True, "progress": False}, (True, False)),
     (None, {}, (True, False)),  # no options: paste-back on, silent
 ])
-def test_paste_back_and_progress_from_options_are_kept_unless_named(scene, monkeypatch, given, named, expected):
-    import designedit.select as select
-    from dedit_preview import PreviewRenderer
-
-    seen = []
-
-    class Spy(PreviewRenderer):
-        def __init__(self, options):
-            super().__init__(options)
-            seen.append((options.paste_back, options.progress))
-
-    monkeypatch.setattr(select, "load_renderer_class", lambda name: Spy)
+def test_paste_back_and_progress_from_options_are_kept_unless_named(scene, monkeypatch, renderer_options, given, named, expected):
     monkeypatch.setattr("designedit.rendering._tqdm_progress", lambda desc: None)  # no bar in the test output
     designedit.render(scene, renderer="preview", options=given, **named)
-    assert seen == [expected]
+    assert [(o.paste_back, o.progress) for o in renderer_options] == [expected]

@@ -15,7 +15,7 @@ from dedit_preview import PreviewRenderer
 from designedit.cli import main
 from designedit.output import read_png_metadata
 
-from cli_fixtures import leftovers, no_model, scene, scene_json  # noqa: F401 (fixtures)
+from cli_fixtures import leftovers, no_model, renderer_options, scene, scene_json  # noqa: F401 (fixtures)
 from shared_paths import CONFORMANCE  # noqa: E402
 DOCUMENTS = sorted(p.name for p in CONFORMANCE.glob("*.dedit*")) if CONFORMANCE.is_dir() else []
 
@@ -177,17 +177,8 @@ def test_unwritable_or_non_png_outputs_fail_in_one_sentence(scene, capsys):
     assert leftovers(scene.parent) == []
 
 
-def test_flags_reach_the_renderer_options_and_one_instance_renders(scene, monkeypatch):
-    import designedit.select as select
-
-    seen = []
-
-    class Spy(PreviewRenderer):
-        def __init__(self, options):
-            super().__init__(options)
-            seen.append(options)
-
-    monkeypatch.setattr(select, "load_renderer_class", lambda name: Spy)
+def test_flags_reach_the_renderer_options_and_one_instance_renders(scene, renderer_options):
+    seen = renderer_options
     args = ["render", str(scene), "--renderer", "preview", "--no-paste-back", "--device", "cpu", "--dtype", "bf16",
             "--offload", "--cache-dir", str(scene.parent / "c"), "--model", "some/model",
             "--model-config", str(scene.parent / "cfg")]

@@ -15,7 +15,7 @@ torch.set_num_threads(1)  # tiny models: threads only add contention on a shared
 
 from designedit.errors import DeditError
 from designedit.renderer import RenderOptions
-from sdxl_tiny import build_tiny_sdxl, write_ldm_checkpoint
+from sdxl_tiny import build_tiny_sdxl, hub_cache_with, write_ldm_checkpoint
 
 from dedit_sdxl import SDXLRenderer
 from dedit_sdxl.loading import load_model
@@ -53,12 +53,7 @@ def _same_weights(a, b):
 def test_hub_id_resolves_from_a_local_cache(tiny, tmp_path, monkeypatch, no_network):
     hub = tmp_path / "hub"
     rev = "0123456789abcdef0123456789abcdef01234567"
-    repo = hub / "models--acme--tiny-sdxl"
-    shutil.copytree(tiny, repo / "snapshots" / rev)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(rev)
-    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(hub))
+    hub_cache_with(tiny, hub, "acme/tiny-sdxl", rev, monkeypatch)
 
     loaded = load_model(RenderOptions(model="acme/tiny-sdxl"))
     assert loaded.identity == f"hub:acme/tiny-sdxl@{rev}"

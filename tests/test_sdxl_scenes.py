@@ -25,7 +25,7 @@ from PIL import Image
 from designedit.compiler import compile_scene
 from designedit.io import load
 from designedit.renderer import RenderOptions
-from sdxl_tiny import build_tiny_sdxl
+from sdxl_tiny import build_tiny_sdxl, hub_cache_with
 
 from dedit_sdxl import SDXLRenderer
 
@@ -217,12 +217,7 @@ def test_a_scene_that_changes_nothing_does_not_load_a_hub_model_either(docs, tin
 
     hub = tmp_path / "hub"
     rev = "89abcdef0123456789abcdef0123456789abcdef"
-    repo = hub / "models--acme--tiny32"
-    shutil.copytree(tiny32, repo / "snapshots" / rev)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(rev)
-    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(hub))
+    hub_cache_with(tiny32, hub, "acme/tiny32", rev, monkeypatch)
     monkeypatch.chdir(tmp_path)
     shutil.copyfile(docs / "poster.png", tmp_path / "poster.png")
     (tmp_path / "noop.dedit").write_text(NOOP_DOCUMENT)
