@@ -53,7 +53,7 @@ class Interpreter:
     scheduler: object  # DDIMScheduler configured with plan.scheduler and set_timesteps(plan.steps)
     trajectories: dict[str, torch.Tensor]  # image id -> (T+1, C, h, w) float32
     device: torch.device
-    progress: Optional[Callable[[int, int], None]] = None
+    tick: Optional[Callable[[], None]] = None  # called once per plan step run (resumed runs skip the early ones)
     stats: RunStats = field(default_factory=RunStats)
 
     def __post_init__(self) -> None:
@@ -84,6 +84,11 @@ class Interpreter:
 
     # ------------------------------------------------------------ run
 
+    def steps_to_run(self, resume: Optional[Snapshot] = None) -> int:
+        """How many plan steps `run(resume)` goes through (a resumed run starts at the first fuse op's step)."""
+        fuse_at = first_fuse(self.plan)
+        return self.plan.steps - (fuse_at[0] if resume is not None and fuse_at is not None else 0)
+
     def run(self, resume: Optional[Snapshot] = None, on_snapshot: Optional[Callable[[Snapshot], None]] = None):
         plan = self.plan
         if plan.output_is_background:
@@ -113,8 +118,8 @@ class Interpreter:
                                          {k: v.clone() for k, v in self.deltas.items()},
                                          {k: v.clone() for k, v in self.x0.items()}))
                 self.apply(op, step)
-            if self.progress is not None:
-                self.progress(step.index + 1, T)
+            if self.tick is not None:
+                self.tick()
         if plan.output not in self.latents:
             raise DeditError(f"the plan's output branch {plan.output!r} was dropped before the end.")
         return self.latents[plan.output]

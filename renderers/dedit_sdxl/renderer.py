@@ -89,6 +89,8 @@ class SDXLRenderer:
     @property
     def model(self) -> loading.LoadedModel:
         if self._model is None:
+            if self.options.progress:  # the CLI: loading takes a while and no bar can measure it
+                _say(f"loading model {model_spec(self.options) or ''} ...".replace("  ", " "))
             self._model = loading.load_model(self.options)
             self._state = attention.install(self._model.pipe.unet)
             self._setup_graphs()
@@ -169,13 +171,18 @@ class SDXLRenderer:
             return self._unet(x, t, embeds, masks)
 
         with torch.inference_mode():
-            with self._timed(phases, "invert"):
-                trajectories, inv = self._invert(plan, scheduler, predict)
+            # what runs is known before anything runs: one progress total for inversion and denoising
             reuse = self.options.extra.get("reuse_branches", True)
             key = prefix_key(plan, model.identity, str(model.dtype)) if reuse else None
             resume = self._snapshot(key) if key else None
+            found, pending = self._cached_trajectories(plan)
             captured: dict[str, Snapshot] = {}
-            interp = Interpreter(plan, predict, scheduler, trajectories, model.device, progress)
+            interp = Interpreter(plan, predict, scheduler, found, model.device)
+            ticks = _Ticks(progress, len(pending) * plan.steps + interp.steps_to_run(resume))
+            interp.tick = ticks
+            with self._timed(phases, "invert"):
+                trajectories, inv = self._invert(plan, scheduler, predict, found, pending, ticks)
+            interp.trajectories = trajectories
             with self._timed(phases, "denoise"):
                 z = interp.run(resume, on_snapshot=lambda snap: captured.setdefault("s", snap))
             self.last_latent = z.detach().clone()
@@ -355,13 +362,11 @@ class SDXLRenderer:
         return cache_key("inversion", image.key, self.model.identity, plan.steps, plan.prompt,
                          plan.render.width, plan.render.height, str(self.model.dtype), plan.scheduler)
 
-    def _invert(self, plan: Plan, scheduler, predict) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
-        from designedit.images import materialize
-
+    def _cached_trajectories(self, plan: Plan) -> tuple[dict[str, torch.Tensor], list]:
+        """(trajectories found in memory or the cache by image id, [(image, cache key)] still to invert)."""
         model = self.model
         shape = (plan.steps + 1, 4, plan.latent.height, plan.latent.width)
         found: dict[str, torch.Tensor] = {}
-        info = {"evals": 0, "calls": 0, "hits": 0, "misses": 0}
         pending = []
         for image in plan.inverted_images():
             key = self._inversion_key(plan, image)
@@ -369,18 +374,30 @@ class SDXLRenderer:
             if traj is None and image.cacheable:
                 traj = inversion.load_cached(self._cache, key, shape)
             if traj is not None:
-                info["hits"] += 1
                 found[image.id] = self._keep_trajectory(key, traj.to(model.device))
             else:
-                info["misses"] += 1
                 pending.append((image, key))
+        return found, pending
+
+    def _invert(self, plan: Plan, scheduler, predict, found: Optional[dict] = None, pending: Optional[list] = None,
+                tick: Optional[Callable[[int], None]] = None) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
+        """Every plan image's trajectory: `found`/`pending` as `_cached_trajectories` gives them (looked up
+        here when not given); the pending ones are inverted in one batch, `tick(n)` after each step of n images."""
+        from designedit.images import materialize
+
+        if found is None or pending is None:
+            found, pending = self._cached_trajectories(plan)
+        info = {"evals": 0, "calls": 0, "hits": len(found), "misses": len(pending)}
         if pending:
             z0 = torch.cat([self._encode(materialize(image, plan.render)) for image, _ in pending])
 
             def counted(x: torch.Tensor, t: int) -> torch.Tensor:
                 info["evals"] += x.shape[0]
                 info["calls"] += 1
-                return predict(x, t, None)
+                eps = predict(x, t, None)
+                if tick is not None:
+                    tick(x.shape[0])
+                return eps
 
             trajs = inversion.invert(counted, z0, scheduler, [s.timestep for s in plan.plan_steps])
             for i, (image, key) in enumerate(pending):
@@ -452,6 +469,22 @@ class SDXLRenderer:
 
 def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+class _Ticks:
+    """One render's progress as `progress(done, total)`: `total` fixed up front (images inverted x steps,
+    plus the plan steps denoising runs), `done` counted up as each inversion step (per image) and each plan
+    step ends. Told (0, total) at once so a bar covers the first, slow step too."""
+
+    def __init__(self, progress: Optional[Callable[[int, int], None]], total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+        if progress is not None:
+            progress(0, total)
+
+    def __call__(self, n: int = 1) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
 
 
 def _fused_from(plan: Plan) -> Optional[str]:

@@ -1,0 +1,105 @@
+"""One progress callback covers a whole SDXL render: inversion (cache misses x steps) and the denoising
+steps actually run (a resumed branch state starts late); loading the model is one stderr line, CLI only."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest
+import torch
+
+torch.set_num_threads(1)  # tiny models: threads only add contention on a shared 2-core machine
+
+from designedit.compiler import compile_scene
+from designedit.io import load
+from designedit.renderer import RenderOptions
+from sdxl_tiny import build_tiny_sdxl
+from shared_paths import CONFORMANCE
+
+from dedit_sdxl import SDXLRenderer
+
+STEPS = 6
+
+
+@pytest.fixture(scope="module")
+def tiny32(tmp_path_factory):
+    return build_tiny_sdxl(tmp_path_factory.mktemp("tiny32p") / "model", vae_blocks=6)
+
+
+@pytest.fixture
+def moves(tmp_path):
+    """Two plans of the same move scene that differ only in how far the layer moves."""
+    text = (CONFORMANCE / "move-resize.dedit").read_text()
+    shutil.copytree(CONFORMANCE, tmp_path / "docs", ignore=shutil.ignore_patterns("invalid"))
+    plans = []
+    for dx in (96, 160):
+        path = tmp_path / "docs" / f"moved-{dx}.dedit"
+        path.write_text(text.replace('dx="25%"', f'dx="{dx}"'))
+        plans.append(compile_scene(load(path, check_files=True), schedule="fast", steps=STEPS, latent_scale=32))
+    return plans
+
+
+class Recorder:
+    """progress(done, total) calls, each with how many UNet calls had run by then."""
+
+    def __init__(self, renderer: SDXLRenderer) -> None:
+        self.calls: list[tuple[int, int, int]] = []
+        self.unet_calls = 0
+        run = renderer._run_unet
+
+        def counted(*args, **kwargs):
+            self.unet_calls += 1
+            return run(*args, **kwargs)
+
+        renderer._run_unet = counted
+
+    def __call__(self, done: int, total: int) -> None:
+        self.calls.append((done, total, self.unet_calls))
+
+
+def _check_shape(calls: list[tuple[int, int, int]], total: int) -> None:
+    dones = [d for d, _, _ in calls]
+    assert {t for _, t, _ in calls} == {total}, "one total, known from the first call"
+    assert dones[0] == 0 and dones[-1] == total
+    assert all(b > a for a, b in zip(dones, dones[1:])), "done only grows"
+
+
+def test_a_cold_render_ticks_through_inversion_then_denoising(tiny32, moves, tmp_path):
+    r = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False))
+    rec = Recorder(r)
+    stats = r.render(moves[0], progress=rec).stats
+    misses = stats["cache_misses"]
+    assert misses >= 1 and stats["inversion_evals"] == misses * STEPS and stats["resumed_at_step"] is None
+    total = misses * STEPS + STEPS
+    _check_shape(rec.calls, total)
+    # one tick per inversion step (of `misses` images each), as it runs, then one per plan step
+    inversion = rec.calls[1 : STEPS + 1]
+    assert [(d, c) for d, _, c in inversion] == [(misses * k, k) for k in range(1, STEPS + 1)]
+    assert [d for d, _, _ in rec.calls[STEPS + 1 :]] == [misses * STEPS + k for k in range(1, STEPS + 1)]
+
+
+def test_a_warm_render_resumed_late_ticks_only_what_it_runs(tiny32, moves, tmp_path):
+    r = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False))
+    r.render(moves[0])
+    rec = Recorder(r)
+    stats = r.render(moves[1], progress=rec).stats
+    assert stats["cache_misses"] == 0 and stats["inversion_evals"] == 0
+    resumed = stats["resumed_at_step"]
+    assert stats["branch_reuse"] and resumed > 0
+    _check_shape(rec.calls, STEPS - resumed)
+    assert len(rec.calls) == 1 + STEPS - resumed  # no inversion tick, one per plan step run
+
+
+def test_loading_the_model_is_one_line_only_when_progress_is_shown(tiny32, moves, tmp_path, capsys):
+    quiet = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}, progress=False))
+    assert quiet.latent_scale == 32 and quiet.model is not None
+    assert capsys.readouterr().err == ""
+
+    shown = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}, progress=True))
+    shown.model
+    shown.model
+    err = capsys.readouterr().err
+    assert err == f"loading model {tiny32} ...\n"
