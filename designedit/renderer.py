@@ -144,4 +144,6 @@ def load_renderer_class(name: str) -> type:
         if ep.name == name:
             return ep.load()
     known = ", ".join(renderer_names()) or "none"
-    raise DeditError(f"no renderer named {name!r} is installed (installed: {known}).")
+    from .arguments import ArgumentError
+
+    raise ArgumentError(f"no renderer named {name!r} is installed (installed: {known}).")

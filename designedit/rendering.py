@@ -22,7 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .errors import DeditError, Problem, SceneError
+from . import arguments
+from .errors import DeditError, SceneError
 from .model import Scene
 from .output import check_destination, check_not_an_input, check_png_destination
 from .paths import resolve_reference
@@ -241,8 +242,10 @@ def render(
     announce: Optional[Announce] = None,
 ) -> RenderResult:
     """`designedit.render` (documented there): load, check the destinations, choose, compile, render, write."""
-    if schedule is not None and schedule not in ("fast", "reference"):
-        raise SceneError(Problem("schedule", f"{schedule!r} is not a schedule; use fast or reference"))
+    # settings are checked before any work (ArgumentError, status 2), as the CLI's argparse types check them
+    schedule = arguments.schedule(schedule) if schedule is not None else None
+    steps = arguments.steps(steps) if steps is not None else None
+    seed = arguments.seed(seed) if seed is not None else None
     # named arguments win over `options`, but only when given (None: keep the options' own value)
     options = replace(options) if options is not None else RenderOptions(progress=False)
     if paste_back is not None:

@@ -147,7 +147,7 @@ class Watcher:
         target.fingerprint = fingerprint  # do not retry until something changes
         target.failures += 1
         kept = "keeping the last picture" if target.renders else "no picture written yet"
-        self.say(f"[{_now()}] {why}; {kept}, still watching")
+        self.say(f"[{_now()}] {why.rstrip('.')}; {kept}, still watching")  # sentences end with a period
         return False
 
     # ------------------------------------------------------------ loop

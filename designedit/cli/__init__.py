@@ -17,9 +17,10 @@ from contextlib import contextmanager
 from importlib import import_module
 from typing import Iterator
 
+from ..arguments import ArgumentError
 from ..errors import DeditError, SceneError
 
-class UsageError(DeditError):
+class UsageError(ArgumentError):
     """Command-line input that cannot work (found by dedit rather than argparse): exit status 2, like
     argparse's own usage errors."""
 

@@ -10,15 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"{text} is not a step count between 1 and 1000")
-    return value
+from .render_cmd import steps_arg
 
 
 def _native_size(text: str) -> int:
@@ -35,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("plan", help="compile a scene and show its plan", description=__doc__)
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--schedule", choices=["fast", "reference"], help="fast, or reference for the authors' computation (default: the scene's, else fast)")
-    p.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (default: the scene's, else 50)")
+    p.add_argument("--steps", type=steps_arg, metavar="N", help="denoising steps (default: the scene's, else 50)")
     p.add_argument("--native-size", type=_native_size, default=1024, metavar="PX",
                    help="the model's native side in pixels (SDXL: 1024, the default); renders are about its square")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")

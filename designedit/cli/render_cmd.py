@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import arguments
 from ..renderer import RenderOptions
 from . import readable_type
 
@@ -26,26 +27,22 @@ MODEL_FLAGS = {"model": "--model", "device": "--device", "dtype": "--dtype", "of
                "model_config": "--model-config", "cuda_graphs": "--cuda-graphs"}
 
 
-@readable_type("a positive whole number")
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive whole number")
-    return value
+@readable_type("a step count")
+def steps_arg(text: str) -> int:
+    return _checked(arguments.steps, text, "the step count")
 
 
 @readable_type("a seed")
-def _seed(text: str) -> int:
+def seed_arg(text: str) -> int:
+    return _checked(arguments.seed, text, "the seed")
+
+
+def _checked(check, text: str, what: str):
+    """An argparse type from a check of designedit.arguments (one sentence, exit status 2 either way)."""
     try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"{text} is not a seed (0 to 2^63 - 1)")
-    return value
+        return check(arguments.from_text(text, what))
+    except arguments.ArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
 
 
 @readable_type("a .png file name")
@@ -76,8 +73,8 @@ def add_renderer_options(parser: argparse.ArgumentParser) -> None:
                         "cache, or a .safetensors file (default: $DEDIT_MODEL)")
     parser.add_argument("--schedule", choices=["fast", "reference"],
                         help="fast, or reference for the authors' computation (default: the scene's, else fast)")
-    parser.add_argument("--steps", type=_positive_int, metavar="N", help="denoising steps (default: the scene's, else 50)")
-    parser.add_argument("--seed", type=_seed, metavar="S", help="random seed (default: the scene's, else 0)")
+    parser.add_argument("--steps", type=steps_arg, metavar="N", help="denoising steps (default: the scene's, else 50)")
+    parser.add_argument("--seed", type=seed_arg, metavar="S", help="random seed (default: the scene's, else 0)")
     parser.add_argument("--no-paste-back", dest="paste_back", action="store_false", help="keep the model's pixels outside the edited region too")
     parser.add_argument("--cache-dir", type=Path, metavar="D", help="inversion cache folder (default: $DEDIT_CACHE_DIR or ~/.cache/dedit)")
     parser.add_argument("--model-config", type=Path, metavar="DIR", help="diffusers config folder for a single .safetensors --model (default: $DEDIT_MODEL_CONFIG, else the cached SDXL base)")

@@ -20,6 +20,7 @@ import json
 from typing import Optional
 
 from .. import limits
+from .. import arguments
 from .. import masks as M
 from ..errors import DeditError, Problem, SceneError
 from ..images import file_sha256
@@ -45,15 +46,12 @@ __all__ = ["compile_scene", "resolve_options"]
 
 def resolve_options(scene: Scene, schedule: Optional[str], steps: Optional[int], latent_scale: int, seed: Optional[int], guidance: Optional[float]) -> Options:
     r = scene.render
-    schedule = schedule or (r.schedule if r and r.schedule else "fast")
-    if schedule not in ("fast", "reference"):
-        raise DeditError(f"unknown schedule {schedule!r}; use fast or reference.")
-    steps = steps if steps is not None else (r.steps if r and r.steps else DEFAULT_STEPS)
-    if not 1 <= int(steps) <= 1000:
-        raise DeditError(f"the step count must be between 1 and 1000, not {steps}.")
+    # given settings are checked here (ArgumentError, status 2); the document's were checked by the reader
+    schedule = arguments.schedule(schedule) if schedule is not None else (r.schedule if r and r.schedule else "fast")
+    steps = arguments.steps(steps) if steps is not None else (r.steps if r and r.steps else DEFAULT_STEPS)
     if latent_scale < 1:
         raise DeditError(f"the latent scale must be positive, not {latent_scale}.")
-    seed = seed if seed is not None else (r.seed if r and r.seed is not None else 0)
+    seed = arguments.seed(seed) if seed is not None else (r.seed if r and r.seed is not None else 0)
     guidance = guidance if guidance is not None else (r.guidance if r and r.guidance is not None else DEFAULT_GUIDANCE)
     return Options(schedule, int(steps), int(latent_scale), int(seed), float(guidance), scene.prompt or "")
 

@@ -1,0 +1,59 @@
+"""Render settings given on the command line or to the Python API, checked once, the same way everywhere.
+
+Each check returns the value to use or raises `ArgumentError` (exit status 2,
+like any bad input) with one sentence. The CLI's argparse types wrap them, so
+`dedit render --steps 5000`, `dedit plan --steps 5000` and
+`designedit.render(..., steps=5000)` are refused alike; the same bounds hold in
+a document's `<render>` (spec/format.md 5.8).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any
+
+from .errors import DeditError
+
+MAX_STEPS = 1000
+MAX_SEED = 2**63 - 1
+SCHEDULES = ("fast", "reference")
+
+
+class ArgumentError(DeditError):
+    """A setting given to a command or to the API that cannot work: exit status 2."""
+
+    exit_status = 2
+
+
+def from_text(text: str, what: str) -> int:
+    """A whole number typed on the command line (the API takes ints only: '10' there is a mistake)."""
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ArgumentError(f"{what} must be a whole number, not {text!r}.") from None
+
+
+def _whole(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ArgumentError(f"{what} must be a whole number, not {value!r}.")
+    return int(value)
+
+
+def steps(value: Any) -> int:
+    n = _whole(value, "the step count")
+    if not 1 <= n <= MAX_STEPS:
+        raise ArgumentError(f"the step count must be between 1 and {MAX_STEPS}, not {n}.")
+    return n
+
+
+def seed(value: Any) -> int:
+    n = _whole(value, "the seed")
+    if not 0 <= n <= MAX_SEED:
+        raise ArgumentError(f"the seed must be between 0 and 2^63 - 1, not {n}.")
+    return n
+
+
+def schedule(value: Any) -> str:
+    if value not in SCHEDULES:
+        raise ArgumentError(f"{value!r} is not a schedule; use fast or reference.")
+    return value
