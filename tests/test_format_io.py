@@ -136,7 +136,7 @@ def test_newer_major_version_is_refused_alone():
     [
         ('{"dedit": "1.0", "canvas": {"width": NaN, "height": 1}}', "doc:1:38: NaN is not a number JSON allows"),
         ('{"dedit": "1.0", "canvas": {"width": Infinity, "height": 1}}', "Infinity is not a number JSON allows"),
-        ('{"dedit": "1.0", "canvas": {"width": 1e999, "height": 1}}', "doc#/canvas/width: this number is too large"),
+        ('{"dedit": "1.0", "canvas": {"width": 1e999, "height": 1}}', "doc#/canvas/width: this number is too large to be a .dedit value"),
         ('{"dedit": "1.0", "dedit": "1.0", "background": {"image": "p"}}', "doc#/dedit: the key 'dedit' appears more than once"),
         ('{"dedit": "1.0", "background": {"image": "p", "image": "q"}}', "doc#/background/image: the key 'image' appears more than once"),
         ('{"dedit": "1.0", "prompt": "a\\u0000b", "background": {"image": "p"}}', "doc#/prompt: the text holds the character U+0000"),

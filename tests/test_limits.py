@@ -317,7 +317,7 @@ def test_a_discriminator_of_the_wrong_type_is_reported_not_a_crash(tmp_path, whe
 def test_a_json_integer_past_any_float_is_refused_in_words(folder: Path, capsys):
     doc = with_value(("layers", 0, "transforms", 0, "dx"), 10**400)
     rc, lines = validate(folder, "doc.dedit.json", json.dumps(doc), capsys, "--no-files")
-    assert rc == 2 and lines == [f"{folder}/doc.dedit.json#/layers/0/transforms/0/dx: this number is too large"]
+    assert rc == 2 and lines == [f"{folder}/doc.dedit.json#/layers/0/transforms/0/dx: this number is too large to be a .dedit value"]
     problems: list = []
     limits.problems(doc, lambda path, msg: problems.append((path, msg)))  # the limits alone, as compile_scene runs them
     assert problems == [(("layers", 0, "transforms", 0, "dx"), "dx must be between -65536 and 65536 pixels, not a number of 401 digits")]
@@ -328,3 +328,24 @@ def test_any_finite_rotation_compiles(folder: Path):
     (folder / "turns.dedit.json").write_text(json.dumps(doc))
     plan = compile_scene(load(folder / "turns.dedit.json"))
     assert plan.layers[0].id == "l"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("-" + "9" * 400, "this number is too far below zero to be a .dedit value"),
+    ("9" * 5000, "this number is too large to be a .dedit value"),  # past Python's own digit limit: still located
+    ("-1e400", "this number is too far below zero to be a .dedit value"),
+])
+def test_numbers_past_any_value_are_located_and_say_which_way(folder: Path, capsys, value, expected):
+    doc = json.dumps(with_value(("layers", 0, "transforms", 0, "dx"), 0)).replace('"dx": 0', f'"dx": {value}')
+    rc, lines = validate(folder, "doc.dedit.json", doc, capsys, "--no-files")
+    assert rc == 2 and lines == [f"{folder}/doc.dedit.json#/layers/0/transforms/0/dx: {expected}"]
+
+
+@pytest.mark.parametrize("key, value", [("scale", "0.7"), ("dx", "1e6"), ("grow", " 3 ")])
+def test_a_quoted_number_is_named_as_such(folder: Path, capsys, key, value):
+    path = {"scale": ("layers", 0, "transforms", 1, "scale"), "dx": ("layers", 0, "transforms", 0, "dx"),
+            "grow": ("masks", 0, "grow")}[key]
+    rc, lines = validate(folder, "doc.dedit.json", json.dumps(with_value(path, value)), capsys, "--no-files")
+    assert rc == 2 and lines == [
+        f"{folder}/doc.dedit.json#{json_pointer(path)}: {key} must be a JSON number, not the string '{value}': write {value.strip()} without quotes"
+    ]

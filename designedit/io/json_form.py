@@ -19,10 +19,18 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _whole_number(digits: str) -> Any:
+    """A JSON integer; one too long for any .dedit value reads as an infinity, reported at its place below
+    (Python refuses to convert thousands of digits, which would lose the place)."""
+    if len(digits.lstrip("-")) > 40:
+        return -math.inf if digits.startswith("-") else math.inf
+    return int(digits)
+
+
 def read(text: str, source: SourceMap) -> Optional[dict]:
     """The document in the JSON shape of the model (`dedit` renamed `version`), or None if it is not JSON."""
     try:
-        raw = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_refuse_constant)
+        raw = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_refuse_constant, parse_int=_whole_number)
     except json.JSONDecodeError as exc:
         source.report_at(f"{source.label}:{exc.lineno}:{exc.colno}", f"the JSON is not well-formed: {exc.msg[:1].lower()}{exc.msg[1:]}")
         return None
@@ -73,10 +81,9 @@ def _clean(node: Any, path: tuple, source: SourceMap) -> Any:
         return out
     if isinstance(node, list):
         return [_clean(v, path + (i,), source) for i, v in enumerate(node)]
-    if isinstance(node, float) and not math.isfinite(node):
-        source.report(_model_path(path), "this number is too large")
-    elif isinstance(node, int) and not isinstance(node, bool) and abs(node) >= vocab.INT_LIMIT:
-        source.report(_model_path(path), "this number is too large")
+    if isinstance(node, float) and not math.isfinite(node) or isinstance(node, int) and not isinstance(node, bool) and abs(node) >= vocab.INT_LIMIT:
+        far = "too large" if node > 0 else "too far below zero"
+        source.report(_model_path(path), f"this number is {far} to be a .dedit value")
     elif isinstance(node, str):
         bad = vocab.xml_text_ok(node)
         if bad is not None:

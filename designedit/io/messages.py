@@ -9,6 +9,7 @@ from the field's kind (`vocab.fields`), not from pydantic's wording.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
@@ -171,6 +172,15 @@ def _json_kind(value: Any) -> str:
     return "list" if isinstance(value, list) else "object" if isinstance(value, dict) else "value"
 
 
+def _quoted_number(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except ValueError:
+        return False
+
+
 def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
     types = {e["type"] for e in errs}
     if types & {"union_tag_invalid", "union_tag_not_found"}:
@@ -220,6 +230,9 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
     if f is not None and model is m.Scene and name == "version" and form == "json" and present:
         kind = _json_kind(value)
         return f'{label} must be a string like "1.0", not ' + (f"the {kind} {show(value)}" if kind in ("number", "boolean") else f"{show(value)}")
+    if f is not None and form == "json" and f.kind in ("number", "int", "length") and _quoted_number(value):
+        # a quoted number is the usual slip (language models write them): say that, not that the value is wrong
+        return f"{label} must be a JSON number, not the string {show(value)}: write {value.strip()} without quotes"
     if f is not None:
         return f"{label} must be {expectation(model, f, form)}, not {show(value)}" if present else f"{label} is not valid"
     return f"{label}: {errs[0]['msg'][0].lower()}{errs[0]['msg'][1:]}"
