@@ -259,3 +259,17 @@ def test_fmt_that_fails_or_is_stopped_part_way_says_what_it_rewrote(tmp_path: Pa
         assert out == f"reformatted {names[0]}\n" and _one_line(err) == last
         assert not names[0].read_bytes().endswith(b"\n\n") and names[1].read_bytes().endswith(b"\n\n\n")
         assert not list(names[0].parent.glob("*.part"))
+
+
+def test_a_picture_given_as_a_scene_is_named_as_a_picture(tmp_path: Path, capsys):
+    shutil.copy(CONFORMANCE / "poster.png", tmp_path / "poster.png")
+    assert main(["validate", str(tmp_path / "poster.png")]) == 2
+    assert capsys.readouterr().err.strip() == f"{tmp_path / 'poster.png'}: this is a PNG picture, not a .dedit document"
+
+
+@pytest.mark.parametrize("command", ["validate", "convert", "fmt", "plan", "render", "watch"])
+def test_every_file_argument_is_explained_in_help(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    positional = capsys.readouterr().out.split("positional arguments:", 1)[1].split("options:", 1)[0]
+    assert ".dedit file" in positional

@@ -111,7 +111,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Check each FILE: its form, every value, every reference and every picture it names. "
         "Exits 0 when all are valid, else 2 after printing every problem of every file.",
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenes, .dedit files (XML or JSON)")
     p.add_argument("--root", type=Path, metavar="DIR", help=root_help)
     p.add_argument("--no-files", action="store_true", help="skip the checks that open pictures")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid files")
@@ -123,7 +123,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write FILE in the other form (canonically). File references are kept as written, "
         "so write the result next to the original. XML comments are kept in XML and dropped (with a note) in JSON.",
     )
-    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("file", type=Path, metavar="FILE", help="the scene, a .dedit file (XML or JSON)")
     p.add_argument("--to", required=True, choices=["xml", "json"], help="the form to write")
     p.add_argument("-o", "--output", type=Path, metavar="OUT", help="file to write (default: standard output)")
     p.add_argument("--root", type=Path, metavar="DIR", help=root_help)
@@ -136,7 +136,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "numbers, defaults left out; XML comments stay before the element they preceded). With --check, change nothing and exit 1 if a "
         "file would change.",
     )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenes, .dedit files (XML or JSON), rewritten in place")
     p.add_argument("--check", action="store_true", help="only report files that are not canonical (exit 1)")
     p.add_argument("--root", type=Path, metavar="DIR", help=root_help)
     p.set_defaults(func=run_fmt)

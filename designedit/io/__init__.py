@@ -56,7 +56,14 @@ def detect_form(text: str) -> Optional[str]:
     return None
 
 
+_PICTURE_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"RIFF": "WebP", b"II*\x00": "TIFF",
+                  b"MM\x00*": "TIFF", b"BM": "BMP"}
+
+
 def _decode(raw: bytes, label: str) -> str:
+    for magic, kind in _PICTURE_MAGIC.items():
+        if raw.startswith(magic):  # a picture given where a scene belongs: say so, not "not UTF-8"
+            raise SceneError(Problem(label, f"this is a {kind} picture, not a .dedit document"))
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
