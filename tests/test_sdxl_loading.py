@@ -163,3 +163,77 @@ def test_loading_keeps_no_aliases_of_locate():
     import dedit_sdxl.loading as loading
 
     assert not hasattr(loading, "_hub_snapshot") and not hasattr(loading, "available")
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tiny, tmp_path_factory):
+    """A single-file checkpoint of the tiny model: not shaped like SDXL base."""
+    return write_ldm_checkpoint(load_model(RenderOptions(model=str(tiny))).pipe, tmp_path_factory.mktemp("ckpt") / "tiny.safetensors")
+
+
+@pytest.mark.parametrize("source", ["--model-config", "$DEDIT_MODEL_CONFIG"])
+@pytest.mark.parametrize("exists", [False, True])
+def test_a_named_config_that_is_not_a_diffusers_folder_is_named_with_its_source(
+        tiny_checkpoint, tmp_path, monkeypatch, no_network, source, exists):
+    named = tmp_path / ("empty" if exists else "absent")
+    if exists:
+        named.mkdir()
+    monkeypatch.delenv("DEDIT_MODEL_CONFIG", raising=False)
+    extra = {}
+    if source == "--model-config":
+        extra["model_config"] = str(named)
+    else:
+        monkeypatch.setenv("DEDIT_MODEL_CONFIG", str(named))
+    with pytest.raises(DeditError) as err:
+        load_model(RenderOptions(model=str(tiny_checkpoint), cache_dir=tmp_path / "cache", extra=extra))
+    text = str(err.value)
+    assert f"the {source} {named} given for the single-file checkpoint" in text
+    assert "is not a diffusers SDXL folder" in text
+    assert ("has no model_index.json" if exists else "does not exist") in text
+    # only what applies: the config was given, so neither open_clip nor the other variable is suggested
+    other = "DEDIT_MODEL_CONFIG" if source == "--model-config" else "--model-config"
+    assert "open_clip" not in text and other not in text
+    assert "\n" not in text and text.count(". ") == 0 and text.endswith(".")
+
+
+def test_a_checkpoint_of_another_shape_read_with_assumed_base_configs_says_how_to_fix_it(
+        tiny_checkpoint, tmp_path, monkeypatch, no_network):
+    from dedit_sdxl import sdxl_config
+
+    assert sdxl_config.find_clip_bpe()[0] is not None  # open_clip's vocabulary: SDXL base's configs get built
+    monkeypatch.delenv("DEDIT_MODEL_CONFIG", raising=False)
+    monkeypatch.delenv("DEDIT_CLIP_BPE", raising=False)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-hub"))
+    with pytest.raises(DeditError) as err:
+        load_model(RenderOptions(model=str(tiny_checkpoint), cache_dir=tmp_path / "cache"))
+    text = str(err.value)
+    assert "does not seem to contain a valid CLIP model" in text  # diffusers' own words come first
+    assert "SDXL base's published configs were assumed" in text
+    assert "pass --model-config DIR, a diffusers folder of the checkpoint's architecture" in text
+    assert "open_clip" not in text and "\n" not in text
+
+
+def test_model_config_with_a_diffusers_folder_is_ignored_with_a_warning(tiny, picture_file, tmp_path, no_network):
+    from sdxl_tiny import plain_plan
+
+    from dedit_sdxl.loading import ignored_config_warning
+    from dedit_sdxl.locate import locate
+
+    options = RenderOptions(model=str(tiny), extra={"cache": False, "model_config": "/nonexistent"})
+    stats = SDXLRenderer(options).render(plain_plan(picture_file, size=64, steps=1)).stats
+    assert stats["warnings"] == [
+        f"--model-config /nonexistent is ignored: it applies to a single .safetensors --model only, and the diffusers "
+        f"folder {tiny} carries its own configs"
+    ]
+    plain = SDXLRenderer(RenderOptions(model=str(tiny), extra={"cache": False})).render(plain_plan(picture_file, size=64, steps=1))
+    assert "warnings" not in plain.stats
+    checkpoint = tmp_path / "x.safetensors"
+    checkpoint.write_bytes(b"x")
+    assert ignored_config_warning(RenderOptions(extra={"model_config": "/c"}), locate(str(checkpoint))) is None
+
+
+@pytest.fixture
+def picture_file(tmp_path):
+    from sdxl_tiny import write_picture
+
+    return write_picture(tmp_path / "p.png", size=64)

@@ -81,27 +81,47 @@ def _folder_identity(folder: Path) -> str:
     return "|".join(parts)
 
 
-def _config_folder(options: RenderOptions) -> tuple[Optional[Path], str]:
-    named = options.extra.get("model_config") or os.environ.get("DEDIT_MODEL_CONFIG")
+def _config_folder(options: RenderOptions, checkpoint: Path) -> tuple[Path, bool]:
+    """(diffusers config folder for a single-file checkpoint, whether SDXL base's configs were assumed because
+    none was named); DeditError (one sentence, suggesting only what applies) when there is none."""
+    given = options.extra.get("model_config")
+    named, source = (given, "--model-config") if given else (os.environ.get("DEDIT_MODEL_CONFIG"), "$DEDIT_MODEL_CONFIG")
     if named:
         folder = Path(named).expanduser()
         if (folder / "model_index.json").is_file():
-            return folder, f"config folder {folder}"
+            return folder, False
         snap = hub_snapshot(str(named))
-        return snap, f"config {named} (not a diffusers folder nor a cached hub id)" if snap is None else str(named)
+        if snap is not None:
+            return snap, False
+        what = "has no model_index.json" if folder.is_dir() else "does not exist"
+        raise DeditError(
+            f"the {source} {named} given for the single-file checkpoint {checkpoint} is not a diffusers SDXL folder "
+            f"(it {what}) nor a hub id in the local Hugging Face cache; point {source} at a diffusers folder of the "
+            "checkpoint's architecture."
+        )
     snap = hub_snapshot(SDXL_BASE_ID)
     if snap is not None:
-        return snap, SDXL_BASE_ID
-    tried = f"the {SDXL_BASE_ID} config in the local Hugging Face cache (not found)"
+        return snap, True
+    tried = f"{SDXL_BASE_ID} in the local Hugging Face cache (not there)"
     # last: write SDXL base's published configs ourselves, with tokenizers from a CLIP BPE file on this machine
     bpe, bpe_tried = sdxl_config.find_clip_bpe()
+    fixes = "pass --model-config DIR (a diffusers SDXL folder) or set DEDIT_MODEL_CONFIG"
     if bpe is None:
-        return None, f"{tried}, and a CLIP BPE file to build it from: {bpe_tried}"
-    root = Path(options.cache_dir).expanduser() if options.cache_dir else default_cache_dir()
-    try:
-        return sdxl_config.cached_config_folder(root, bpe), f"SDXL base configs built from {bpe}"
-    except (OSError, ValueError) as exc:
-        return None, f"{tried}, and building it from {bpe} failed ({exc})"
+        if os.environ.get("DEDIT_CLIP_BPE"):
+            fixes += f", or point $DEDIT_CLIP_BPE at CLIP's {sdxl_config.BPE_NAME}"
+        else:
+            fixes += ", or install open_clip_torch (its CLIP vocabulary builds the tokenizers)"
+        why = f"{tried}, nor a CLIP BPE file to build SDXL base's configs with ({bpe_tried})"
+    else:
+        root = Path(options.cache_dir).expanduser() if options.cache_dir else default_cache_dir()
+        try:
+            return sdxl_config.cached_config_folder(root, bpe), True
+        except (OSError, ValueError) as exc:
+            why = f"{tried}, and building SDXL base's configs from {bpe} failed ({exc})"
+    raise DeditError(
+        f"the single-file checkpoint {checkpoint} needs a diffusers SDXL config folder to be read without a "
+        f"download, and there is none: not {why}; {fixes}."
+    )
 
 
 def _quiet_libraries() -> None:
@@ -131,8 +151,7 @@ def load_model(options: RenderOptions) -> LoadedModel:
     except DeditError:
         raise
     except Exception as exc:  # diffusers/transformers/safetensors raise many types for unreadable weights
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DeditError(f"could not load the SDXL model {spec!r}: {first.rstrip('.')}.") from exc
+        raise DeditError(f"could not load the SDXL model {spec!r}: {_first_line(exc)}.") from exc
 
     _check_sdxl(pipe, spec)
     vae_dtype = dtype
@@ -149,21 +168,39 @@ def load_model(options: RenderOptions) -> LoadedModel:
     return LoadedModel(pipe, identity, device, dtype, vae_dtype)
 
 
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0].rstrip(".") if text else type(exc).__name__
+
+
+def ignored_config_warning(options: RenderOptions, where) -> Optional[str]:
+    """A sentence when --model-config was given for a model that carries its own configs (a folder, a hub id)."""
+    given = options.extra.get("model_config")
+    if not given or where is None or where.kind == "file":
+        return None
+    return (f"--model-config {given} is ignored: it applies to a single .safetensors --model only, and "
+            f"{'the diffusers folder' if where.kind == 'folder' else 'the hub id'} {where.spec} carries its own configs")
+
+
 def _open(where, options: RenderOptions, dtype: torch.dtype):
     """(pipeline, identity) for the model `locate` found; raises DeditError or the loaders' own errors."""
     from diffusers import StableDiffusionXLPipeline
 
     path = where.path
     if where.kind == "file":
-        config, tried = _config_folder(options)
-        if config is None:
-            raise DeditError(
-                f"the single-file checkpoint {path} needs a diffusers SDXL config folder to be read without a "
-                f"download, and none was found: tried {tried}; pass --model-config DIR, set DEDIT_MODEL_CONFIG, or install open_clip_torch (its CLIP vocabulary builds the tokenizers)."
+        config, assumed = _config_folder(options, path)
+        try:
+            pipe = StableDiffusionXLPipeline.from_single_file(
+                str(path), config=str(config), torch_dtype=dtype, local_files_only=True
             )
-        pipe = StableDiffusionXLPipeline.from_single_file(
-            str(path), config=str(config), torch_dtype=dtype, local_files_only=True
-        )
+        except Exception as exc:  # noqa: BLE001 - the loader raises many types for a checkpoint of another shape
+            if not assumed:
+                raise
+            raise DeditError(
+                f"could not load the SDXL model {where.spec!r}: {_first_line(exc)}; no --model-config (nor "
+                "$DEDIT_MODEL_CONFIG) was given, so SDXL base's published configs were assumed: pass "
+                "--model-config DIR, a diffusers folder of the checkpoint's architecture."
+            ) from exc
         return pipe, _file_identity(path)
     pipe = StableDiffusionXLPipeline.from_pretrained(str(path), torch_dtype=dtype, local_files_only=True)
     if where.kind == "hub":

@@ -164,8 +164,9 @@ class SDXLRenderer:
         captures_before = self._capture_evals()
         stats = {"renderer": self.name, "model": model.identity.split("|")[0], "device": str(model.device),
                  "dtype": str(model.dtype).removeprefix("torch.")}
-        if (warning := self._prompt_too_long(plan.prompt)) is not None:
-            stats["warnings"] = [warning]
+        warnings = [w for w in (self._ignored_config(), self._prompt_too_long(plan.prompt)) if w is not None]
+        if warnings:
+            stats["warnings"] = warnings
 
         def predict(x: torch.Tensor, t: int, masks: Optional[torch.Tensor]) -> torch.Tensor:
             return self._unet(x, t, embeds, masks)
@@ -244,7 +245,20 @@ class SDXLRenderer:
                  "cache_misses": 0, "branch_reuse": False, "resumed_at_step": None,
                  "phase_seconds": {"compose": round(time.perf_counter() - t0, 4)},
                  "seconds": round(time.perf_counter() - started, 4)}
+        if (warning := self._ignored_config()) is not None:
+            stats["warnings"] = [warning]
         return RenderResult(image=picture, layers=LazyLayers(lambda: _layers(plan, picture)), stats=stats)
+
+    def _ignored_config(self) -> Optional[str]:
+        """A warning when --model-config was given for a model with its own configs (loading ignores it)."""
+        spec = model_spec(self.options)
+        if not self.options.extra.get("model_config") or not spec:
+            return None
+        try:
+            where = self._where or locate(spec)
+        except DeditError:
+            return None
+        return loading.ignored_config_warning(self.options, where)
 
     def _capture_evals(self) -> int:
         return self._dropped_capture_evals + (self._graphed.capture_evals if self._graphed else 0)
