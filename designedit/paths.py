@@ -31,7 +31,7 @@ def reference_problem(origin: Origin, ref: str) -> str | None:
     target = (origin.base / ref).resolve()
     root = origin.root.resolve()
     if target != root and root not in target.parents:
-        return f"{ref!r} points outside the allowed folder {root}"
+        return f"{ref!r} points outside the allowed folder {root} (--root allows a wider one)"
     return None
 
 

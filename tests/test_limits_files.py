@@ -114,7 +114,7 @@ def test_no_files_and_convert_still_apply_the_path_rules(ref: str, folder: Path,
 def test_no_files_still_refuses_a_bad_output_path(folder: Path, capsys):
     (folder / "out.dedit").write_text(XML.replace("</dedit>", '  <output path="../out.jpg"/>\n</dedit>').format(src="missing.png"))
     rc, lines = run(capsys, "validate", "--no-files", str(folder / "out.dedit"))
-    assert rc == 2 and lines == [f"{folder}/out.dedit:4:11: '../out.jpg' points outside the allowed folder {folder}"]
+    assert rc == 2 and lines == [f"{folder}/out.dedit:4:11: '../out.jpg' points outside the allowed folder {folder} (--root allows a wider one)"]
 
 
 def test_a_root_that_does_not_exist_is_said_so(folder: Path, capsys):

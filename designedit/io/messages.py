@@ -50,6 +50,8 @@ def element_name(model: type[BaseModel]) -> str:
 
 
 def _bound_text(f: vocab.FieldKind) -> str:
+    if f.low is not None and f.high is not None and f.low[0] == "ge" and f.high[0] == "le":
+        return f"between {vocab.format_number(f.low[1])} and {vocab.format_number(f.high[1])}"
     parts = []
     if f.low is not None:
         op, bound = f.low
