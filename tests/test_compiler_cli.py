@@ -116,9 +116,14 @@ def test_svg_refuses_the_scenes_own_files_and_unwritable_places_before_compiling
     before = {p.name: p.read_bytes() for p in folder.iterdir()}
     monkeypatch.setattr(compiler, "compile_scene", lambda *a, **k: pytest.fail("compiled before the --svg check"))
     doc = folder / "remove.dedit"
-    for target in (folder / "poster.png", doc):
-        assert main(["plan", str(doc), "--svg", str(target)]) == 2
-        assert "one of the scene's own files; refusing to overwrite it" in _one_line(capsys.readouterr().err)
+    with pytest.raises(SystemExit) as stop:  # a picture's name is not an SVG's
+        main(["plan", str(doc), "--svg", str(folder / "poster.png")])
+    assert stop.value.code == 2 and "is not an .svg file name" in capsys.readouterr().err
+    named_svg = folder / "remove.svg"  # a document's form is told by its content, so any name is one
+    named_svg.write_bytes(doc.read_bytes())
+    before[named_svg.name] = named_svg.read_bytes()
+    assert main(["plan", str(named_svg), "--svg", str(named_svg)]) == 2
+    assert "one of the scene's own files; refusing to overwrite it" in _one_line(capsys.readouterr().err)
     (folder / "a-file").write_text("x")
     for target in ("/proc/x.svg", str(folder / "a-file" / "x.svg")):
         assert main(["plan", str(doc), "--svg", target]) == 2
@@ -149,3 +154,12 @@ def test_svg_is_written_with_the_usual_permissions_and_a_failed_write_is_one_sen
     assert main(["plan", str(docs / "remove.dedit"), "--svg", str(tmp_path / "later.svg")]) == 1
     line = _one_line(capsys.readouterr().err)
     assert line == f"dedit: cannot write {tmp_path / 'later.svg'}: no space left on the device holding {tmp_path}."
+
+
+def test_plan_svg_must_be_named_svg(tmp_path, capsys):
+    from designedit.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["plan", "--svg", str(tmp_path / "x.png"), str(tmp_path / "x.dedit")])
+    assert stop.value.code == 2 and "x.png is not an .svg file name" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()

@@ -10,7 +10,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import readable_type
 from .render_cmd import steps_arg
+
+
+@readable_type("an .svg file name")
+def _svg_path(text: str) -> Path:
+    if not text.lower().endswith(".svg"):
+        raise argparse.ArgumentTypeError(f"{text} is not an .svg file name (the timeline is an SVG picture)")
+    return Path(text)
 
 
 def _native_size(text: str) -> int:
@@ -31,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--native-size", type=_native_size, default=1024, metavar="PX",
                    help="the model's native side in pixels (SDXL: 1024, the default); renders are about its square")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
-    p.add_argument("--svg", type=Path, metavar="OUT", help="write a timeline picture of the plan")
+    p.add_argument("--svg", type=_svg_path, metavar="OUT.svg", help="write a timeline picture of the plan (SVG)")
     p.add_argument("--root", type=Path, metavar="DIR", help="folder file references may not leave (default: the document's folder)")
     p.set_defaults(func=run)
 
