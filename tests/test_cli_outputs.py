@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import errno
 import os
 import signal
@@ -228,3 +230,15 @@ def test_the_probe_writes_where_the_files_will_go(tmp_path, monkeypatch):
                          (tmp_path / "out", True), (tmp_path / "out" / "layers", True)]:
         assert why_unwritable(path, folder=folder) is None
     assert probed == [tmp_path / "out"] * 4
+
+
+def test_watch_notes_two_scenes_that_write_one_picture(scene, tmp_path, capsys):
+    from designedit.cli.watch_cmd import check_start
+
+    variant = tmp_path / "variant.dedit"
+    variant.write_text(scene_json(dx=40, output="scene.png"))  # a copy still naming the original's picture
+    other = tmp_path / "other.dedit"
+    other.write_text(scene_json(output="other.png"))
+    check_start(argparse.Namespace(files=[scene, variant, other], output=None, root=None))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"note: {scene} and {variant} both write {tmp_path / 'scene.png'}; each render replaces the other's picture."]

@@ -38,6 +38,7 @@ def check_start(args: argparse.Namespace) -> None:
     for path in args.files:
         if not path.is_file():
             raise UsageError(f"{path} is not a file.")
+    writers: dict[Path, Path] = {}  # output -> the first scene that writes it
     for path in args.files:
         try:
             scene = load_scene(path, root=args.root)
@@ -45,7 +46,12 @@ def check_start(args: argparse.Namespace) -> None:
             if args.output is not None:
                 check_destination(args.output)
             continue
-        check_destinations(scene, args.output if args.output is not None else default_output(scene, path))
+        output = args.output if args.output is not None else default_output(scene, path)
+        check_destinations(scene, output)
+        first = writers.setdefault(Path(output).resolve(), path)
+        if first != path:  # a scene copied to try a variant keeps the original's <output>
+            print(f"note: {first} and {path} both write {output}; each render replaces the other's picture.",
+                  file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
