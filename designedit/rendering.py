@@ -99,9 +99,13 @@ def check_destinations(
         check_destination(stats_path, inputs=inputs)
 
 
-def png_metadata(plan: Plan, renderer: str, options: RenderOptions) -> dict[str, str]:
+def png_metadata(plan: Plan, renderer: str, options: RenderOptions, stats: Optional[dict] = None) -> dict[str, str]:
+    """The `dedit:*` PNG text chunks (spec/plan.md, Output metadata): what decides the pixels. `stats`: the
+    renderer's, for where and in what number format a model ran (absent for a renderer without one)."""
     from . import __version__
 
+    stats = stats or {}
+    found = {key: str(stats[key]) for key in ("dtype", "device") if stats.get(key)}
     return {
         "scene-hash": plan.scene_hash,
         "seed": str(plan.seed),
@@ -109,9 +113,20 @@ def png_metadata(plan: Plan, renderer: str, options: RenderOptions) -> dict[str,
         "schedule": plan.schedule,
         "steps": str(plan.steps),
         "guidance": str(plan.guidance_scale),
+        "paste-back": "true" if options.paste_back else "false",
+        **found,  # only a renderer that runs a model has them
         "renderer": renderer,
         "version": __version__,
     }
+
+
+def work_summary(stats: dict) -> str:
+    """What a render cost, for status lines: UNet evaluations, cache hits, and where a remembered
+    branch state let it start ("resumed at step 41")."""
+    line = f"{stats.get('unet_evals', 0)} UNet evaluations, {stats.get('cache_hits', 0)} cache hits"
+    if stats.get("resumed_at_step") is not None:
+        line += f", resumed at step {stats['resumed_at_step']}"
+    return line
 
 
 class RenderSession:
@@ -187,12 +202,13 @@ class RenderSession:
                 f"the {self.name} renderer returned a {result.image.shape[1]}x{result.image.shape[0]} picture "
                 f"for a {plan.canvas.width}x{plan.canvas.height} canvas."
             )
-        metadata = png_metadata(plan, self.name, self.options)
+        metadata = png_metadata(plan, self.name, self.options, result.stats)
         stats = {
             "renderer": self.name,
             "unet_evals": 0,
             "cache_hits": 0,
             **result.stats,
+            "paste_back": self.options.paste_back,
             "schedule": plan.schedule,
             "steps": plan.steps,
             "seed": plan.seed,

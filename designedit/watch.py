@@ -14,7 +14,8 @@
   picture (outputs are only ever replaced atomically by a finished render)
   and keeps watching; before a first good render it says no picture was
   written yet. Any other failure is reported the same way.
-- One status line per render: time, UNet evaluations, cache hits.
+- One status line per render: time, UNet evaluations, cache hits, the step a remembered branch state
+  resumed at.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .errors import DeditError, SceneError
-from .rendering import RenderSession, default_output, load_scene, scene_files
+from .rendering import RenderSession, default_output, load_scene, scene_files, work_summary
 
 DEBOUNCE_SECONDS = 0.15
 Say = Callable[[str], None]
@@ -129,7 +130,7 @@ class Watcher:
             self.say(f"warning: {warning}")
         self.say(
             f"[{_now()}] {name} -> {output}: {time.perf_counter() - started:.2f} s, "
-            f"{stats.get('unet_evals', 0)} UNet evaluations, {stats.get('cache_hits', 0)} cache hits ({self.session.name})"
+            f"{work_summary(stats)} ({self.session.name})"
         )
         return True
 

@@ -223,3 +223,23 @@ def test_a_renderers_own_warnings_follow_the_scenes(scene, monkeypatch, capsys):
     assert main(["render", str(scene), "--renderer", "preview", "--stats", str(stats)]) == 0
     assert "warning: the prompt is 90 tokens long" in capsys.readouterr().err
     assert json.loads(stats.read_text())["warnings"] == ["the prompt is 90 tokens long"]
+
+
+def test_paste_back_is_recorded_in_the_png_metadata_and_the_stats(scene, capsys):
+    stats = scene.parent / "stats.json"
+    for flags, recorded in (([], "true"), (["--no-paste-back"], "false")):
+        out = scene.parent / f"out-{recorded}.png"
+        assert main(["render", str(scene), "-o", str(out), "--stats", str(stats), *flags]) == 0
+        meta = read_png_metadata(out)
+        assert meta["paste-back"] == recorded
+        assert "dtype" not in meta and "device" not in meta  # the preview runs no model
+        assert json.loads(stats.read_text())["paste_back"] == (recorded == "true")
+
+
+def test_the_status_line_says_where_a_remembered_branch_state_resumed():
+    from designedit.cli.render_cmd import status_line
+
+    stats = {"canvas": [512, 384], "renderer": "sdxl", "total_seconds": 3.2, "unet_evals": 9, "cache_hits": 0}
+    assert status_line({**stats, "resumed_at_step": 41}, "o.png") == (
+        "wrote o.png (512x384) with sdxl in 3.20 s: 9 UNet evaluations, 0 cache hits, resumed at step 41")
+    assert status_line({**stats, "resumed_at_step": None}, "o.png").endswith("9 UNet evaluations, 0 cache hits")

@@ -204,6 +204,9 @@ def test_a_scene_that_changes_nothing_costs_no_model_call(docs, tiny32, tmp_path
     np.testing.assert_array_equal(np.asarray(Image.open(out)), source)
     meta = read_png_metadata(out)
     assert (meta["renderer"], meta["schedule"], meta["steps"], meta["model"]) == ("sdxl", "fast", "50", str(tiny32))
+    # what else decides the pixels: paste-back, and where and in what number format the model runs
+    assert (meta["paste-back"], meta["dtype"], meta["device"]) == (str(paste_back).lower(), "float32", "cpu")
+    assert (stats["paste_back"], stats["dtype"], stats["device"]) == (paste_back, "float32", "cpu")
     assert stats["model"] == str(tiny32.resolve())  # named as the loaded model is
     np.testing.assert_array_equal(result.layers["background"][..., :3], source)
     assert list(result.layers) == ["background"]

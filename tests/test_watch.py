@@ -233,3 +233,24 @@ def test_watch_run_from_another_thread_sets_no_signal_handler(tmp_path):
     with pytest.raises(UsageError):  # the main thread: the handler is set while it runs and put back after
         watch_cmd.run(args)
     assert signal.getsignal(signal.SIGTERM) == handler
+
+
+def test_the_watch_line_says_where_a_remembered_branch_state_resumed(tmp_path, monkeypatch):
+    import designedit.watch as watch
+
+    scene = tmp_path / "s.dedit"
+    scene.write_text("v1")
+    monkeypatch.setattr(watch, "load_scene", lambda path, root=None: object())
+    monkeypatch.setattr(watch, "scene_files", lambda s: [scene.resolve()])
+    monkeypatch.setattr(watch, "default_output", lambda s, p: tmp_path / "o.png")
+    session = CountingSession()
+    stats = [{"unet_evals": 9, "cache_hits": 0, "resumed_at_step": 41}, {"unet_evals": 239, "cache_hits": 0, "resumed_at_step": None}]
+    session.render = lambda scene, output=None, **kwargs: __import__("designedit.renderer").renderer.RenderResult(
+        image=np.zeros((1, 1, 3), np.uint8), stats=stats.pop(0))
+    lines = []
+    w = Watcher([scene], session, say=lines.append, debounce=0.05)
+    w.render_target(w.targets[0])
+    scene.write_text("v2")
+    w.render_target(w.targets[0])
+    assert lines[0].endswith("9 UNet evaluations, 0 cache hits, resumed at step 41 (fake)")
+    assert lines[1].endswith("239 UNet evaluations, 0 cache hits (fake)")

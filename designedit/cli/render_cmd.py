@@ -77,7 +77,10 @@ def add_renderer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=seed_arg, metavar="S", help="random seed (default: the scene's, else 0)")
     parser.add_argument("--no-paste-back", dest="paste_back", action="store_false", help="keep the model's pixels outside the edited region too")
     parser.add_argument("--cache-dir", type=Path, metavar="D", help="inversion cache folder (default: $DEDIT_CACHE_DIR or ~/.cache/dedit)")
-    parser.add_argument("--model-config", type=Path, metavar="DIR", help="diffusers config folder for a single .safetensors --model (default: $DEDIT_MODEL_CONFIG, else the cached SDXL base)")
+    parser.add_argument("--model-config", type=Path, metavar="DIR", help="diffusers SDXL folder whose configs and tokenizers read a single .safetensors --model, of the "
+                        "checkpoint's architecture (default: $DEDIT_MODEL_CONFIG, else SDXL base from the local Hugging Face "
+                        "cache, else SDXL base's published configs with tokenizers from open_clip_torch's CLIP vocabulary); "
+                        "a --model folder or hub id has its own configs: then it is ignored, with a warning")
     parser.add_argument("--device", choices=["auto", "cuda", "mps", "cpu"], default="auto",
                         help="where the SDXL renderer runs (default: auto, which is cuda, else mps, else cpu)")
     parser.add_argument("--dtype", choices=["fp16", "bf16", "fp32"],
@@ -159,8 +162,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def status_line(stats: dict, output: Path | str) -> str:
+    from ..rendering import work_summary
+
     w, h = stats["canvas"]
     return (
         f"wrote {output} ({w}x{h}) with {stats['renderer']} in {stats.get('total_seconds', stats.get('seconds', 0)):.2f} s: "
-        f"{stats.get('unet_evals', 0)} UNet evaluations, {stats.get('cache_hits', 0)} cache hits"
+        f"{work_summary(stats)}"
     )
