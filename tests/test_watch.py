@@ -179,7 +179,8 @@ def test_one_output_for_several_scenes_is_refused(tmp_path):
         Watcher([tmp_path / "a.dedit", tmp_path / "b.dedit"], CountingSession(), output=tmp_path / "o.png")
 
 
-def test_a_burst_of_events_is_one_render(tmp_path, monkeypatch):
+def _one_fake_scene(tmp_path, monkeypatch):
+    """A scene file the watcher treats as loaded (no reading, no pictures), whose output is o.png."""
     import designedit.watch as watch
 
     scene = tmp_path / "s.dedit"
@@ -187,6 +188,11 @@ def test_a_burst_of_events_is_one_render(tmp_path, monkeypatch):
     monkeypatch.setattr(watch, "load_scene", lambda path, root=None: object())
     monkeypatch.setattr(watch, "scene_files", lambda s: [scene.resolve()])
     monkeypatch.setattr(watch, "default_output", lambda s, p: tmp_path / "o.png")
+    return scene
+
+
+def test_a_burst_of_events_is_one_render(tmp_path, monkeypatch):
+    scene = _one_fake_scene(tmp_path, monkeypatch)
     session = CountingSession()
     w = Watcher([scene], session, say=lambda line: None, debounce=0.05)
     assert w._due() is None
@@ -236,13 +242,7 @@ def test_watch_run_from_another_thread_sets_no_signal_handler(tmp_path):
 
 
 def test_the_watch_line_says_where_a_remembered_branch_state_resumed(tmp_path, monkeypatch):
-    import designedit.watch as watch
-
-    scene = tmp_path / "s.dedit"
-    scene.write_text("v1")
-    monkeypatch.setattr(watch, "load_scene", lambda path, root=None: object())
-    monkeypatch.setattr(watch, "scene_files", lambda s: [scene.resolve()])
-    monkeypatch.setattr(watch, "default_output", lambda s, p: tmp_path / "o.png")
+    scene = _one_fake_scene(tmp_path, monkeypatch)
     session = CountingSession()
     stats = [{"unet_evals": 9, "cache_hits": 0, "resumed_at_step": 41}, {"unet_evals": 239, "cache_hits": 0, "resumed_at_step": None}]
     session.render = lambda scene, output=None, **kwargs: __import__("designedit.renderer").renderer.RenderResult(
