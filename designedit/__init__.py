@@ -11,14 +11,10 @@ without any ML stack. Public API:
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any
 
 from .errors import DeditError, Problem, SceneError
 from .model import Scene
-
-if TYPE_CHECKING:
-    from .renderer import RenderOptions, RenderResult
 
 __version__ = "0.1.0"
 
@@ -43,55 +39,10 @@ def compile(scene: Scene, schedule: str = "fast", **options: Any):  # noqa: A001
     return compile_scene(scene, schedule=schedule, **options)
 
 
-def render(
-    scene_or_path: "Scene | str | Path",
-    output: "Optional[Path | str]" = None,
-    *,
-    renderer: str = "auto",
-    model: Optional[str] = None,
-    schedule: Optional[str] = None,
-    steps: Optional[int] = None,
-    seed: Optional[int] = None,
-    paste_back: Optional[bool] = None,
-    layers_dir: "Optional[Path | str]" = None,
-    stats_path: "Optional[Path | str]" = None,
-    root: "Optional[Path | str]" = None,
-    device: Optional[str] = None,
-    dtype: Optional[str] = None,
-    cache_dir: "Optional[Path | str]" = None,
-    progress: Optional[bool] = None,
-    options: "Optional[RenderOptions]" = None,
-    announce: Optional[Callable[[str], None]] = None,
-) -> "RenderResult":
-    """Render a scene and return the picture; write files only where asked.
+def __getattr__(name: str) -> Any:
+    # `render` lives in designedit.rendering, imported on first use: `import designedit` stays light
+    if name == "render":
+        from .rendering import render
 
-    scene_or_path: a `Scene` (from `designedit.load`) or the path of a .dedit file.
-    output: a .png to write (atomically, with `dedit:*` metadata); None writes nothing (the default).
-        `result.save(path)` writes the same file later (with the same checks: never one of the scene's files).
-    renderer: "auto" (SDXL when a model is configured or found in the local Hugging Face cache, else the
-        preview), "preview", "sdxl" or another installed renderer; `result.renderer` says which ran.
-    model: the SDXL model: a diffusers folder, a hub id in the local Hugging Face cache or a .safetensors
-        file (default: $DEDIT_MODEL).
-    schedule: "fast" or "reference"; steps, seed: override the scene's (defaults: the scene's, else fast,
-        50 and 0).
-    paste_back: keep the source pixels outside the edited region (default: yes, or `options.paste_back`).
-    layers_dir: also write the background and each layer as RGBA PNGs and an OpenRaster stack there.
-    stats_path: also write the render statistics as JSON there (they are in `result.stats` anyway).
-    root: the folder file references may not leave (default: the document's folder).
-    device ("auto", "cuda", "mps", "cpu"), dtype ("fp16", "bf16", "fp32"), cache_dir: SDXL settings;
-        `options` (a RenderOptions) gives the rest (offload, extra); the named arguments that are given
-        (not None) win over it.
-    progress: show a progress bar on stderr for long renders (default: silent, or `options.progress`).
-    announce: a callable that receives one line saying which renderer was chosen and why (default: none).
-
-    Returns a RenderResult: `image` ((h, w, 3) uint8), `layers`, `stats`, `metadata`, `renderer`, `save()`.
-    Raises SceneError for an invalid scene (its `problems` list each one), DeditError for anything else
-    (no model, an output that cannot be written). Nothing is printed unless `progress` or `announce` asks.
-    """
-    from .rendering import render as _render
-
-    return _render(
-        scene_or_path, output, renderer=renderer, model=model, schedule=schedule, steps=steps, seed=seed,
-        paste_back=paste_back, layers_dir=layers_dir, stats_path=stats_path, root=root, device=device, dtype=dtype,
-        cache_dir=cache_dir, progress=progress, options=options, announce=announce,
-    )
+        return render
+    raise AttributeError(f"module 'designedit' has no attribute {name!r}")

@@ -257,7 +257,33 @@ def render(
     options: Optional[RenderOptions] = None,
     announce: Optional[Announce] = None,
 ) -> RenderResult:
-    """`designedit.render` (documented there): load, check the destinations, choose, compile, render, write."""
+    """Render a scene and return the picture; write files only where asked.
+
+    scene_or_path: a `Scene` (from `designedit.load`) or the path of a .dedit file.
+    output: a .png to write (atomically, with `dedit:*` metadata); None writes nothing (the default).
+        `result.save(path)` writes the same file later (with the same checks: never one of the scene's files).
+    renderer: "auto" (SDXL when a model is configured or found in the local Hugging Face cache, else the
+        preview), "preview", "sdxl" or another installed renderer; `result.renderer` says which ran.
+    model: the SDXL model: a diffusers folder, a hub id in the local Hugging Face cache or a .safetensors
+        file (default: $DEDIT_MODEL).
+    schedule: "fast" or "reference"; steps, seed: override the scene's (defaults: the scene's, else fast,
+        50 and 0).
+    paste_back: keep the source pixels outside the edited region (default: yes, or `options.paste_back`).
+    layers_dir: also write the background and each layer as RGBA PNGs and an OpenRaster stack there.
+    stats_path: also write the render statistics as JSON there (they are in `result.stats` anyway).
+    root: the folder file references may not leave (default: the document's folder).
+    device ("auto", "cuda", "mps", "cpu"), dtype ("fp16", "bf16", "fp32"), cache_dir: SDXL settings;
+        `options` (a RenderOptions) gives the rest (offload, extra); the named arguments that are given
+        (not None) win over it.
+    progress: show a progress bar on stderr for long renders (default: silent, or `options.progress`).
+    announce: a callable that receives one line saying which renderer was chosen and why (default: none).
+
+    Returns a RenderResult: `image` ((h, w, 3) uint8), `layers`, `stats`, `metadata`, `renderer`, `save()`.
+    Raises SceneError for an invalid scene (its `problems` list each one), ArgumentError (from
+    designedit.arguments) for a setting that cannot work (steps, seed, schedule, renderer name), DestinationError
+    for an output that cannot be written (all three exit status 2 in the CLI), DeditError for anything else
+    (no model, out of memory). Nothing is printed unless `progress` or `announce` asks.
+    """
     # settings are checked before any work (ArgumentError, status 2), as the CLI's argparse types check them
     schedule = arguments.schedule(schedule) if schedule is not None else None
     steps = arguments.steps(steps) if steps is not None else None
