@@ -146,7 +146,9 @@ def test_the_public_render_function_is_not_shadowed_by_a_module():
     import designedit.cli.render_cmd  # noqa: F401 - imports the implementation module
     import designedit.watch  # noqa: F401
 
-    assert callable(designedit.render) and designedit.render.__module__ == "designedit"
+    from designedit.rendering import render
+
+    assert callable(designedit.render) and designedit.render is render  # the function, not a module
 
 
 def test_auto_render_without_a_model_never_imports_torch(scene, tmp_path):
