@@ -148,23 +148,20 @@ def problems(data: Any, report: Report, skip: Callable[[tuple], bool] = lambda p
     render = data.get("render")
     if isinstance(render, dict):
         _check_node(render, m.Render, ("render",), report, skip)
+    def tagged(node: Any, key: str, tag_key: str, models: dict, path: tuple) -> None:
+        """Each item of node[key] by the model its tag names (unknown tags are the reader's to report)."""
+        for j, item in _items(node, key):
+            model = models.get(_tag(item.get(tag_key)))
+            if model is not None:
+                _check_node(item, model, path + (key, j), report, skip)
+
     for i, mask in _items(data, "masks"):
         _check_node(mask, m.Mask, ("masks", i), report, skip)
-        for j, shape in _items(mask, "shapes"):
-            model = _SHAPES.get(_tag(shape.get("shape")))
-            if model is not None:
-                _check_node(shape, model, ("masks", i, "shapes", j), report, skip)
-    background = data.get("background")
-    for j, edit in _items(background, "edits"):
-        model = _EDITS.get(_tag(edit.get("op")))
-        if model is not None:
-            _check_node(edit, model, ("background", "edits", j), report, skip)
+        tagged(mask, "shapes", "shape", _SHAPES, ("masks", i))
+    tagged(data.get("background"), "edits", "op", _EDITS, ("background",))
     for i, layer in _items(data, "layers"):
         _check_node(layer, m.Layer, ("layers", i), report, skip)
-        for j, op in _items(layer, "transforms"):
-            model = _TRANSFORMS.get(_tag(op.get("op")))
-            if model is not None:
-                _check_node(op, model, ("layers", i, "transforms", j), report, skip)
+        tagged(layer, "transforms", "op", _TRANSFORMS, ("layers", i))
 
 
 def check(scene: m.Scene, where: Callable[[tuple], str]) -> None:
