@@ -36,7 +36,7 @@ class RenderOptions:
     offload: bool = False
     cache_dir: Optional[Path] = None
     paste_back: bool = True
-    progress: bool = True
+    progress: bool = False  # a progress bar on stderr: the CLI turns it on, a library call stays silent
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -289,7 +289,7 @@ def render(
     steps = arguments.steps(steps) if steps is not None else None
     seed = arguments.seed(seed) if seed is not None else None
     # named arguments win over `options`, but only when given (None: keep the options' own value)
-    options = replace(options) if options is not None else RenderOptions(progress=False)
+    options = replace(options) if options is not None else RenderOptions()
     if paste_back is not None:
         options.paste_back = paste_back
     if progress is not None:

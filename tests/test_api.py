@@ -110,3 +110,9 @@ def test_paste_back_and_progress_from_options_are_kept_unless_named(scene, monke
     monkeypatch.setattr("designedit.rendering._tqdm_progress", lambda desc: None)  # no bar in the test output
     designedit.render(scene, renderer="preview", options=given, **named)
     assert [(o.paste_back, o.progress) for o in renderer_options] == [expected]
+
+
+def test_options_that_do_not_ask_for_progress_keep_the_api_silent(scene, renderer_options, capfd):
+    designedit.render(scene, renderer="preview", options=RenderOptions(paste_back=False))
+    assert [o.progress for o in renderer_options] == [False]  # no bar, no "loading model" line
+    assert capfd.readouterr() == ("", "")

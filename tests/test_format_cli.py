@@ -273,3 +273,11 @@ def test_every_file_argument_is_explained_in_help(command, capsys):
         main([command, "--help"])
     positional = capsys.readouterr().out.split("positional arguments:", 1)[1].split("options:", 1)[0]
     assert ".dedit file" in positional
+
+
+def test_text_that_starts_like_a_picture_signature_is_still_read_as_text(tmp_path: Path, capsys):
+    doc = tmp_path / "bm.dedit"
+    doc.write_text("BM is not how a scene starts")
+    assert main(["validate", str(doc)]) == 2
+    err = capsys.readouterr().err
+    assert "picture" not in err and "neither XML" in err

@@ -349,3 +349,22 @@ def test_a_quoted_number_is_named_as_such(folder: Path, capsys, key, value):
     assert rc == 2 and lines == [
         f"{folder}/doc.dedit.json#{json_pointer(path)}: {key} must be a JSON number, not the string '{value}': write {value.strip()} without quotes"
     ]
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("9" * 5000, "this number is too large to be a .dedit value"),  # Python's int() refuses this many digits
+    ("1e400", "this number is too large to be a .dedit value"),
+    ("-" + "9" * 50, "this number is too far below zero to be a .dedit value"),
+])
+def test_numbers_past_any_value_in_xml_say_so_at_their_attribute(folder: Path, capsys, value, expected):
+    text = xml_text(BASE, {("resize", "scale"): value})
+    rc, lines = validate(folder, "doc.dedit", text, capsys, "--no-files")
+    line_no, col = _attribute_place(text, "resize", "scale")
+    assert rc == 2 and lines == [f"{folder}/doc.dedit:{line_no}:{col}: {expected}"]
+
+
+@pytest.mark.parametrize("key, value", [("scale", "1_0"), ("scale", "0x10"), ("steps", "5.5")])
+def test_a_string_that_is_no_json_number_gets_no_unquoting_advice(folder: Path, capsys, key, value):
+    path = {"scale": ("layers", 0, "transforms", 1, "scale"), "steps": ("render", "steps")}[key]
+    rc, lines = validate(folder, "doc.dedit.json", json.dumps(with_value(path, value)), capsys, "--no-files")
+    assert rc == 2 and len(lines) == 1 and "without quotes" not in lines[0] and f"not '{value}'" in lines[0]

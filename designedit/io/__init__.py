@@ -61,14 +61,15 @@ _PICTURE_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8":
 
 
 def _decode(raw: bytes, label: str) -> str:
-    for magic, kind in _PICTURE_MAGIC.items():
-        if raw.startswith(magic):  # a picture given where a scene belongs: say so, not "not UTF-8"
-            raise SceneError(Problem(label, f"this is a {kind} picture, not a .dedit document"))
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        for magic, kind in _PICTURE_MAGIC.items():
+            if raw.startswith(magic) and (kind != "WebP" or raw[8:12] == b"WEBP"):
+                # a picture given where a scene belongs: say so, not "not UTF-8"
+                raise SceneError(Problem(label, f"this is a {kind} picture, not a .dedit document")) from None
         prefix = raw[: exc.start].decode("utf-8", errors="replace")
         line, col = LineIndex(prefix).position(len(prefix))
         raise SceneError(Problem(f"{label}:{line}:{col}", f"the document is not UTF-8 text (byte 0x{raw[exc.start]:02x} here)")) from None

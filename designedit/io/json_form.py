@@ -22,7 +22,7 @@ def _refuse_constant(name: str) -> Any:
 def _whole_number(digits: str) -> Any:
     """A JSON integer; one too long for any .dedit value reads as an infinity, reported at its place below
     (Python refuses to convert thousands of digits, which would lose the place)."""
-    if len(digits.lstrip("-")) > 40:
+    if len(digits.lstrip("-")) > vocab.MAX_DIGITS:
         return -math.inf if digits.startswith("-") else math.inf
     return int(digits)
 
@@ -82,8 +82,7 @@ def _clean(node: Any, path: tuple, source: SourceMap) -> Any:
     if isinstance(node, list):
         return [_clean(v, path + (i,), source) for i, v in enumerate(node)]
     if isinstance(node, float) and not math.isfinite(node) or isinstance(node, int) and not isinstance(node, bool) and abs(node) >= vocab.INT_LIMIT:
-        far = "too large" if node > 0 else "too far below zero"
-        source.report(_model_path(path), f"this number is {far} to be a .dedit value")
+        source.report(_model_path(path), vocab.too_far("-1e999" if node < 0 else "1e999"))
     elif isinstance(node, str):
         bad = vocab.xml_text_ok(node)
         if bad is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
@@ -174,13 +175,15 @@ def _json_kind(value: Any) -> str:
     return "list" if isinstance(value, list) else "object" if isinstance(value, dict) else "value"
 
 
-def _quoted_number(value: Any) -> bool:
-    if not isinstance(value, str):
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+def _quoted_number(value: Any, whole: bool) -> bool:
+    """A string that, unquoted, is a JSON number the field could take (a whole one for whole-number fields)."""
+    if not isinstance(value, str) or not _JSON_NUMBER.fullmatch(value.strip()):
         return False
-    try:
-        return math.isfinite(float(value))
-    except ValueError:
-        return False
+    number = float(value)
+    return math.isfinite(number) and (not whole or number.is_integer())
 
 
 def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
@@ -232,7 +235,7 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
     if f is not None and model is m.Scene and name == "version" and form == "json" and present:
         kind = _json_kind(value)
         return f'{label} must be a string like "1.0", not ' + (f"the {kind} {show(value)}" if kind in ("number", "boolean") else f"{show(value)}")
-    if f is not None and form == "json" and f.kind in ("number", "int", "length") and _quoted_number(value):
+    if f is not None and form == "json" and f.kind in ("number", "int", "length") and _quoted_number(value, f.kind == "int"):
         # a quoted number is the usual slip (language models write them): say that, not that the value is wrong
         return f"{label} must be a JSON number, not the string {show(value)}: write {value.strip()} without quotes"
     if f is not None:

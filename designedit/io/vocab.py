@@ -204,16 +204,30 @@ def model_at(path: tuple, data: Any) -> tuple[Optional[type[BaseModel]], Optiona
     return None, None
 
 
+MAX_DIGITS = 40  # a whole number this long is past every bound (INT_LIMIT has 19 digits); Python refuses > 4300
+
+
 def number_from_text(text: str) -> Optional[Union[int, float]]:
     """The number an XML attribute spells, or None when it is not a (finite, bounded) number."""
+    text = text.strip()
+    if not NUMBER_RE.match(text) or too_far(text):
+        return None
+    return float(text) if re.search(r"[.eE]", text) else int(text)
+
+
+def too_far(text: str) -> Optional[str]:
+    """For a number spelled past any .dedit value (too many digits, an infinite float, beyond INT_LIMIT), the
+    sentence that says so, in both forms; None otherwise (including for text that is not a number)."""
     text = text.strip()
     if not NUMBER_RE.match(text):
         return None
     if re.search(r"[.eE]", text):
-        value = float(text)
-        return value if math.isfinite(value) else None
-    value = int(text)
-    return value if abs(value) < INT_LIMIT else None
+        far = not math.isfinite(float(text))
+    else:
+        far = len(text.lstrip("+-")) > MAX_DIGITS or abs(int(text)) >= INT_LIMIT
+    if not far:
+        return None
+    return f"this number is {'too far below zero' if text.startswith('-') else 'too large'} to be a .dedit value"
 
 
 def format_number(value: Union[int, float]) -> str:

@@ -283,6 +283,9 @@ class _Reader:
                 return number
             if f.kind == "length" and m.PERCENT_RE.match(value.strip()):
                 return value.strip()
+            far = vocab.too_far(value)
+            if far is not None:
+                self.source.report(path, far)  # the model's "must be a number" would hide why
             return value
         if f.kind == "bool":
             return {"true": True, "false": False}.get(value.strip(), value)
