@@ -181,7 +181,11 @@ class RenderSession:
         layers_dir: Optional[Path | str] = None,
         stats_path: Optional[Path | str] = None,
         progress: Optional[Callable[[int, int], None]] = None,
+        warn: Optional[Callable[[str], None]] = None,
     ) -> RenderResult:
+        """Compile and render `scene`, writing what is asked. `warn` receives each warning as soon as it is
+        known: the plan's before the render starts (a long SDXL render need not finish to say a mask looks
+        wrong), the renderer's after it."""
         from .output import write_json, write_png
 
         started = time.perf_counter()
@@ -189,6 +193,9 @@ class RenderSession:
         check_destinations(scene, output, layers_dir, stats_path)
         plan = self.compile(scene, schedule=schedule, steps=steps, seed=seed)
         compiled = time.perf_counter()
+        warn = warn or (lambda sentence: None)
+        for sentence in plan.warnings:
+            warn(sentence)
         if progress is None and self.options.progress:
             progress = _tqdm_progress(f"{self.name} render")
         try:
@@ -219,6 +226,8 @@ class RenderSession:
             "compile_seconds": round(compiled - started, 4),
             "warnings": list(plan.warnings) + list(result.stats.get("warnings", [])),  # the scene's, then the renderer's
         }
+        for sentence in result.stats.get("warnings", []):
+            warn(sentence)
         if output is not None:
             write_png(output, result.image, metadata)
             stats["output"] = str(output)

@@ -111,7 +111,7 @@ class Watcher:
             target.files = {target.path, *scene_files(scene)}
             fingerprint = _fingerprint(target.path, target.files)
             output = target.output or default_output(scene, target.path)
-            result = self.session.render(scene, output=output, **self.render_args)
+            result = self.session.render(scene, output=output, warn=lambda w: self.say(f"warning: {w}"), **self.render_args)
         except SceneError as exc:
             for problem in exc.problems:
                 self.say(str(problem))
@@ -126,8 +126,6 @@ class Watcher:
         target.fingerprint = fingerprint
         target.renders += 1
         stats = result.stats
-        for warning in stats.get("warnings", []):
-            self.say(f"warning: {warning}")
         self.say(
             f"[{_now()}] {name} -> {output}: {time.perf_counter() - started:.2f} s, "
             f"{work_summary(stats)} ({self.session.name})"

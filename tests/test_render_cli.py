@@ -245,3 +245,32 @@ def test_the_status_line_says_where_a_remembered_branch_state_resumed():
     assert status_line({**stats, "resumed_at_step": 41}, "o.png") == (
         "wrote o.png (512x384) with sdxl in 3.20 s: 9 UNet evaluations, 0 cache hits, resumed at step 41")
     assert status_line({**stats, "resumed_at_step": None}, "o.png").endswith("9 UNet evaluations, 0 cache hits")
+
+
+def test_the_scenes_warnings_come_before_the_render_the_renderers_after(scene, monkeypatch):
+    from designedit.rendering import RenderSession
+
+    order = []
+    original = PreviewRenderer.render
+
+    def render(self, plan, progress=None):
+        order.append("render")
+        result = original(self, plan, progress)
+        result.stats["warnings"] = ["from the renderer"]
+        return result
+
+    monkeypatch.setattr(PreviewRenderer, "render", render)
+    import designedit.compiler as compiler
+
+    real_compile = compiler.compile_scene
+
+    def compile_with_warning(*a, **k):
+        plan = real_compile(*a, **k)
+        plan.warnings = ["from the scene"]
+        return plan
+
+    monkeypatch.setattr(compiler, "compile_scene", compile_with_warning)
+    session = RenderSession("preview", announce=None)
+    result = session.render(designedit.load(scene), warn=order.append)
+    assert order == ["from the scene", "render", "from the renderer"]
+    assert result.stats["warnings"] == ["from the scene", "from the renderer"]

@@ -154,9 +154,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         layers_dir=args.layers,
         stats_path=args.stats,
+        warn=lambda sentence: print(f"warning: {sentence}", file=sys.stderr, flush=True),
     )
-    for warning in result.stats.get("warnings", []):
-        print(f"warning: {warning}", file=sys.stderr)
     print(status_line(result.stats, output))
     return 0
 
