@@ -76,3 +76,12 @@ def test_the_warnings_travel_with_the_plan_and_are_printed(folder, capsys):
     err = capsys.readouterr().err
     assert "warning: layer 'ball' ends up entirely outside the 512x384 canvas" in err
     assert json.loads(stats.read_text())["warnings"] == plan.warnings
+
+
+def test_a_picture_of_another_size_reached_through_use(folder):
+    uses = m.Mask(id="uses", shapes=[m.Rect(x=0, y=0, width=4, height=4), m.Use(mask="half")])
+    plan = compile_scene(scene(folder, masks=[HALF, uses], background=m.Background(image="poster", edits=[m.Remove(mask="uses")])))
+    assert plan.warnings == [
+        "mask 'half' (1024x768) is not the size of image 'poster' (512x384) that the background masks with it "
+        "(through mask 'uses'): it is placed at the picture's top-left, unscaled"
+    ]

@@ -5,7 +5,7 @@ and a design tool may write them on purpose. A warning is one sentence that
 names the element and what will happen, printed by `dedit plan`, `render`
 and `watch`.
 
-- A mask picture whose size differs from the picture it masks: mask pictures
+- A mask picture (its own, or one reached through `use`) whose size differs from the picture it masks: mask pictures
   are placed at the origin unscaled, so a mask drawn for a resized copy of
   the picture selects the wrong pixels.
 - A layer whose object ends up entirely outside the canvas: it adds nothing
@@ -54,18 +54,33 @@ def _mask_sizes(scene: Scene) -> list[str]:
 
     out: list[str] = []
     seen: set[tuple[str, str]] = set()
-    for mask_id, image_id, who in pairs:
-        mask, image = scene.mask(mask_id), scene.image(image_id)
-        if mask.src is None or (mask_id, image_id) in seen:
-            continue
-        seen.add((mask_id, image_id))
-        m, i = size_of("mask", mask_id, mask.src), size_of("image", image_id, image.src)
-        if m is not None and i is not None and m != i:
-            out.append(
-                f"mask {mask_id!r} ({m[0]}x{m[1]}) is not the size of image {image_id!r} ({i[0]}x{i[1]}) "
-                f"that {who} masks with it: it is placed at the picture's top-left, unscaled"
-            )
+    for used_id, image_id, who in pairs:
+        image = scene.image(image_id)
+        for mask_id in _with_used(scene, used_id):  # a picture reached through `use` is placed the same way
+            mask = scene.mask(mask_id)
+            if mask.src is None or (mask_id, image_id) in seen:
+                continue
+            seen.add((mask_id, image_id))
+            m, i = size_of("mask", mask_id, mask.src), size_of("image", image_id, image.src)
+            if m is not None and i is not None and m != i:
+                via = "" if mask_id == used_id else f" (through mask {used_id!r})"
+                out.append(
+                    f"mask {mask_id!r} ({m[0]}x{m[1]}) is not the size of image {image_id!r} ({i[0]}x{i[1]}) "
+                    f"that {who} masks with it{via}: it is placed at the picture's top-left, unscaled"
+                )
     return out
+
+
+def _with_used(scene: Scene, mask_id: str) -> list[str]:
+    """The mask and every mask its `use` shapes reach, each once (the reader refused cycles already)."""
+    order, stack = [], [mask_id]
+    while stack:
+        current = stack.pop()
+        if current in order:
+            continue
+        order.append(current)
+        stack.extend(s.mask for s in reversed(scene.mask(current).shapes) if getattr(s, "shape", None) == "use")
+    return order
 
 
 def _off_canvas(layers: list[LayerIR], canvas: Size) -> list[str]:

@@ -54,6 +54,7 @@ class SDXLRenderer:
         self._sizes_read = False
         self._where: Optional[ModelLocation] = None  # where the configs were read (before any loading)
         self._timesteps: dict[int, torch.Tensor] = {}
+        self._prompt_notes: dict[str, Optional[str]] = {}  # prompt -> its warning (None: it fits)
         self._cache = None
         if self.options.extra.get("cache", True):
             from designedit.cache import DEFAULT_MAX_BYTES, Cache
@@ -323,13 +324,14 @@ class SDXLRenderer:
 
     def _prompt_too_long(self, prompt: str) -> Optional[str]:
         """A sentence when the text encoders cut the prompt short (CLIP reads model_max_length tokens, its
-        start and end markers included), else None."""
-        tokenizer = self.model.pipe.tokenizer
-        limit = int(tokenizer.model_max_length)
-        n = len(tokenizer(prompt, truncation=False, verbose=False).input_ids)
-        if n <= limit:
-            return None
-        return f"the prompt is {n - 2} tokens long; the text encoders read only the first {limit - 2}, the rest is ignored"
+        start and end markers included), else None; once per prompt, like its embeddings."""
+        if prompt not in self._prompt_notes:
+            tokenizer = self.model.pipe.tokenizer
+            limit = int(tokenizer.model_max_length)
+            n = len(tokenizer(prompt, truncation=False, verbose=False).input_ids)
+            self._prompt_notes[prompt] = None if n <= limit else (
+                f"the prompt is {n - 2} tokens long; the text encoders read only the first {limit - 2}, the rest is ignored")
+        return self._prompt_notes[prompt]
 
     def _timestep_tensors(self, plan: Plan) -> None:
         """The plan's timesteps on the device, made with one copy: an int timestep costs the UNet a
