@@ -5,9 +5,9 @@ and a design tool may write them on purpose. A warning is one sentence that
 names the element and what will happen, printed by `dedit plan`, `render`
 and `watch`.
 
-- A mask picture (its own, or one reached through `use`) whose size differs from the picture it masks: mask pictures
-  are placed at the origin unscaled, so a mask drawn for a resized copy of
-  the picture selects the wrong pixels.
+- A mask picture (its own, or one reached through `use`) whose size differs
+  from the picture it masks: mask pictures are placed at the origin unscaled,
+  so a mask drawn for a resized copy of the picture selects the wrong pixels.
 - A layer whose object ends up entirely outside the canvas: it adds nothing
   (a cut still removes the object from the background).
 """
