@@ -12,11 +12,14 @@ from __future__ import annotations
 from numbers import Integral
 from typing import Any
 
+from . import model as m
 from .errors import DeditError
+from .io import vocab
 
-MAX_STEPS = 1000
-MAX_SEED = 2**63 - 1
-SCHEDULES = ("fast", "reference")
+# the document's own bounds (model.Render), so a flag and a <render> attribute cannot disagree
+MAX_STEPS = int(vocab.field(m.Render, "steps").high[1])
+MAX_SEED = int(vocab.field(m.Render, "seed").high[1]) - 1  # the model says < 2^63
+SCHEDULES = tuple(vocab.field(m.Render, "schedule").choices)
 
 
 class ArgumentError(DeditError):

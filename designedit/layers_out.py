@@ -25,7 +25,8 @@ from xml.sax.saxutils import quoteattr
 import cv2
 import numpy as np
 
-from .output import atomic_write_bytes, png_bytes
+from .atomic import atomic_write_bytes
+from .output import png_bytes
 
 LAYER_PREFIX = "layer:"
 ORA_MIMETYPE = b"image/openraster"

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
-from .atomic import atomic_write_bytes, why_unwritable  # noqa: F401 - atomic_write_bytes: the writer, used from here
+from .atomic import atomic_write_bytes, why_unwritable
 from .errors import DeditError
 
 # PNG text chunk keys, as `dedit:<name>` so other tools' keys never collide.

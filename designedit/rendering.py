@@ -81,10 +81,10 @@ def check_destinations(
     output: Optional[Path | str] = None,
     layers_dir: Optional[Path | str] = None,
     stats_path: Optional[Path | str] = None,
-) -> None:
+) -> list[Path]:
     """Before any rendering: every output can be written, and none replaces one of the scene's files.
     DestinationError (exit status 2) names the first that cannot; nothing is written (missing folders
-    are created later, with the files)."""
+    are created later, with the files). Returns the scene's files (what no output may replace)."""
     inputs = scene_files(scene)
     if output is not None:
         check_png_destination(output, inputs)
@@ -97,6 +97,7 @@ def check_destinations(
         check_destination(folder, folder=True)
     if stats_path is not None:
         check_destination(stats_path, inputs=inputs)
+    return inputs
 
 
 def png_metadata(plan: Plan, renderer: str, options: RenderOptions, stats: Optional[dict] = None) -> dict[str, str]:
@@ -190,7 +191,7 @@ class RenderSession:
 
         started = time.perf_counter()
         output = Path(output) if output is not None else None
-        check_destinations(scene, output, layers_dir, stats_path)
+        inputs = check_destinations(scene, output, layers_dir, stats_path)
         plan = self.compile(scene, schedule=schedule, steps=steps, seed=seed)
         compiled = time.perf_counter()
         warn = warn or (lambda sentence: None)
@@ -242,7 +243,7 @@ class RenderSession:
             write_json(stats_path, stats)
         result.stats = stats
         result.metadata = metadata
-        result._scene_files = tuple(scene_files(scene))  # what result.save() must not replace either
+        result._scene_files = tuple(inputs)  # what result.save() must not replace either
         return result
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import SIGTERM_STATUS, Terminated, UsageError, sigterm_unwinds
+from . import SIGTERM_STATUS, Terminated, UsageError, sigterm_unwinds, stopped_line
 from .render_cmd import add_renderer_options, note_ignored_options, options_from_args, png_path
 
 DESCRIPTION = (
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             except KeyboardInterrupt as stop:
                 print("stopped watching" + (" (terminated)." if isinstance(stop, Terminated) else "."), flush=True)
                 return SIGTERM_STATUS if isinstance(stop, Terminated) else 0
-        except Terminated:  # before watching began (a model loading, say): nothing was written either
-            print("dedit: terminated; nothing was written.", file=sys.stderr, flush=True)
+        except Terminated as stop:  # before watching began (a model loading, say): nothing was written either
+            print(stopped_line(stop), file=sys.stderr, flush=True)
             return SIGTERM_STATUS
     return 0
