@@ -30,6 +30,12 @@ from designedit.plan import LatentRef, Op, Plan, Step
 Predict = Callable[[torch.Tensor, int, Optional[torch.Tensor]], torch.Tensor]  # (x, t, keymasks) -> eps
 
 
+def start_step(plan: Plan, resume: Optional[Snapshot]) -> int:
+    """The plan step a run starts at: the first fuse op's step when resuming from a snapshot, else 0."""
+    fuse_at = first_fuse(plan)
+    return fuse_at[0] if resume is not None and fuse_at is not None else 0
+
+
 @dataclass
 class Snapshot:
     """Interpreter state just before the first fuse op of a plan."""
@@ -84,23 +90,17 @@ class Interpreter:
 
     # ------------------------------------------------------------ run
 
-    def steps_to_run(self, resume: Optional[Snapshot] = None) -> int:
-        """How many plan steps `run(resume)` goes through (a resumed run starts at the first fuse op's step)."""
-        fuse_at = first_fuse(self.plan)
-        return self.plan.steps - (fuse_at[0] if resume is not None and fuse_at is not None else 0)
-
     def run(self, resume: Optional[Snapshot] = None, on_snapshot: Optional[Callable[[Snapshot], None]] = None):
         plan = self.plan
         if plan.output_is_background:
             raise DeditError("the plan's output is the background picture itself: there is nothing to denoise.")
         fuse_at = first_fuse(plan)
         T = plan.steps
-        start = 0
-        if resume is not None and fuse_at is not None:
+        start = start_step(plan, resume)
+        if start:
             self.latents = {k: v.to(self.device) for k, v in resume.latents.items()}
             self.deltas = {k: v.to(self.device) for k, v in resume.deltas.items()}
             self.x0 = {k: v.to(self.device) for k, v in resume.x0.items()}
-            start = fuse_at[0]
             self.stats.resumed_at_step = start
         else:
             resume = None

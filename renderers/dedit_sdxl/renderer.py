@@ -29,7 +29,7 @@ from designedit.select import model_spec
 
 from . import attention, graphs, inversion, loading
 from .locate import ModelLocation, available, locate
-from .interpreter import Interpreter, Snapshot, first_fuse, prefix_key
+from .interpreter import Interpreter, Snapshot, first_fuse, prefix_key, start_step
 
 LAYER_PREFIX = "layer:"
 MEMORY_TRAJECTORIES = 16  # in-memory inversions kept (about 7 MB each at 1024 px)
@@ -173,18 +173,16 @@ class SDXLRenderer:
             return self._unet(x, t, embeds, masks)
 
         with torch.inference_mode():
-            # what runs is known before anything runs: one progress total for inversion and denoising
             reuse = self.options.extra.get("reuse_branches", True)
             key = prefix_key(plan, model.identity, str(model.dtype)) if reuse else None
             resume = self._snapshot(key) if key else None
-            found, pending = self._cached_trajectories(plan)
             captured: dict[str, Snapshot] = {}
-            interp = Interpreter(plan, predict, scheduler, found, model.device)
-            ticks = _Ticks(progress, len(pending) * plan.steps + interp.steps_to_run(resume))
-            interp.tick = ticks
             with self._timed(phases, "invert"):
+                # what runs is known before anything runs: one progress total for inversion and denoising
+                found, pending = self._cached_trajectories(plan)
+                ticks = _Ticks(progress, len(pending) * plan.steps + plan.steps - start_step(plan, resume))
                 trajectories, inv = self._invert(plan, scheduler, predict, found, pending, ticks)
-            interp.trajectories = trajectories
+            interp = Interpreter(plan, predict, scheduler, trajectories, model.device, tick=ticks)
             with self._timed(phases, "denoise"):
                 z = interp.run(resume, on_snapshot=lambda snap: captured.setdefault("s", snap))
             self.last_latent = z.detach().clone()
