@@ -16,8 +16,6 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
-from .errors import DeditError
-
 if TYPE_CHECKING:  # kept out of start-up: `dedit validate` needs neither
     import numpy as np
 
@@ -120,6 +118,11 @@ def renderer_names() -> list[str]:
     return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
 
 
+def _entry_point(name: str):
+    """The installed renderer entry point called `name`, or None."""
+    return next((ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name), None)
+
+
 def preflight(name: str, options: RenderOptions) -> None:
     """Run the renderer package's optional module-level `preflight(options)` before its class is loaded.
 
@@ -127,22 +130,22 @@ def preflight(name: str, options: RenderOptions) -> None:
     offer a cheap `preflight` in its top module that raises DeditError for what it can tell at once (no
     model, a model path that does not exist, a missing install). Nothing happens for an unknown name or a
     package without one; `load_renderer_class` reports those."""
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            try:
-                module = import_module(ep.module)
-            except Exception:  # noqa: BLE001 - load_renderer_class reports a broken package
-                return
-            check = getattr(module, "preflight", None)
-            if callable(check):
-                check(options)
-            return
+    ep = _entry_point(name)
+    if ep is None:
+        return
+    try:
+        module = import_module(ep.module)
+    except Exception:  # noqa: BLE001 - load_renderer_class reports a broken package
+        return
+    check = getattr(module, "preflight", None)
+    if callable(check):
+        check(options)
 
 
 def load_renderer_class(name: str) -> type:
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == name:
-            return ep.load()
+    ep = _entry_point(name)
+    if ep is not None:
+        return ep.load()
     known = ", ".join(renderer_names()) or "none"
     from .arguments import ArgumentError
 

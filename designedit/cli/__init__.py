@@ -15,16 +15,16 @@ import sys
 import threading
 from contextlib import contextmanager
 from importlib import import_module
+from pathlib import Path
 from typing import Iterator
 
 from ..arguments import ArgumentError
 from ..errors import DeditError, SceneError
 
-class UsageError(ArgumentError):
-    """Command-line input that cannot work (found by dedit rather than argparse): exit status 2, like
-    argparse's own usage errors."""
 
-    exit_status = 2
+class UsageError(ArgumentError):
+    """Command-line input that cannot work (found by dedit rather than argparse): exit status 2 (an
+    ArgumentError's), like argparse's own usage errors."""
 
 
 def readable_type(name: str):
@@ -35,6 +35,19 @@ def readable_type(name: str):
         return function
 
     return rename
+
+
+def file_name_type(suffix: str, what: str, why: str):
+    """An argparse type for an output file name that must end in `suffix` (".png"); `what` names it ("a .png
+    file name") and `why` says why it must."""
+
+    @readable_type(what)
+    def file_name(text: str) -> Path:
+        if not text.lower().endswith(suffix):
+            raise argparse.ArgumentTypeError(f"{text} is not {what} ({why})")
+        return Path(text)
+
+    return file_name
 
 
 SIGTERM_STATUS = 128 + signal.SIGTERM

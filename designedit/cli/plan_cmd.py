@@ -10,15 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import readable_type
+from . import file_name_type
 from .render_cmd import steps_arg
 
 
-@readable_type("an .svg file name")
-def _svg_path(text: str) -> Path:
-    if not text.lower().endswith(".svg"):
-        raise argparse.ArgumentTypeError(f"{text} is not an .svg file name (the timeline is an SVG picture)")
-    return Path(text)
+_svg_path = file_name_type(".svg", "an .svg file name", "the timeline is an SVG picture")
 
 
 def _native_size(text: str) -> int:
@@ -88,13 +84,14 @@ def _recipe(image) -> str:
 
 
 def summary(plan, name: str = "") -> str:
+    inverted = plan.inverted_images()
     lines = [
         f"plan for {name}: {plan.schedule} schedule, {plan.steps} steps, guidance {plan.guidance_scale:g}, seed {plan.seed}",
         f"canvas {plan.canvas.width}x{plan.canvas.height} -> render {plan.render.width}x{plan.render.height} "
         f"(latent {plan.latent.width}x{plan.latent.height}, {plan.latent_scale} px per cell)",
-        f"images to invert ({len(plan.inverted_images())}):",
+        f"images to invert ({len(inverted)}):",
     ]
-    for im in plan.inverted_images():
+    for im in inverted:
         lines.append(f"  {im.id}: {_recipe(im)}  [key {im.key[:12]}]")
     lines.append("branches:")
     for b in plan.branches:

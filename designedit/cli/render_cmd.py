@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import arguments
 from ..renderer import RenderOptions
-from . import readable_type
+from . import file_name_type, readable_type
 
 DESCRIPTION = (
     "Render a scene to a PNG picture, and optionally its layers and statistics. Every output is checked "
@@ -45,11 +45,7 @@ def _checked(check, text: str, what: str):
         raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
 
 
-@readable_type("a .png file name")
-def png_path(text: str) -> Path:
-    if not text.lower().endswith(".png"):
-        raise argparse.ArgumentTypeError(f"{text} is not a .png file name (dedit writes PNG with its metadata)")
-    return Path(text)
+png_path = file_name_type(".png", "a .png file name", "dedit writes PNG with its metadata")
 
 
 @readable_type("a renderer name")

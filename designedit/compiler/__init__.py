@@ -29,7 +29,7 @@ from ..paths import resolve_reference
 from ..plan import DDIM_SETTINGS, Cost, Plan, PlanLayer, Size, ddim_timesteps
 from . import costs, schedule as sched
 from .background import lower_background, map_through
-from .context import Options
+from .context import Options, place
 from .layers import resolve_layers
 from .lint import lint
 from .recipes import plan_images
@@ -81,9 +81,7 @@ def compile_scene(
     side in pixels it was trained at: 8 and 1024 for SDXL)."""
     if scene.origin is None:
         raise SceneError(Problem("<scene>", "the scene has no origin; load it from a file or give it one with with_origin"))
-    from ..io.source import scene_place
-
-    limits.check(scene, lambda path: scene_place(scene, path))  # a scene built in code skipped the reader's checks
+    limits.check(scene, lambda path: place(scene, path))  # a scene built in code skipped the reader's checks
     opts = resolve_options(scene, schedule, steps, latent_scale, seed, guidance)
     canvas = canvas_of(scene)
     if native_size < 1:

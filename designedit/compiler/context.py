@@ -76,10 +76,8 @@ class BackgroundIR:
 def fail(scene: Scene, where: str, message: str, path: Optional[tuple] = None) -> SceneError:
     """A SceneError located at `path` (a path in the scene's JSON shape) in the scene's document: its
     line and column when it was read from XML, else `file#/json/pointer`; the document alone without a path."""
-    from ..io.source import scene_place
-
     if path is not None:
-        location = scene_place(scene, path)
+        location = place(scene, path)
     else:
         origin = scene.origin
         location = str(origin.path) if origin is not None and origin.path is not None else "<scene>"
