@@ -313,6 +313,7 @@ def render(
     if cache_dir is not None:
         options.cache_dir = Path(cache_dir)
     scene = load_scene(scene_or_path, root=root)
+    check_destinations(scene, output, layers_dir, stats_path)  # before a renderer (SDXL: torch) is loaded, as the CLI does
     session = RenderSession(renderer, options, announce=announce)
     return session.render(
         scene, output=output, schedule=schedule, steps=steps, seed=seed, layers_dir=layers_dir, stats_path=stats_path

@@ -116,3 +116,12 @@ def test_options_that_do_not_ask_for_progress_keep_the_api_silent(scene, rendere
     designedit.render(scene, renderer="preview", options=RenderOptions(paste_back=False))
     assert [o.progress for o in renderer_options] == [False]  # no bar, no "loading model" line
     assert capfd.readouterr() == ("", "")
+
+
+def test_an_unusable_output_is_refused_before_any_renderer_is_built(scene, renderer_options):
+    from designedit.output import DestinationError
+
+    (scene.parent / "a-file").write_text("x")
+    with pytest.raises(DestinationError):
+        designedit.render(scene, output=scene.parent / "a-file" / "out.png", renderer="preview")
+    assert renderer_options == []  # the renderer (for SDXL: torch and its model) was never constructed
