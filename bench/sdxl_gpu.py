@@ -1,6 +1,7 @@
 """Full-size SDXL architecture with random weights on a GPU: 1024x1024 move and removal, both schedules.
 
     python bench/sdxl_gpu.py [--steps 50] [--dtype bf16] [--offload | --cuda-graphs] [--calls] [--tiny]
+                             [--separate-projections]
 
 Builds SDXL 1.0 base's UNet, VAE and both text encoders from the published
 configs (written inline below; nothing is downloaded) with random weights
@@ -14,7 +15,9 @@ fast <= 0.35x reference wall time; peak <= 10 GB (<= 6 GB with --offload).
 `--cuda-graphs` runs both schedules with the UNet replayed from CUDA graphs;
 `--calls` first times single UNet calls at batch 1, 2, 4 and 8, eager and
 (on CUDA) graphed: where a call costs the same at batch 1 as at batch 8, the
-host's dispatch, not the GPU, sets the pace.
+host's dispatch, not the GPU, sets the pace. The renderer fuses each
+self-attention's q/k/v projections unless offloading (`--separate-projections`
+keeps them apart, for comparison).
 
 Needs only torch, transformers and diffusers (plus the project's own pure
 Python dependencies); `--tiny` swaps in the tiny test configs so the script
@@ -81,6 +84,10 @@ def main() -> None:
     ap.add_argument("--calls", action="store_true", help="first time single UNet calls by batch size")
     ap.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN time its convolution algorithms per shape")
     ap.add_argument("--channels-last", action="store_true", help="UNet and VAE weights in channels-last layout")
+    ap.add_argument("--separate-projections", action="store_true",
+                    help="keep self-attention's q/k/v projections separate (the renderer fuses them by default)")
+    ap.add_argument("--sdpa", choices=["default", "cudnn", "flash", "efficient"], default="default",
+                    help="the scaled-dot-product attention kernel PyTorch tries first (default: its own order)")
     ap.add_argument("--edits", default="move,removal")
     ap.add_argument("--native-size", type=int, default=1024,
                     help="render side in px (1024 = SDXL's; smaller only to dry-run the full-size model on a CPU)")
@@ -99,7 +106,17 @@ def main() -> None:
     sync = torch.cuda.synchronize if cuda else (lambda: None)
     card = torch.cuda.get_device_name() if cuda else "CPU"
 
-    with tempfile.TemporaryDirectory() as tmp:
+    import contextlib
+
+    kernel = contextlib.nullcontext()
+    if args.sdpa != "default":
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        order = [SDPBackend.CUDNN_ATTENTION, SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]
+        first = order[["cudnn", "flash", "efficient"].index(args.sdpa)]
+        # the others stay as fallbacks (the text encoders' masked attention, a CPU dry run)
+        kernel = sdpa_kernel([first] + [b for b in order if b != first], set_priority=True)
+    with kernel, tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         pipe = build_pipeline(device, dtype, args.tiny, tmp)
         if dtype == torch.float16:
@@ -112,7 +129,9 @@ def main() -> None:
         if args.offload and cuda:
             pipe.enable_model_cpu_offload()
         graphed = args.cuda_graphs and cuda and not args.offload
-        options = RenderOptions(device=str(device), extra={"cache": False, "reuse_branches": False, "cuda_graphs": graphed})
+        fuse = not args.separate_projections
+        options = RenderOptions(device=str(device), extra={"cache": False, "reuse_branches": False, "cuda_graphs": graphed,
+                                                           "fuse_projections": fuse})
         r = SDXLRenderer.from_pipeline(pipe, options, identity="random-sdxl", device=device)
         scenes = write_scenes(tmp / "scenes")
         if args.calls:
@@ -135,7 +154,8 @@ def main() -> None:
                 latents[edit, schedule] = r.last_latent
                 rows.append((edit, schedule, seconds, result.stats, peak))
         # move-only re-render with branch reuse (watch mode)
-        reuse = SDXLRenderer.from_pipeline(pipe, RenderOptions(device=str(device), extra={"cache": False, "cuda_graphs": graphed}),
+        reuse = SDXLRenderer.from_pipeline(pipe, RenderOptions(device=str(device), extra={"cache": False, "cuda_graphs": graphed,
+                                                                                  "fuse_projections": fuse}),
                                            "random-sdxl", device)
         moved = scenes["move"].with_name("move2.dedit")
         moved.write_text(scenes["move"].read_text().replace('dx="256"', 'dx="320"'))
@@ -144,6 +164,8 @@ def main() -> None:
 
     print(f"{'tiny test configs' if args.tiny else 'SDXL base architecture, random weights'}, {card}, "
           f"{args.dtype}{', offload' if args.offload else ''}{', CUDA graphs' if graphed else ''}"
+          f"{', fused q/k/v' if rows[0][3].get('fused_projections') else ', separate q/k/v'}"
+          f"{'' if args.sdpa == 'default' else ', SDPA ' + args.sdpa}"
           f"{', cudnn.benchmark' if args.cudnn_benchmark else ''}{', channels-last' if args.channels_last else ''}, {args.steps} steps, "
           f"{args.native_size}x{args.native_size}, cold renders\n")
     print("| edit | schedule | wall s | UNet evals | UNet calls | invert / denoise / decode / compose s | peak GPU GiB "

@@ -11,15 +11,15 @@ torch.set_num_threads(1)  # tiny models: threads only add contention on a shared
 import torch.nn.functional as F
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
-from dedit_sdxl.attention import KeyMaskingAttnProcessor, KeyMaskState
+from dedit_sdxl.attention import KeyMaskingAttnProcessor, KeyMaskState, fuse_self_attention
 
 
 def naive(attn: Attention, h: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     """softmax(Q K'^T / sqrt(d)) V per head with K' = W_K((1 - m) * h); h (n, c), m (n,)."""
     heads = attn.heads
-    q = h @ attn.to_q.weight.T
-    k = ((1 - m)[:, None] * h) @ attn.to_k.weight.T
-    v = h @ attn.to_v.weight.T
+    q, k, v = h @ attn.to_q.weight.T, ((1 - m)[:, None] * h) @ attn.to_k.weight.T, h @ attn.to_v.weight.T
+    if attn.to_k.bias is not None:
+        q, k, v = q + attn.to_q.bias, k + attn.to_k.bias, v + attn.to_v.bias
     d = q.shape[-1] // heads
     q, k, v = (x.reshape(-1, heads, d) for x in (q, k, v))
     logits = torch.einsum("ihd,jhd->hij", q, k) / math.sqrt(d)
@@ -27,13 +27,23 @@ def naive(attn: Attention, h: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     return out @ attn.to_out[0].weight.T + attn.to_out[0].bias
 
 
-def _layer(dim: int = 16, heads: int = 2) -> Attention:
+def _layer(dim: int = 16, heads: int = 2, bias: bool = False, fused: bool = False) -> Attention:
     torch.manual_seed(0)
-    return Attention(query_dim=dim, heads=heads, dim_head=dim // heads, bias=False).eval()
+    attn = Attention(query_dim=dim, heads=heads, dim_head=dim // heads, bias=bias).eval()
+    if bias:  # nn.Linear starts its biases small; make them matter
+        for part in (attn.to_q, attn.to_k, attn.to_v):
+            torch.nn.init.normal_(part.bias, std=1.0)
+    if fused:
+        holder = torch.nn.Module()
+        holder.attn1 = attn  # fuse_self_attention finds self-attentions by their UNet name
+        assert fuse_self_attention(holder) == 1 and attn.fused_projections
+    return attn
 
 
-def test_processor_equals_naive_formula_per_sample():
-    attn = _layer()
+@pytest.mark.parametrize("bias", [False, True], ids=["no-bias", "bias"])
+@pytest.mark.parametrize("fused", [False, True], ids=["separate", "fused"])
+def test_processor_equals_naive_formula_per_sample(fused, bias):
+    attn = _layer(bias=bias, fused=fused)
     state = KeyMaskState()
     attn.set_processor(KeyMaskingAttnProcessor(state))
     h = torch.randn(3, 16, 16)  # batch 3, a 4x4 grid
@@ -48,8 +58,8 @@ def test_processor_equals_naive_formula_per_sample():
             torch.testing.assert_close(got[b], want, atol=1e-5, rtol=1e-5)
         # an unmasked sample and a call without masks are the stock computation
         state.clear()
-        stock = attn.processor.stock(attn, h)
-        torch.testing.assert_close(got[0], stock[0], atol=1e-6, rtol=0)
+        stock = (attn.processor.fused_stock if fused else attn.processor.stock)(attn, h)
+        torch.testing.assert_close(got[0], stock[0], atol=1e-5 if bias else 1e-6, rtol=0)
         torch.testing.assert_close(attn(h), stock, atol=0, rtol=0)
         # the masked sample really differs
         assert (got[1] - stock[1]).abs().max() > 1e-3
@@ -99,3 +109,23 @@ def test_a_self_attention_with_input_normalisation_is_refused_not_silently_unmas
     state.set(torch.ones(1, 1, 4, 4))
     with pytest.raises(DeditError, match="key-masking"):
         attn(h)
+
+
+def test_fusing_shares_the_weights_and_keeps_the_numbers():
+    """Fused projections hold no second copy of q/k/v, and the unmasked output is unchanged."""
+    attn = _layer(bias=True)
+    h = torch.randn(2, 16, 16)
+    with torch.no_grad():
+        before = AttnProcessor2_0()(attn, h)
+        holder = torch.nn.Module()
+        holder.attn1 = attn
+        holder.attn2 = Attention(query_dim=16, cross_attention_dim=8, heads=2, dim_head=8)  # not fused
+        assert fuse_self_attention(holder) == 1 and not holder.attn2.fused_projections
+        fused = attn.to_qkv.weight
+        base = fused.untyped_storage().data_ptr()
+        assert all(p.weight.untyped_storage().data_ptr() == base for p in (attn.to_q, attn.to_k, attn.to_v))
+        assert attn.to_k.weight.data_ptr() == fused[16:32].data_ptr()
+        assert attn.to_v.bias.data_ptr() == attn.to_qkv.bias[32:].data_ptr()
+        attn.set_processor(KeyMaskingAttnProcessor(KeyMaskState()))
+        torch.testing.assert_close(attn(h), before, atol=1e-5, rtol=1e-5)
+        assert fuse_self_attention(holder) == 1 and attn.to_qkv.weight is fused  # fusing twice changes nothing

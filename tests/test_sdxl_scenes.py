@@ -253,3 +253,29 @@ def test_a_prompt_longer_than_the_text_encoders_read_is_a_warning(docs, renderer
     assert result.stats["warnings"] == [
         f"the prompt is {n} tokens long; the text encoders read only the first {tokenizer.model_max_length - 2}, the rest is ignored"
     ]
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_fused_projections_compute_what_separate_ones_do(docs, tiny32, tmp_path, schedule):
+    """Fused q/k/v (the default) and separate projections give the same removal, key-masked steps included."""
+    fused = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}))
+    separate = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False, "fuse_projections": False}))
+    plan = _plan(docs, "remove.dedit", fused, schedule=schedule)
+    assert any(e.keymask for st in plan.plan_steps for e in st.evals)
+    a, b = fused.render(plan), separate.render(plan)
+    assert a.stats["fused_projections"] is True and b.stats["fused_projections"] is False
+    unet = fused.model.pipe.unet
+    assert all(m.fused_projections for n, m in unet.named_modules() if n.endswith("attn1"))
+    assert not any(getattr(m, "fused_projections", False) for n, m in separate.model.pipe.unet.named_modules())
+    rel = (fused.last_latent - separate.last_latent).norm() / separate.last_latent.norm()
+    assert rel < 1e-5, float(rel)
+    # and the key masking did act: the same plan with the masks dropped ends elsewhere
+    fused._state.set = lambda masks, _set=fused._state.set: _set(None)
+    fused.forget()
+    fused.render(plan)
+    assert (fused.last_latent - separate.last_latent).norm() / separate.last_latent.norm() > 1e-3
+
+
+def test_offloaded_models_keep_separate_projections(tiny32):
+    r = SDXLRenderer(RenderOptions(model=str(tiny32), offload=True, extra={"cache": False}))
+    assert not any(getattr(m, "fused_projections", False) for m in r.model.pipe.unet.modules())

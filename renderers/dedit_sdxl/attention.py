@@ -9,6 +9,12 @@ entries that are not masked) into a `KeyMaskState` before each UNet call; the
 processor resizes it bilinearly (align_corners=False, not re-binarised) to its
 layer's resolution. Cross-attention, and calls with no mask at all, take the
 stock scaled-dot-product path unchanged.
+
+`fuse_self_attention` gives each self-attention one q/k/v projection (diffusers'
+`Attention.fuse_projections`): one matrix product where there were three, which
+is what a batch of one or two samples on a large GPU lacks (too few tiles to
+fill it). Fused, the masked key is computed as (1 - M) * (W_K h) (+ b_K), the
+same product: scaling an input row scales its projection.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Optional
 
 import torch
 import torch.nn.functional as F
-from diffusers.models.attention_processor import AttnProcessor2_0
+from diffusers.models.attention_processor import Attention, AttnProcessor2_0, FusedAttnProcessor2_0
 
 from designedit.errors import DeditError
 
@@ -66,13 +72,15 @@ class KeyMaskingAttnProcessor:
     def __init__(self, state: KeyMaskState) -> None:
         self.state = state
         self.stock = AttnProcessor2_0()
+        self.fused_stock = FusedAttnProcessor2_0()
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None, temb=None, *args, **kwargs):
         keep = None
         if encoder_hidden_states is None and hidden_states.ndim == 3:
             keep = self.state.keep(hidden_states.shape[1], hidden_states.dtype)
         if keep is None:
-            return self.stock(attn, hidden_states, encoder_hidden_states, attention_mask, temb, *args, **kwargs)
+            stock = self.fused_stock if attn.fused_projections else self.stock
+            return stock(attn, hidden_states, encoder_hidden_states, attention_mask, temb, *args, **kwargs)
         if attn.spatial_norm is not None or attn.group_norm is not None:
             # masking after a normalisation we do not replay would silently be another method
             raise DeditError("this UNet's self-attention normalises its input (group or spatial norm); key-masking supports SDXL-style self-attention only.")
@@ -83,9 +91,15 @@ class KeyMaskingAttnProcessor:
             attention_mask = attn.prepare_attention_mask(attention_mask, seq_len, batch)
             attention_mask = attention_mask.view(batch, attn.heads, -1, attention_mask.shape[-1])
 
-        query = attn.to_q(hidden_states)
-        key = attn.to_k(hidden_states * keep)  # K' = W_K((1 - M) * h)
-        value = attn.to_v(hidden_states)
+        if attn.fused_projections:
+            sizes = [attn.to_q.out_features, attn.to_k.out_features, attn.to_v.out_features]
+            query, key, value = attn.to_qkv(hidden_states).split(sizes, dim=-1)
+            bias = attn.to_k.bias
+            key = key * keep if bias is None else (key - bias) * keep + bias  # (1 - M) * (W_K h) + b_K
+        else:
+            query = attn.to_q(hidden_states)
+            key = attn.to_k(hidden_states * keep)  # K' = W_K((1 - M) * h)
+            value = attn.to_v(hidden_states)
         head_dim = key.shape[-1] // attn.heads
         query, key, value = (x.view(batch, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
         if attn.norm_q is not None:
@@ -115,6 +129,32 @@ def install(unet) -> KeyMaskState:
         processors[name] = KeyMaskingAttnProcessor(state) if name.endswith("attn1.processor") else proc
     unet.set_attn_processor(processors)
     return state
+
+
+def fuse_self_attention(unet) -> int:
+    """Fuse the q/k/v projections of every self-attention of `unet` (where not fused yet); returns how many.
+
+    diffusers keeps the separate projections beside the fused one; they are re-pointed at slices of the
+    fused weight, so the UNet's memory does not grow (SDXL would hold 0.6 GB more in bf16) and code that
+    reads them still sees the same numbers. Not for a model that offloading moves between devices: a
+    move copies each parameter on its own, and the slices would become copies."""
+    count = 0
+    for name, module in unet.named_modules():
+        if not (isinstance(module, Attention) and name.endswith("attn1")) or module.is_cross_attention:
+            continue
+        if not module.fused_projections:
+            module.fuse_projections()
+            fused = module.to_qkv
+            fused.requires_grad_(False)
+            start = 0
+            for part in (module.to_q, module.to_k, module.to_v):
+                end = start + part.out_features
+                part.weight = torch.nn.Parameter(fused.weight[start:end], requires_grad=False)
+                if part.bias is not None:
+                    part.bias = torch.nn.Parameter(fused.bias[start:end], requires_grad=False)
+                start = end
+        count += 1
+    return count
 
 
 def self_attention_count(unet) -> int:

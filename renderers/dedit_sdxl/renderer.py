@@ -49,6 +49,7 @@ class SDXLRenderer:
         self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
         self.last_latent: Optional[torch.Tensor] = None  # the output branch before decoding (tests, bench)
         self._graphed: Optional[graphs.GraphedUNet] = None
+        self._fused = False  # self-attention q/k/v projections fused
         self._dropped_capture_evals = 0  # spent by graphs given up after a failed capture
         self._sizes: Optional[tuple[int, int]] = None  # (VAE factor, UNet sample size) from configs
         self._sizes_read = False
@@ -73,6 +74,7 @@ class SDXLRenderer:
         vae_dtype = pipe.vae.dtype
         self._model = loading.LoadedModel(pipe, identity, device, dtype, vae_dtype)
         self._state = attention.install(pipe.unet)
+        self._fuse_projections()
         self._setup_graphs()
         return self
 
@@ -94,8 +96,17 @@ class SDXLRenderer:
                 _say(f"loading model {model_spec(self.options) or ''} ...".replace("  ", " "))
             self._model = loading.load_model(self.options)
             self._state = attention.install(self._model.pipe.unet)
+            self._fuse_projections()
             self._setup_graphs()
         return self._model
+
+    def _fuse_projections(self) -> None:
+        """One q/k/v matrix product per self-attention (attention.fuse_self_attention): on unless the model is
+        offloaded (its moves would copy the shared weights) or `fuse_projections` is False (benchmarks)."""
+        unet = self._model.pipe.unet
+        self._fused = False
+        if self.options.extra.get("fuse_projections", True) and not (self.options.offload or hasattr(unet, "_hf_hook")):
+            self._fused = attention.fuse_self_attention(unet) > 0
 
     def _setup_graphs(self, backend=None) -> None:
         """UNet calls through CUDA graphs: on by default on CUDA without offload (`cuda_graphs`: None = that,
@@ -214,6 +225,7 @@ class SDXLRenderer:
             denoise_evals=interp.stats.denoise_evals,
             unet_calls=inv["calls"] + interp.stats.unet_calls,
             cuda_graphs=self._graphed is not None,
+            fused_projections=self._fused,
             capture_evals=self._capture_evals() - captures_before,
             cache_hits=inv["hits"],
             cache_misses=inv["misses"],
@@ -240,7 +252,7 @@ class SDXLRenderer:
             dtype = loading.pick_dtype(self.options.dtype, device)
         stats = {"renderer": self.name, "model": model, "device": str(device), "dtype": str(dtype).removeprefix("torch."),
                  "model_loaded": self._model is not None, "unet_evals": 0, "inversion_evals": 0, "denoise_evals": 0,
-                 "unet_calls": 0, "cuda_graphs": self._graphed is not None, "capture_evals": 0, "cache_hits": 0,
+                 "unet_calls": 0, "cuda_graphs": self._graphed is not None, "fused_projections": self._fused, "capture_evals": 0, "cache_hits": 0,
                  "cache_misses": 0, "branch_reuse": False, "resumed_at_step": None,
                  "phase_seconds": {"compose": round(time.perf_counter() - t0, 4)},
                  "seconds": round(time.perf_counter() - started, 4)}
