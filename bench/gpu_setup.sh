@@ -3,3 +3,4 @@
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
 export PYTHONPATH=/tmp/site PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"
+python3 -c "import sys, torch, transformers, diffusers; print('python', sys.version.split()[0], '| torch', torch.__version__, '| transformers', transformers.__version__, '| diffusers', diffusers.__version__)"
