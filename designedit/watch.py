@@ -32,6 +32,9 @@ from .errors import DeditError, SceneError
 from .rendering import RenderSession, default_output, load_scene, scene_files, work_summary
 
 DEBOUNCE_SECONDS = 0.15
+# an editor that saves by rename (write a temporary file, move the old one away, move the new one in)
+# leaves the scene's name empty for a moment: wait this long for it before calling the scene missing
+MISSING_GRACE_SECONDS = 1.0
 Say = Callable[[str], None]
 
 
@@ -55,6 +58,7 @@ class Watcher:
         render_args: Optional[dict[str, Any]] = None,
         say: Say = print,
         debounce: float = DEBOUNCE_SECONDS,
+        missing_grace: float = MISSING_GRACE_SECONDS,
     ) -> None:
         if output is not None and len(paths) != 1:
             raise DeditError("-o names one picture, so it can be used with one FILE only.")
@@ -63,6 +67,7 @@ class Watcher:
         self.render_args = render_args or {}
         self.say = say
         self.debounce = debounce
+        self.missing_grace = missing_grace
         self.targets = [Target(Path(p).resolve(), output) for p in paths]
         for t in self.targets:
             t.files = {t.path}
@@ -105,6 +110,9 @@ class Watcher:
         if fingerprint == target.fingerprint:
             return True
         name = target.path.name
+        if not _appears(target.path, self.missing_grace):
+            return self._failed(target, _fingerprint(target.path, target.files), f"{name} is missing (deleted or renamed)")
+        fingerprint = _fingerprint(target.path, target.files)
         started = time.perf_counter()
         try:
             scene = load_scene(target.path, root=self.root)
@@ -205,6 +213,16 @@ def _handler_class() -> type:
             self.watcher.notice(getattr(event, "src_path", None), getattr(event, "dest_path", None))
 
     return Handler
+
+
+def _appears(path: Path, grace: float) -> bool:
+    """True once `path` exists, waiting up to `grace` seconds for it."""
+    deadline = time.monotonic() + grace
+    while not path.exists():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _fingerprint(scene: Path, files: set[Path]) -> str:

@@ -254,3 +254,42 @@ def test_the_watch_line_says_where_a_remembered_branch_state_resumed(tmp_path, m
     w.render_target(w.targets[0])
     assert lines[0].endswith("9 UNet evaluations, 0 cache hits, resumed at step 41 (fake)")
     assert lines[1].endswith("239 UNet evaluations, 0 cache hits (fake)")
+
+
+def test_a_scene_saved_by_rename_renders_without_a_missing_report(tmp_path):
+    """Editors save by moving the old file away and the new one in: the name is empty for a moment."""
+    fx.write_poster(tmp_path)
+    scene = tmp_path / "scene.dedit"
+    scene.write_text(scene_doc(100))
+    session, lines = CountingSession(), []
+    w = Watcher([scene], session, output=tmp_path / "o.png", say=lines.append, missing_grace=5.0)
+    assert w.render_target(w.targets[0]) and session.calls == 1
+    scene.rename(tmp_path / "scene.dedit~")
+    (tmp_path / "scene.new").write_text(scene_doc(200))
+
+    def move_in():
+        time.sleep(0.3)
+        os.replace(tmp_path / "scene.new", scene)
+
+    mover = threading.Thread(target=move_in)
+    mover.start()
+    try:
+        assert w.render_target(w.targets[0])  # waits for the name to come back, then renders
+    finally:
+        mover.join()
+    assert session.calls == 2 and not any("missing" in line or "invalid" in line for line in lines), lines
+
+
+def test_a_deleted_scene_is_reported_missing_once_and_renders_when_it_returns(tmp_path):
+    fx.write_poster(tmp_path)
+    scene = tmp_path / "scene.dedit"
+    scene.write_text(scene_doc(100))
+    session, lines = CountingSession(), []
+    w = Watcher([scene], session, output=tmp_path / "o.png", say=lines.append, missing_grace=0.1)
+    assert w.render_target(w.targets[0])
+    scene.unlink()
+    assert not w.render_target(w.targets[0])
+    assert len(lines) == 2 and "scene.dedit is missing (deleted or renamed); keeping the last picture, still watching" in lines[1]
+    assert w.render_target(w.targets[0]) and len(lines) == 2  # nothing changed: not reported again
+    scene.write_text(scene_doc(150))
+    assert w.render_target(w.targets[0]) and session.calls == 2

@@ -27,15 +27,27 @@ def run_validate(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
     for path in args.files:
         try:
-            _read(path, args.root, check_files=not args.no_files)
+            loaded = _read(path, args.root, check_files=not args.no_files)
+            notes = [] if args.no_files else _compile_warnings(loaded.scene)
         except SceneError as exc:
             problems.extend(exc.problems)
         else:
             if not args.quiet:
                 print(f"{path}: valid")
+            for sentence in notes:
+                print(f"warning: {path}: {sentence}", file=sys.stderr)
     if problems:
         raise SceneError(problems)
     return 0
+
+
+def _compile_warnings(scene) -> list[str]:
+    """Compile the scene as `dedit render` would (the default schedule): what the reader cannot see (a mask
+    that selects nothing, transforms that shrink an object away) is refused here too, and the plan's
+    warnings are returned. The compiler is pure Python; no renderer is involved."""
+    from ..compiler import compile_scene
+
+    return compile_scene(scene).warnings
 
 
 def run_convert(args: argparse.Namespace) -> int:
@@ -108,12 +120,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "validate",
         help="check documents and the pictures they name",
-        description="Check each FILE: its form, every value, every reference and every picture it names. "
-        "Exits 0 when all are valid, else 2 after printing every problem of every file.",
+        description="Check each FILE: its form, every value, every reference and every picture it names, "
+        "then compile it as render would (so what compiles but is probably not meant is printed as a "
+        "warning). Exits 0 when all are valid, else 2 after printing every problem of every file.",
     )
     p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenes, .dedit files (XML or JSON)")
     p.add_argument("--root", type=Path, metavar="DIR", help=root_help)
-    p.add_argument("--no-files", action="store_true", help="skip the checks that open pictures")
+    p.add_argument("--no-files", action="store_true", help="skip the checks that open pictures (and compiling, which reads them)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid files")
     p.set_defaults(func=run_validate)
 
