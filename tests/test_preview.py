@@ -152,7 +152,7 @@ def test_a_scene_that_changes_nothing_renders_the_background_exactly(poster, pas
     assert np.array_equal(result.layers["background"][..., :3], fx.poster_pixels()) and list(result.layers) == ["background"]
 
 
-@pytest.mark.parametrize("radius", [20, 150])  # a small hole (Telea) and a large one (membrane)
+@pytest.mark.parametrize("radius", [20, 150])  # a small blob and one past the Telea budget (both membrane)
 def test_inpaint_fills_from_the_surroundings(radius):
     img = np.zeros((400, 400, 3), np.uint8)
     img[:] = (40, 90, 200)
@@ -176,6 +176,41 @@ def test_inpaint_continues_a_gradient_smoothly():
     inside = hole > 0
     assert np.abs(out - img.astype(int))[inside].max() <= 25
     assert np.abs(np.diff(out[..., 0], axis=1))[inside[:, 1:]].max() <= 3
+
+
+def _gradient(side: int = 300) -> np.ndarray:
+    ramp = np.linspace(20, 220, side).astype(np.float32)
+    return np.repeat(np.repeat(ramp[:, None, None], side, axis=1), 3, axis=2).astype(np.uint8)
+
+
+def test_a_blob_under_the_telea_budget_gets_no_cones_either():
+    """A removed object of ordinary size (a 60 px radius disc, under HOLE_BUDGET pixels) on a gradient."""
+    img = _gradient()
+    hole = np.zeros((300, 300), np.uint8)
+    cv2.circle(hole, (150, 150), 60, 255, -1)
+    assert np.count_nonzero(hole) <= HOLE_BUDGET
+    img[hole > 0] = (250, 30, 30)  # the object
+    truth = _gradient().astype(int)
+    err = np.abs(inpaint(img, hole).astype(int) - truth)[hole > 0]
+    telea = cv2.inpaint(img, (hole > 0).astype(np.uint8), 3, cv2.INPAINT_TELEA).astype(int)
+    assert err.max() <= 4 < 20 < np.abs(telea - truth)[hole > 0].max()  # Telea alone streaks here
+
+
+def test_thin_holes_keep_telea_and_read_no_object_pixel():
+    """Strokes (text, scratches) are filled by Telea; a stroke beside a removed blob never reads the blob."""
+    rng = np.random.default_rng(0)
+    img = rng.integers(60, 120, (200, 200, 3)).astype(np.uint8)  # texture
+    stroke = np.zeros((200, 200), np.uint8)
+    cv2.line(stroke, (20, 30), (180, 30), 255, 5)
+    np.testing.assert_array_equal(
+        inpaint(img, stroke), cv2.inpaint(img, (stroke > 0).astype(np.uint8), 3, cv2.INPAINT_TELEA))
+    both = stroke.copy()
+    cv2.circle(both, (100, 120), 50, 255, -1)
+    cv2.line(both, (40, 175), (160, 175), 255, 3)  # 5 px below the blob's edge, not touching it
+    img[(both > 0) & (stroke == 0)] = (255, 255, 0)  # the blob and the second stroke are yellow objects
+    cv2.circle(img, (100, 120), 50, (255, 255, 0), -1)
+    out = inpaint(img, both).astype(int)
+    assert (np.abs(out - (255, 255, 0)).sum(axis=-1)[both > 0] > 200).all()  # no yellow left in any hole
 
 
 def test_preview_modules_do_not_import_torch():

@@ -3,7 +3,7 @@
 It shows the layout a diffusion render will have, in a fraction of a second:
 
 1. the background image (with its pan / zoom-out recipe) at the canvas size;
-2. `remove@canvas` filled by classical inpainting (OpenCV's Telea for small holes, a push-pull membrane fill for large ones), blended by
+2. `remove@canvas` filled by classical inpainting (OpenCV's Telea for thin holes such as text, a multigrid membrane fill for an object's blob), blended by
    the mask's soft edge;
 3. each plan layer in paint order: its image (already resized / flipped /
    rotated about the mask centroid by the recipe) and its feathered
