@@ -15,7 +15,7 @@ fast <= 0.35x reference wall time; peak <= 10 GB (<= 6 GB with --offload).
 `--cuda-graphs` runs both schedules with the UNet replayed from CUDA graphs;
 `--calls` first times single UNet calls at batch 1, 2, 4 and 8, eager and
 (on CUDA) graphed: where a call costs the same at batch 1 as at batch 8, the
-host's dispatch, not the GPU, sets the pace. The renderer fuses each
+host's dispatch, not the GPU, sets the pace. On CUDA the renderer fuses each
 self-attention's q/k/v projections unless offloading (`--separate-projections`
 keeps them apart, for comparison).
 
@@ -85,7 +85,7 @@ def main() -> None:
     ap.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN time its convolution algorithms per shape")
     ap.add_argument("--channels-last", action="store_true", help="UNet and VAE weights in channels-last layout")
     ap.add_argument("--separate-projections", action="store_true",
-                    help="keep self-attention's q/k/v projections separate (the renderer fuses them by default)")
+                    help="keep self-attention's q/k/v projections separate (the renderer fuses them by default on CUDA)")
     ap.add_argument("--sdpa", choices=["default", "cudnn", "flash", "efficient"], default="default",
                     help="the scaled-dot-product attention kernel PyTorch tries first (default: its own order)")
     ap.add_argument("--edits", default="move,removal")

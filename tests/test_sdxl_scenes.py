@@ -257,9 +257,10 @@ def test_a_prompt_longer_than_the_text_encoders_read_is_a_warning(docs, renderer
 
 @pytest.mark.parametrize("schedule", ["fast", "reference"])
 def test_fused_projections_compute_what_separate_ones_do(docs, tiny32, tmp_path, schedule):
-    """Fused q/k/v (the default) and separate projections give the same removal, key-masked steps included."""
-    fused = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}))
-    separate = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False, "fuse_projections": False}))
+    """Fused q/k/v (the default on CUDA) and separate projections (the CPU's default) give the same removal,
+    key-masked steps included."""
+    fused = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False, "fuse_projections": True}))
+    separate = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}))
     plan = _plan(docs, "remove.dedit", fused, schedule=schedule)
     assert any(e.keymask for st in plan.plan_steps for e in st.evals)
     a, b = fused.render(plan), separate.render(plan)
@@ -277,5 +278,17 @@ def test_fused_projections_compute_what_separate_ones_do(docs, tiny32, tmp_path,
 
 
 def test_offloaded_models_keep_separate_projections(tiny32):
-    r = SDXLRenderer(RenderOptions(model=str(tiny32), offload=True, extra={"cache": False}))
+    r = SDXLRenderer(RenderOptions(model=str(tiny32), offload=True, extra={"cache": False, "fuse_projections": True}))
     assert not any(getattr(m, "fused_projections", False) for m in r.model.pipe.unet.modules())
+
+
+def test_projections_are_fused_by_default_on_cuda_only(tiny32, monkeypatch):
+    import dedit_sdxl.attention as attention
+
+    fused_on = []
+    monkeypatch.setattr(attention, "fuse_self_attention", lambda unet: fused_on.append(unet) or 1)
+    cpu = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}))
+    assert cpu.model.device.type == "cpu" and fused_on == []
+    cpu._model.device = torch.device("cuda")  # what the rule reads; nothing runs on it here
+    cpu._fuse_projections()
+    assert fused_on == [cpu.model.pipe.unet] and cpu._fused

@@ -101,11 +101,16 @@ class SDXLRenderer:
         return self._model
 
     def _fuse_projections(self) -> None:
-        """One q/k/v matrix product per self-attention (attention.fuse_self_attention): on unless the model is
-        offloaded (its moves would copy the shared weights) or `fuse_projections` is False (benchmarks)."""
+        """One q/k/v matrix product per self-attention (attention.fuse_self_attention). `fuse_projections`:
+        None (default) = on CUDA, where a batch of one or two gains from it; True = on any device; False = off.
+        Never for an offloaded model (its moves would copy the shared weights). On the CPU the default keeps
+        diffusers' own separate products, so renders there match its stock pipeline to the last bit."""
         unet = self._model.pipe.unet
+        want = self.options.extra.get("fuse_projections")
         self._fused = False
-        if self.options.extra.get("fuse_projections", True) and not (self.options.offload or hasattr(unet, "_hf_hook")):
+        if want is None:
+            want = self._model.device.type == "cuda"
+        if want and not (self.options.offload or hasattr(unet, "_hf_hook")):
             self._fused = attention.fuse_self_attention(unet) > 0
 
     def _setup_graphs(self, backend=None) -> None:
