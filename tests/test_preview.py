@@ -221,3 +221,43 @@ def test_preview_modules_do_not_import_torch():
         "assert not {'torch', 'diffusers', 'transformers'} & set(sys.modules), sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("shape", [(1, 40), (40, 1), (2, 3), (200, 3000)])
+def test_inpaint_fills_thin_and_flat_pictures_from_their_edges(shape):
+    """One-pixel rows and columns, tiny pictures and long banners: the pyramid runs down both sides."""
+    img = np.full((*shape, 3), 150, np.uint8)
+    hole = np.zeros(shape, np.uint8)
+    hole[..., : max(1, shape[1] // 2)] = 255 if shape[1] > 1 else 0
+    if shape[1] == 1:
+        hole[: shape[0] // 2] = 255
+    img[hole > 0] = (250, 30, 30)
+    out = inpaint(img, hole)
+    assert np.abs(out.astype(int) - 150)[hole > 0].max() <= 2
+
+
+def test_a_hole_with_a_thin_band_of_known_pixels_keeps_that_band_s_values():
+    """Everything but a 2 px frame removed from a gradient: the fill follows the frame, not the hole's mean."""
+    img = _gradient(400)
+    hole = np.zeros((400, 400), np.uint8)
+    hole[2:-2, 2:-2] = 255
+    truth = img.astype(int)
+    img[hole > 0] = (250, 30, 30)
+    out = inpaint(img, hole).astype(int)
+    assert np.abs(out - truth)[hole > 0].max() <= 10
+
+
+def test_far_apart_holes_are_filled_each_from_its_own_surroundings():
+    """Two holes in opposite corners of a large picture: each filled from what is around it (and quickly,
+    since neither makes the other's box the whole picture)."""
+    img = np.zeros((1500, 1500, 3), np.uint8)
+    img[:750] = (40, 90, 200)
+    img[750:] = (200, 180, 40)
+    hole = np.zeros((1500, 1500), np.uint8)
+    hole[20:120, 20:120] = 255
+    hole[1380:1480, 1380:1480] = 255
+    img[hole > 0] = (255, 0, 255)
+    out = inpaint(img, hole).astype(int)
+    assert np.abs(out[20:120, 20:120] - (40, 90, 200)).max() <= 2
+    assert np.abs(out[1380:1480, 1380:1480] - (200, 180, 40)).max() <= 2
+    assert np.array_equal(out[hole == 0], img[hole == 0])

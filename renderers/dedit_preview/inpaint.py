@@ -2,18 +2,20 @@
 
 Thin holes (strokes, text, scratches: no pixel farther than THIN_HOLE px from
 the hole's edge) are filled with OpenCV's Telea method, which keeps detail at
-their edges. Thick holes (an object's blob) get a push-pull (pyramid)
-membrane fill instead: Telea draws cone-shaped streaks into them on
-gradients, the usual poster background (a 130 px disc on a poster's gradient:
-errors up to 25 levels with Telea, 5 with the membrane), and its cost grows
-with the hole, so past HOLE_BUDGET thin-hole pixels the membrane fills those
-too. Each level halves the picture, averaging only known pixels (weights carry how
-much of a coarse pixel is known); going back up, every pixel keeps what is
-known at its level and takes the rest from the smoother level below. Holes get
-a smooth continuation of their surroundings (gradients stay gradients, with
-none of the cone-shaped streaks that Telea draws into large holes), in linear
-time. The mask's soft edge (values
-between 0 and 255) blends the fill with the original pixels.
+their edges. Thick holes (an object's blob) get a membrane fill instead: Telea
+draws cone-shaped streaks into them on gradients, the usual poster background
+(a 130 px disc on a poster's gradient: errors up to 25 levels with Telea, 2
+with the membrane), and its cost grows with the hole, so past HOLE_BUDGET
+thin-hole pixels the membrane fills those too.
+
+The membrane is a push-pull pyramid with relaxation: each level halves the
+picture, averaging only known pixels; going back up, a pixel that knows
+anything keeps that, the rest start from the coarser level and are relaxed by
+Jacobi sweeps of Laplace's equation (a multigrid solve), so a gradient is
+continued as a gradient, in linear time. Holes are filled region by region
+(holes closer than 2 MARGIN px form one region), each in its bounding box plus
+MARGIN px of surroundings. The mask's soft edge (values between 0 and 255)
+blends the fill with the original pixels.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ HOLE_BUDGET = 16384  # thin-hole pixels filled with Telea; past this every hole 
 THIN_HOLE = 8  # px: a hole part whose pixels are all this close to its edge is thin
 TELEA_RADIUS = 3
 COARSE_SWEEPS, FINE_SWEEPS = 8, 1  # relaxation sweeps per pyramid level in the membrane fill
-MARGIN = 16  # px of known surroundings around the hole's bounding box that the fills read
+MARGIN = 16  # px of surroundings around a region's holes that its fills read
 
 
 def inpaint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -34,33 +36,42 @@ def inpaint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     hole = mask > 0
     if not hole.any() or hole.all():  # nothing to fill, or nothing to fill from
         return image.copy()
-    # both fills read only the hole's surroundings: work in its bounding box and a margin
-    x, y, w, h = cv2.boundingRect(hole.astype(np.uint8))
-    y0, x0 = max(0, y - MARGIN), max(0, x - MARGIN)
-    y1, x1 = min(hole.shape[0], y + h + MARGIN), min(hole.shape[1], x + w + MARGIN)
     out = image.copy()
-    out[y0:y1, x0:x1] = _fill(image[y0:y1, x0:x1], mask[y0:y1, x0:x1], hole[y0:y1, x0:x1])
+    # both fills read only a hole's surroundings: holes within 2 MARGIN px of each other form one region,
+    # filled in its bounding box (which reaches MARGIN px past its holes); far-apart holes never make
+    # one box of the whole picture
+    near = cv2.dilate(hole.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * MARGIN + 1,) * 2))
+    count, labels, boxes, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+    for region in range(1, count):
+        x, y, w, h = boxes[region, :4]
+        box = (slice(y, y + h), slice(x, x + w))
+        # other regions' holes inside this box count as holes too (never read), but are written by their own
+        filled = _fill(image[box], mask[box], hole[box])
+        np.copyto(out[box], filled, where=(labels[box] == region)[..., None])
     return out
 
 
 def _fill(image: np.ndarray, mask: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    if hole.all():  # the margin is the picture's edge all round: nothing known nearby either
-        return image
     thick = _thick_parts(hole)
     thin = hole & ~thick
     if np.count_nonzero(thin) > HOLE_BUDGET:
         thick, thin = hole, np.zeros_like(hole)
-    filled = image.astype(np.float32)
     if thick.any():
-        # the membrane reads no pixel of any hole, thin ones included
-        filled[thick] = push_pull(image, hole)[thick]
+        # the membrane reads no pixel of any hole, thin ones included (it keeps every known pixel)
+        filled = push_pull(image, hole)
+    else:
+        filled = image.astype(np.float32)
     if thin.any():
         # Telea reads the pixels around its holes: the thick ones are filled by now
         base = np.clip(filled + 0.5, 0, 255).astype(np.uint8)
-        filled[thin] = cv2.inpaint(base, thin.astype(np.uint8), TELEA_RADIUS, cv2.INPAINT_TELEA)[thin]
-    m = mask.astype(np.float32)[..., None] * (1.0 / 255.0)
-    out = filled * m + image.astype(np.float32) * (1.0 - m)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        telea = cv2.inpaint(base, thin.astype(np.uint8), TELEA_RADIUS, cv2.INPAINT_TELEA)
+        np.copyto(filled, telea, where=thin[..., None], casting="unsafe")
+    # the mask's soft edge blends the fill with the original: out = image + (fill - image) * m
+    out = image.astype(np.float32)
+    filled -= out
+    filled *= mask.astype(np.float32)[..., None] * (1.0 / 255.0)
+    out += filled + 0.5
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def _thick_parts(hole: np.ndarray) -> np.ndarray:
@@ -69,33 +80,40 @@ def _thick_parts(hole: np.ndarray) -> np.ndarray:
     core = depth > THIN_HOLE
     if not core.any():
         return np.zeros_like(hole)
-    _, labels = cv2.connectedComponents(hole.astype(np.uint8), connectivity=8)
-    return np.isin(labels, np.unique(labels[core]))
+    count, labels = cv2.connectedComponents(hole.astype(np.uint8), connectivity=8)
+    thick = np.zeros(count, bool)
+    thick[labels[core]] = True
+    thick[0] = False  # known pixels
+    return thick[labels]
 
 
 def push_pull(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """Float32 (h, w, 3): `image` where known, a smooth fill in `hole`."""
     weight = (~hole).astype(np.float32)
-    colour = image.astype(np.float32) * weight[..., None]
+    colour = image.astype(np.float32)
+    colour *= weight[..., None]
     levels = [(colour, weight)]
-    # push: halve until every coarse pixel has some known content
-    while weight.min() <= _EPS and min(weight.shape) > 1:
+    # push: halve (each side down to one pixel) until every coarse pixel has some known content
+    while weight.min() <= _EPS and max(weight.shape) > 1:
         size = (max(1, weight.shape[1] // 2), max(1, weight.shape[0] // 2))
         colour = cv2.resize(colour, size, interpolation=cv2.INTER_AREA)
         weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
         levels.append((colour, weight))
     colour, weight = levels[-1]
     fill = colour / np.maximum(weight, _EPS)[..., None]
-    # pull: each finer level keeps its known share and takes the rest from below, then relaxes that
-    # rest towards the mean of its 3x3 neighbourhood (Jacobi sweeps of Laplace's equation: with the
-    # pyramid, a multigrid membrane, so a gradient is continued as a gradient). Coarse levels are small,
-    # so they get many sweeps; the two finest, where each sweep costs most, one.
+    # pull: each finer level starts from the coarser one, keeps the mean of what it knows wherever it
+    # knows anything (held loosely instead, a band of partly known pixels would drift towards the hole's
+    # mean), and relaxes the rest towards the mean of its 3x3 neighbourhood: Jacobi sweeps of Laplace's
+    # equation, which with the pyramid make a multigrid membrane, so a gradient is continued as a
+    # gradient. Coarse levels are small, so they get many sweeps; the two finest, where a sweep costs
+    # most, one.
     for level in range(len(levels) - 2, -1, -1):
         colour, weight = levels[level]
-        up = cv2.resize(fill, (weight.shape[1], weight.shape[0]), interpolation=cv2.INTER_LINEAR)
-        known = np.clip(weight, 0.0, 1.0)[..., None]
-        data = colour / np.maximum(weight, _EPS)[..., None] * known
-        fill = data + up * (1.0 - known)
+        fill = cv2.resize(fill, (weight.shape[1], weight.shape[0]), interpolation=cv2.INTER_LINEAR)
+        pinned = (weight > _EPS)[..., None]
+        known = colour if level == 0 else colour / np.maximum(weight, _EPS)[..., None]  # level 0: 0 or 1
+        np.copyto(fill, known, where=pinned)
         for _ in range(FINE_SWEEPS if level < 2 else COARSE_SWEEPS):
-            fill = data + cv2.blur(fill, (3, 3), borderType=cv2.BORDER_REPLICATE) * (1.0 - known)
+            fill = cv2.blur(fill, (3, 3), borderType=cv2.BORDER_REPLICATE)
+            np.copyto(fill, known, where=pinned)
     return fill
