@@ -111,7 +111,9 @@ class Watcher:
             return True
         name = target.path.name
         if not _appears(target.path, self.missing_grace):
-            return self._failed(target, _fingerprint(target.path, target.files), f"{name} is missing (deleted or renamed)")
+            missing = _fingerprint(target.path, target.files)
+            if not target.path.exists():  # checked again: it may have come back while that was taken
+                return self._failed(target, missing, f"{name} is missing (deleted or renamed)")
         fingerprint = _fingerprint(target.path, target.files)
         started = time.perf_counter()
         try:

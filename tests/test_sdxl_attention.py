@@ -11,7 +11,7 @@ torch.set_num_threads(1)  # tiny models: threads only add contention on a shared
 import torch.nn.functional as F
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
-from dedit_sdxl.attention import KeyMaskingAttnProcessor, KeyMaskState, fuse_self_attention
+from dedit_sdxl.attention import KeyMaskingAttnProcessor, KeyMaskState, fuse_self_attention, unfuse_self_attention
 
 
 def naive(attn: Attention, h: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
@@ -52,10 +52,15 @@ def test_processor_equals_naive_formula_per_sample(fused, bias):
     masks[2, 0, 3, 3] = 0.5  # soft values are used as given
     state.set(masks)
     with torch.no_grad():
+        wants = [naive(attn, h[b], masks[b, 0].flatten()) for b in range(3)]
+        if fused:  # the fused path must read the fused weight alone: the separate ones now say nothing
+            for part in (attn.to_q, attn.to_k, attn.to_v):
+                part.weight = torch.nn.Parameter(torch.zeros_like(part.weight), requires_grad=False)
+                if bias:
+                    part.bias = torch.nn.Parameter(torch.zeros_like(part.bias), requires_grad=False)
         got = attn(h)
         for b in range(3):
-            want = naive(attn, h[b], masks[b, 0].flatten())
-            torch.testing.assert_close(got[b], want, atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(got[b], wants[b], atol=1e-5, rtol=1e-5)
         # an unmasked sample and a call without masks are the stock computation
         state.clear()
         stock = (attn.processor.fused_stock if fused else attn.processor.stock)(attn, h)
@@ -129,3 +134,22 @@ def test_fusing_shares_the_weights_and_keeps_the_numbers():
         attn.set_processor(KeyMaskingAttnProcessor(KeyMaskState()))
         torch.testing.assert_close(attn(h), before, atol=1e-5, rtol=1e-5)
         assert fuse_self_attention(holder) == 1 and attn.to_qkv.weight is fused  # fusing twice changes nothing
+
+
+def test_unfusing_gives_each_projection_its_own_weight_so_the_module_can_be_saved(tmp_path):
+    from safetensors.torch import save_file
+
+    attn = _layer(bias=True)
+    h = torch.randn(2, 16, 16)
+    holder = torch.nn.Module()
+    holder.attn1 = attn
+    with torch.no_grad():
+        before = AttnProcessor2_0()(attn, h)
+        fuse_self_attention(holder)
+        with pytest.raises(RuntimeError, match="share memory"):
+            save_file(holder.state_dict(), str(tmp_path / "fused.safetensors"))
+        assert unfuse_self_attention(holder) == 1 and not attn.fused_projections and not hasattr(attn, "to_qkv")
+        save_file(holder.state_dict(), str(tmp_path / "plain.safetensors"))
+        assert not any("to_qkv" in key for key in holder.state_dict())
+        attn.set_processor(KeyMaskingAttnProcessor(KeyMaskState()))
+        torch.testing.assert_close(attn(h), before, atol=1e-5, rtol=1e-5)

@@ -283,12 +283,29 @@ def test_offloaded_models_keep_separate_projections(tiny32):
 
 
 def test_projections_are_fused_by_default_on_cuda_only(tiny32, monkeypatch):
+    from diffusers import StableDiffusionXLPipeline
+
     import dedit_sdxl.attention as attention
 
+    cpu = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}))
+    assert cpu.model.device.type == "cpu" and not cpu._fused
+    assert attention.fused_count(cpu.model.pipe.unet) == 0
     fused_on = []
     monkeypatch.setattr(attention, "fuse_self_attention", lambda unet: fused_on.append(unet) or 1)
-    cpu = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}))
-    assert cpu.model.device.type == "cpu" and fused_on == []
-    cpu._model.device = torch.device("cuda")  # what the rule reads; nothing runs on it here
-    cpu._fuse_projections()
-    assert fused_on == [cpu.model.pipe.unet] and cpu._fused
+    pipe = StableDiffusionXLPipeline.from_pretrained(str(tiny32))
+    # a UNet said to run on CUDA (nothing runs here: graphs off, fusing recorded instead of done)
+    SDXLRenderer.from_pipeline(pipe, RenderOptions(extra={"cache": False, "cuda_graphs": False}), device=torch.device("cuda"))
+    assert fused_on == [pipe.unet]
+
+
+def test_a_renderer_over_a_prepared_pipeline_keeps_its_projections(tiny32):
+    """Fusing a UNet another renderer prepared would free the weights its captured graphs read."""
+    first = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}))
+    pipe = first.model.pipe
+    second = SDXLRenderer.from_pipeline(pipe, RenderOptions(extra={"cache": False, "fuse_projections": True}))
+    assert not second._fused and not any(getattr(m, "fused_projections", False) for m in pipe.unet.modules())
+    assert second._state is first._state
+
+    fused = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False, "fuse_projections": True}))
+    follower = SDXLRenderer.from_pipeline(fused.model.pipe, RenderOptions(extra={"cache": False, "fuse_projections": False}))
+    assert follower._fused and fused._fused  # what the UNet does, whatever was asked

@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 
 from ..atomic import atomic_write_bytes
-from ..errors import Problem, SceneError
+from ..errors import DeditError, Problem, SceneError
 from ..io import FormatWarning, dump, read_file
 
 
@@ -31,6 +31,8 @@ def run_validate(args: argparse.Namespace) -> int:
             notes = [] if args.no_files else _compile_warnings(loaded.scene)
         except SceneError as exc:
             problems.extend(exc.problems)
+        except DeditError as exc:  # not the document's fault as such (a picture that cannot be read now)
+            problems.append(Problem(str(path), str(exc)))
         else:
             if not args.quiet:
                 print(f"{path}: valid")
@@ -42,12 +44,12 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def _compile_warnings(scene) -> list[str]:
-    """Compile the scene as `dedit render` would (the default schedule): what the reader cannot see (a mask
+    """Compile the scene as `dedit render` would: what the reader cannot see (a mask
     that selects nothing, transforms that shrink an object away) is refused here too, and the plan's
     warnings are returned. The compiler is pure Python; no renderer is involved."""
     from ..compiler import compile_scene
 
-    return compile_scene(scene).warnings
+    return compile_scene(scene, schedule=None).warnings  # None: the scene's own <render> schedule, else fast
 
 
 def run_convert(args: argparse.Namespace) -> int:

@@ -93,9 +93,12 @@ class KeyMaskingAttnProcessor:
 
         if attn.fused_projections:
             sizes = [attn.to_q.out_features, attn.to_k.out_features, attn.to_v.out_features]
-            query, key, value = attn.to_qkv(hidden_states).split(sizes, dim=-1)
-            bias = attn.to_k.bias
-            key = key * keep if bias is None else (key - bias) * keep + bias  # (1 - M) * (W_K h) + b_K
+            # one product without the biases, so the key is masked before its bias is added
+            query, key, value = F.linear(hidden_states, attn.to_qkv.weight).split(sizes, dim=-1)
+            key = key * keep  # (1 - M) * (W_K h) = W_K((1 - M) * h)
+            if attn.to_qkv.bias is not None:
+                bq, bk, bv = attn.to_qkv.bias.split(sizes)
+                query, key, value = query + bq, key + bk, value + bv
         else:
             query = attn.to_q(hidden_states)
             key = attn.to_k(hidden_states * keep)  # K' = W_K((1 - M) * h)
@@ -137,11 +140,10 @@ def fuse_self_attention(unet) -> int:
     diffusers keeps the separate projections beside the fused one; they are re-pointed at slices of the
     fused weight, so the UNet's memory does not grow (SDXL would hold 0.6 GB more in bf16) and code that
     reads them still sees the same numbers. Not for a model that offloading moves between devices: a
-    move copies each parameter on its own, and the slices would become copies."""
+    move (`.to()`) copies each parameter on its own, and the slices would become copies that no longer
+    follow the fused weight. To save the UNet, unfuse_self_attention first."""
     count = 0
-    for name, module in unet.named_modules():
-        if not (isinstance(module, Attention) and name.endswith("attn1")) or module.is_cross_attention:
-            continue
+    for module in _self_attentions(unet):
         if not module.fused_projections:
             module.fuse_projections()
             fused = module.to_qkv
@@ -155,6 +157,32 @@ def fuse_self_attention(unet) -> int:
                 start = end
         count += 1
     return count
+
+
+def unfuse_self_attention(unet) -> int:
+    """Undo fuse_self_attention: each projection gets its own weight again and the fused one goes (a
+    fused UNet cannot be saved: safetensors refuses weights that share memory). Returns how many."""
+    count = 0
+    for module in _self_attentions(unet):
+        if module.fused_projections:
+            for part in (module.to_q, module.to_k, module.to_v):
+                part.weight = torch.nn.Parameter(part.weight.detach().clone(), requires_grad=False)
+                if part.bias is not None:
+                    part.bias = torch.nn.Parameter(part.bias.detach().clone(), requires_grad=False)
+            del module.to_qkv
+            module.fused_projections = False
+            count += 1
+    return count
+
+
+def fused_count(unet) -> int:
+    return sum(1 for module in _self_attentions(unet) if module.fused_projections)
+
+
+def _self_attentions(unet):
+    for name, module in unet.named_modules():
+        if isinstance(module, Attention) and name.endswith("attn1") and not module.is_cross_attention:
+            yield module
 
 
 def self_attention_count(unet) -> int:

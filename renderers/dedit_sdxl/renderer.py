@@ -73,8 +73,7 @@ class SDXLRenderer:
         dtype = pipe.unet.dtype
         vae_dtype = pipe.vae.dtype
         self._model = loading.LoadedModel(pipe, identity, device, dtype, vae_dtype)
-        self._state = attention.install(pipe.unet)
-        self._fuse_projections()
+        self._prepare_unet()
         self._setup_graphs()
         return self
 
@@ -95,23 +94,28 @@ class SDXLRenderer:
             if self.options.progress:  # the CLI: loading takes a while and no bar can measure it
                 _say(f"loading model {model_spec(self.options) or ''} ...".replace("  ", " "))
             self._model = loading.load_model(self.options)
-            self._state = attention.install(self._model.pipe.unet)
-            self._fuse_projections()
+            self._prepare_unet()
             self._setup_graphs()
         return self._model
 
-    def _fuse_projections(self) -> None:
-        """One q/k/v matrix product per self-attention (attention.fuse_self_attention). `fuse_projections`:
-        None (default) = on CUDA, where a batch of one or two gains from it; True = on any device; False = off.
-        Never for an offloaded model (its moves would copy the shared weights). On the CPU the default keeps
-        diffusers' own separate products, so renders there match its stock pipeline to the last bit."""
+    def _prepare_unet(self) -> None:
+        """Key-masking processors on every self-attention, and fused q/k/v projections where wanted
+        (attention.fuse_self_attention). A UNet that another renderer prepared keeps what it has: fusing
+        it now would free the weights that renderer's captured CUDA graphs read.
+
+        `fuse_projections`: None (default) = on CUDA, where a batch of one or two gains from it; True = on
+        any device; False = off. Never for an offloaded model (its moves would copy the shared weights).
+        On the CPU the default keeps diffusers' own separate products, so renders there match its stock
+        pipeline to the last bit."""
         unet = self._model.pipe.unet
+        prepared = attention.self_attention_count(unet) > 0  # another renderer prepared it
+        self._state = attention.install(unet)
         want = self.options.extra.get("fuse_projections")
-        self._fused = False
         if want is None:
             want = self._model.device.type == "cuda"
-        if want and not (self.options.offload or hasattr(unet, "_hf_hook")):
-            self._fused = attention.fuse_self_attention(unet) > 0
+        if want and not prepared and not (self.options.offload or hasattr(unet, "_hf_hook")):
+            attention.fuse_self_attention(unet)
+        self._fused = attention.fused_count(unet) > 0
 
     def _setup_graphs(self, backend=None) -> None:
         """UNet calls through CUDA graphs: on by default on CUDA without offload (`cuda_graphs`: None = that,
