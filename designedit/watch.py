@@ -110,11 +110,12 @@ class Watcher:
         if fingerprint == target.fingerprint:
             return True
         name = target.path.name
-        if not _appears(target.path, self.missing_grace):
-            missing = _fingerprint(target.path, target.files)
-            if not target.path.exists():  # checked again: it may have come back while that was taken
-                return self._failed(target, missing, f"{name} is missing (deleted or renamed)")
-        fingerprint = _fingerprint(target.path, target.files)
+        if not target.path.exists():
+            if not _appears(target.path, self.missing_grace):
+                missing = _fingerprint(target.path, target.files)
+                if not target.path.exists():  # checked again: it may have come back while that was taken
+                    return self._failed(target, missing, f"{name} is missing (deleted or renamed)")
+            fingerprint = _fingerprint(target.path, target.files)  # it came back
         started = time.perf_counter()
         try:
             scene = load_scene(target.path, root=self.root)

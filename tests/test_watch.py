@@ -256,14 +256,20 @@ def test_the_watch_line_says_where_a_remembered_branch_state_resumed(tmp_path, m
     assert lines[1].endswith("239 UNet evaluations, 0 cache hits (fake)")
 
 
-def test_a_scene_saved_by_rename_renders_without_a_missing_report(tmp_path):
-    """Editors save by moving the old file away and the new one in: the name is empty for a moment."""
+def _rendered_once(tmp_path, missing_grace: float):
+    """A real scene watched with a counting session, rendered once: (scene, session, lines, watcher)."""
     fx.write_poster(tmp_path)
     scene = tmp_path / "scene.dedit"
     scene.write_text(scene_doc(100))
     session, lines = CountingSession(), []
-    w = Watcher([scene], session, output=tmp_path / "o.png", say=lines.append, missing_grace=5.0)
+    w = Watcher([scene], session, output=tmp_path / "o.png", say=lines.append, missing_grace=missing_grace)
     assert w.render_target(w.targets[0]) and session.calls == 1
+    return scene, session, lines, w
+
+
+def test_a_scene_saved_by_rename_renders_without_a_missing_report(tmp_path):
+    """Editors save by moving the old file away and the new one in: the name is empty for a moment."""
+    scene, session, lines, w = _rendered_once(tmp_path, missing_grace=5.0)
     scene.rename(tmp_path / "scene.dedit~")
     (tmp_path / "scene.new").write_text(scene_doc(200))
 
@@ -281,12 +287,7 @@ def test_a_scene_saved_by_rename_renders_without_a_missing_report(tmp_path):
 
 
 def test_a_deleted_scene_is_reported_missing_once_and_renders_when_it_returns(tmp_path):
-    fx.write_poster(tmp_path)
-    scene = tmp_path / "scene.dedit"
-    scene.write_text(scene_doc(100))
-    session, lines = CountingSession(), []
-    w = Watcher([scene], session, output=tmp_path / "o.png", say=lines.append, missing_grace=0.1)
-    assert w.render_target(w.targets[0])
+    scene, session, lines, w = _rendered_once(tmp_path, missing_grace=0.1)
     scene.unlink()
     assert not w.render_target(w.targets[0])
     assert len(lines) == 2 and "scene.dedit is missing (deleted or renamed); keeping the last picture, still watching" in lines[1]

@@ -52,6 +52,7 @@ def inpaint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def _fill(image: np.ndarray, mask: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """One region's picture with its holes filled (thick parts by the membrane, thin ones by Telea)."""
     thick = _thick_parts(hole)
     thin = hole & ~thick
     if np.count_nonzero(thin) > HOLE_BUDGET:

@@ -135,7 +135,7 @@ def install(unet) -> KeyMaskState:
 
 
 def fuse_self_attention(unet) -> int:
-    """Fuse the q/k/v projections of every self-attention of `unet` (where not fused yet); returns how many.
+    """Fuse the q/k/v projections of every self-attention of `unet` not fused yet; returns how many are fused.
 
     diffusers keeps the separate projections beside the fused one; they are re-pointed at slices of the
     fused weight, so the UNet's memory does not grow (SDXL would hold 0.6 GB more in bf16) and code that
