@@ -308,8 +308,10 @@ def _drop_arrays(items: list[tuple[str, Any]]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- scheduler arithmetic
 
-# The method's DDIM settings (method.md 1); SDXL's scheduler config adds
-# steps_offset=1 and "leading" spacing, which is what makes t run 981..1 at 50 steps.
+# The method's DDIM settings (method.md 1): the authors build DDIMScheduler(these) and hand it to the
+# pipeline, so diffusers' defaults hold for the rest: steps_offset 0 and "leading" spacing, t = 980 .. 0
+# at 50 steps. (SDXL's own scheduler config says steps_offset 1, t = 981 .. 1; a model's config is
+# overridden by these, whatever it says.)
 DDIM_SETTINGS: dict[str, Any] = {
     "num_train_timesteps": 1000,
     "beta_start": 0.00085,
@@ -317,7 +319,7 @@ DDIM_SETTINGS: dict[str, Any] = {
     "beta_schedule": "scaled_linear",
     "clip_sample": False,
     "set_alpha_to_one": False,
-    "steps_offset": 1,
+    "steps_offset": 0,
     "timestep_spacing": "leading",
 }
 

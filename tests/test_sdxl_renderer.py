@@ -33,7 +33,7 @@ def picture(tmp_path_factory):
 
 def test_plain_denoising_equals_diffusers_pipeline(tiny8, picture, tmp_path):
     """(a) a plan of plain denoising equals StableDiffusionXLPipeline from the same latent and embeddings."""
-    from diffusers import StableDiffusionXLPipeline
+    from diffusers import DDIMScheduler, StableDiffusionXLPipeline
 
     r = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "cache"))
     assert r.latent_scale == 8
@@ -43,6 +43,8 @@ def test_plain_denoising_equals_diffusers_pipeline(tiny8, picture, tmp_path):
     z_t = r.trajectories(plan)["bg"][plan.steps][None]
 
     pipe = StableDiffusionXLPipeline.from_pretrained(str(tiny8))  # stock attention processors
+    # the same scheduler: the method's settings, which the plan carries, over the model's config
+    pipe.scheduler = DDIMScheduler.from_config({**pipe.scheduler.config, **plan.scheduler})
     cond, _, pooled, _ = pipe.encode_prompt("", device="cpu", num_images_per_prompt=1, do_classifier_free_guidance=False)
     out = pipe(
         prompt_embeds=cond,
