@@ -309,3 +309,21 @@ def test_a_renderer_over_a_prepared_pipeline_keeps_its_projections(tiny32):
     fused = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False, "fuse_projections": True}))
     follower = SDXLRenderer.from_pipeline(fused.model.pipe, RenderOptions(extra={"cache": False, "fuse_projections": False}))
     assert follower._fused and fused._fused  # what the UNet does, whatever was asked
+
+
+@pytest.mark.parametrize("schedule", ["reference", "fast"])
+def test_the_output_is_resized_to_the_canvas_as_each_schedule_says(docs, tiny32, schedule):
+    """The reference as the authors' code does (OpenCV bilinear, no antialiasing), fast with Pillow's."""
+    import cv2
+
+    r = SDXLRenderer(RenderOptions(model=str(tiny32), paste_back=False, extra={"cache": False}))
+    plan = _plan(docs, "remove.dedit", r, schedule=schedule)
+    assert (plan.render.width, plan.render.height) != (plan.canvas.width, plan.canvas.height)
+    result = r.render(plan)
+    with torch.inference_mode():
+        decoded = r._decode(r.last_latent)
+    size = (plan.canvas.width, plan.canvas.height)
+    authors = cv2.resize(decoded, size, interpolation=cv2.INTER_LINEAR)
+    pillow = np.asarray(Image.fromarray(decoded).resize(size, Image.BILINEAR))
+    assert not np.array_equal(authors, pillow)  # the two filters differ on this picture
+    np.testing.assert_array_equal(result.image, authors if schedule == "reference" else pillow)

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Callable, Optional
 
+import cv2
 import numpy as np
 import torch
 from PIL import Image
@@ -216,7 +217,7 @@ class SDXLRenderer:
 
         with self._timed(phases, "compose"):
             canvas = (plan.canvas.width, plan.canvas.height)
-            picture = _resize(picture, canvas)
+            picture = _resize(picture, canvas, plan.schedule)
             if self.options.paste_back and plan.edit_region in plan.masks:
                 picture = paste_back(picture, _background(plan), plan.masks[plan.edit_region].data)
 
@@ -226,7 +227,7 @@ class SDXLRenderer:
                 return _layers(plan, picture)
             with torch.inference_mode():
                 background = self._decode(background_latent)
-            return _layers(plan, _resize(background, canvas))
+            return _layers(plan, _resize(background, canvas, plan.schedule))
 
         stats.update(
             unet_evals=inv["evals"] + interp.stats.denoise_evals,
@@ -530,9 +531,13 @@ def _fused_from(plan: Plan) -> Optional[str]:
     return op.source.branch if op.source is not None else None
 
 
-def _resize(picture: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def _resize(picture: np.ndarray, size: tuple[int, int], schedule: str) -> np.ndarray:
+    """The decoded picture at the canvas size: for the reference as the authors' code does it (OpenCV's
+    bilinear, which does not antialias), else Pillow's bilinear, which antialiases when it shrinks."""
     if (picture.shape[1], picture.shape[0]) == size:
         return picture
+    if schedule == "reference":
+        return cv2.resize(picture, size, interpolation=cv2.INTER_LINEAR)
     return np.asarray(Image.fromarray(picture).resize(size, Image.BILINEAR), dtype=np.uint8)
 
 
