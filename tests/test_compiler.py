@@ -126,6 +126,13 @@ def test_reference_refine_window(ops):
     assert keys[1:26] == ["refine@latent"] * 25 and keys[26:40] == ["remove@latent"] * 14
     refine, remove = plan.masks["refine@latent"].data, plan.masks["remove@latent"].data
     assert np.array_equal(refine | remove, refine) and refine.sum() > remove.sum()
+    # the refine mask gets the authors' attend_mask dilation (10 at 1024 px), as a layer mask does
+    sc = ops["refine"]
+    refine_id = next(e.refine for e in sc.background.edits if getattr(e, "refine", None))
+    canvas_mask = M.MaskResolver(sc, plan.canvas.width, plan.canvas.height)(refine_id)
+    want = remove | M.reference_latent([canvas_mask], 10, (1024, 1024), 8)
+    assert np.array_equal(refine, want)
+    assert not np.array_equal(refine, remove | M.reference_latent([canvas_mask], 0, (1024, 1024), 8))
 
 
 @pytest.mark.parametrize("n_layers", [0, 1, 2, 5])

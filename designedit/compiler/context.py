@@ -17,6 +17,8 @@ Schedule = Literal["fast", "reference"]
 K_REMOVE = 20
 K_PAN_ZOOM = 30
 K_LAYER = 10
+# The refine mask: the authors dilate it as attend_mask does by default (method 12 names no size for it).
+K_REFINE = 10
 # The occlusion key mask is a removal-like region: it gets the removal dilation.
 K_OCCLUDE = K_REMOVE
 # Paste-back margin around everything that may change, at 1024 px (grow, then a feathered edge).

@@ -4,7 +4,7 @@
   1024 px) OR pan/zoom/outpaint holes (dilation 30), each group through the
   schedule's preprocessing (`masks.reference_latent` or `masks.fast_latent`).
 - `refine@latent` (when some remove has a refine mask): remove OR refine
-  (the refine mask undilated: it marks what to suppress, not a hole).
+  (the refine mask dilated by 10 at 1024 px, as the authors' code does).
 - `layer:<id>@latent`: the layer mask in its frame (after the image-level
   transform, before the move), dilation 10; `layer:<id>@canvas` the same mask
   undilated at canvas size (feathered values kept).
@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import masks as M
 from ..plan import MaskData, Size
-from .context import EDIT_FEATHER, EDIT_GROW, K_LAYER, K_OCCLUDE, K_PAN_ZOOM, K_REMOVE, BackgroundIR, LayerIR, Options
+from .context import EDIT_FEATHER, EDIT_GROW, K_LAYER, K_OCCLUDE, K_PAN_ZOOM, K_REFINE, K_REMOVE, BackgroundIR, LayerIR, Options
 
 
 def latent_of(group: list[np.ndarray], k: int, render: Size, latent: Size, opts: Options, box=None) -> np.ndarray:
@@ -53,7 +53,7 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
     remove_lat = latent_of(removals, K_REMOVE, render, latent, opts) | latent_of(bg.holes, K_PAN_ZOOM, render, latent, opts)
     out["remove@latent"] = MaskData("remove@latent", remove_lat)
     if bg.refines:
-        refine_lat = remove_lat | latent_of(bg.refines, 0, render, latent, opts)
+        refine_lat = remove_lat | latent_of(bg.refines, K_REFINE, render, latent, opts)
         out["refine@latent"] = MaskData("refine@latent", refine_lat)
 
     def canvas_dilated(group: list[np.ndarray], k: int) -> np.ndarray:
