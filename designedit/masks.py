@@ -28,7 +28,7 @@ from .errors import Problem, SceneError
 from .images import shifted_paste
 from .model import Ellipse, Mask, Polygon, Rect, Scene, Use, resolve_length
 from .paths import resolve_reference
-from .pictures import PictureError, load_mask_picture
+from .pictures import PictureError, load_mask_picture, load_mask_values
 
 Array = np.ndarray
 
@@ -292,15 +292,22 @@ def centroid(mask: Array, box: Optional[tuple[int, int, int, int]] = None) -> Op
 
 
 class MaskResolver:
-    """Computes scene masks at canvas size, each once (`use` chains share the work)."""
+    """Computes scene masks at canvas size, each once (`use` chains share the work).
 
-    def __init__(self, scene: Scene, width: int, height: int, load_picture: Optional[Callable[[str, str], Array]] = None):
+    `grey_pictures` (the reference schedule): a mask picture that is not inverted keeps its grey values
+    instead of being thresholded at one half, as the authors' preprocessing reads mask pictures
+    (method 12: resized, dilated, then `> 0`, so a grey edge or JPEG ringing selects its cells). An
+    inverted picture is thresholded first: inverting its noise would select nearly everything."""
+
+    def __init__(self, scene: Scene, width: int, height: int, load_picture: Optional[Callable[[str, str], Array]] = None,
+                 grey_pictures: bool = False):
         self.scene = scene
         self.width = width
         self.height = height
         self._cache: dict[str, Array] = {}
         self._busy: set[str] = set()
         self._load_picture = load_picture or self._default_loader
+        self._grey_pictures = grey_pictures and load_picture is None
 
     def _place(self, path: tuple) -> str:
         from .io.source import scene_place
@@ -311,13 +318,13 @@ class MaskResolver:
         index = next((i for i, m in enumerate(self.scene.masks) if m.id == mask_id), None)
         return ("masks", index) if index is not None else ("masks",)
 
-    def _default_loader(self, src: str, location: str) -> Array:
+    def _default_loader(self, src: str, location: str, grey: bool = False) -> Array:
         origin = self.scene.origin
         if origin is None:
             raise SceneError(Problem(location, "the scene has no origin, so mask pictures cannot be found"))
         path: Path = resolve_reference(origin, src, location)
         try:
-            return load_mask_picture(path)
+            return load_mask_values(path) if grey else load_mask_picture(path)
         except PictureError as exc:
             raise SceneError(Problem(location, str(exc))) from None
 
@@ -343,7 +350,12 @@ class MaskResolver:
         w, h = self.width, self.height
         acc = np.zeros((h, w), np.uint8)
         if mask.src is not None:
-            acc = place(self._load_picture(mask.src, self._place(self._mask_path(mask.id) + ("src",))), w, h)
+            where = self._place(self._mask_path(mask.id) + ("src",))
+            if self._grey_pictures and not mask.invert:
+                picture = self._default_loader(mask.src, where, grey=True)
+            else:
+                picture = self._load_picture(mask.src, where)
+            acc = place(picture, w, h)
         for shape in mask.shapes:
             if isinstance(shape, Use):
                 np.maximum(acc, self(shape.mask), out=acc)

@@ -122,12 +122,19 @@ def load_alpha(path: Path) -> np.ndarray | None:
     return _alpha_of(open_picture(path))
 
 
-def load_mask_picture(path: Path) -> np.ndarray:
-    """(h, w) uint8 0/255: alpha for pictures with transparency, else luminance; thresholded at one half."""
+def load_mask_values(path: Path) -> np.ndarray:
+    """(h, w) uint8: alpha for pictures with transparency, else luminance, as they are (grey edges, JPEG noise)."""
     import numpy as np
 
     im = open_picture(path)
     values = _alpha_of(im)
     if values is None:
         values = np.asarray(im.convert("L"), dtype=np.uint8)
-    return np.where(values >= 128, 255, 0).astype(np.uint8)
+    return values
+
+
+def load_mask_picture(path: Path) -> np.ndarray:
+    """(h, w) uint8 0/255: load_mask_values thresholded at one half."""
+    import numpy as np
+
+    return np.where(load_mask_values(path) >= 128, 255, 0).astype(np.uint8)

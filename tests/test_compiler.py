@@ -432,3 +432,45 @@ def test_render_size_follows_the_models_native_size(tmp_path):
     assert (fast.render.width, fast.render.height) == (320, 192)  # 512x384 kept at ~256^2, multiples of 64
     assert (sdxl.render.width, sdxl.render.height) == (1152, 896)
     assert (fast.latent.width, fast.latent.height) == (40, 24)
+
+
+def _grey_edged_scene(folder, invert: bool = False):
+    """A 256x256 picture and a mask picture whose disc has a wide grey rim (1..127, like JPEG ringing)."""
+    import json
+
+    from PIL import Image
+
+    from designedit.io import load
+
+    yy, xx = np.mgrid[:256, :256]
+    r = np.hypot(xx - 128, yy - 128)
+    values = np.clip((70 - r) * 255 / 24 + 255, 0, 255)  # 255 inside r 70, falling to 0 at r 94
+    values[(r > 70) & (values > 127)] = 100  # the rim stays below one half
+    Image.fromarray(values.astype(np.uint8)).save(folder / "grey-mask.png")
+    Image.new("RGB", (256, 256), (90, 120, 200)).save(folder / "bg.png")
+    doc = {"dedit": "1.0", "images": [{"id": "bg", "src": "bg.png"}],
+           "masks": [{"id": "m", "src": "grey-mask.png", **({"invert": True} if invert else {})}],
+           "background": {"image": "bg"},
+           "layers": [{"id": "l", "image": "bg", "mask": "m", "transforms": [{"op": "move", "dx": 16, "dy": 0}]}]}
+    path = folder / f"grey{'-inv' if invert else ''}.dedit.json"
+    path.write_text(json.dumps(doc))
+    return load(path, check_files=True), values.astype(np.uint8)
+
+
+def test_the_reference_reads_mask_pictures_grey_as_the_authors_do(tmp_path):
+    """Method 12: greyscale, resized, dilated, then > 0: the grey rim selects cells; the fast schedule and
+    everything drawn on the canvas keep the one-half threshold."""
+    sc, grey = _grey_edged_scene(tmp_path)
+    binary = np.where(grey >= 128, 255, 0).astype(np.uint8)
+    ref = compile_scene(sc, schedule="reference")
+    want = M.reference_latent([grey], 20, (1024, 1024), 8)
+    assert np.array_equal(ref.masks["remove@latent"].data, want)
+    assert want.sum() > M.reference_latent([binary], 20, (1024, 1024), 8).sum()  # the rim counts
+    assert np.array_equal(ref.masks["layer:l@latent"].data, M.reference_latent([grey], 10, (1024, 1024), 8))
+    assert np.array_equal(ref.masks["layer:l@canvas"].data, binary)  # drawn: thresholded
+    fast = compile_scene(sc, schedule="fast")
+    assert np.array_equal(fast.masks["layer:l@canvas"].data, binary)
+    # an inverted picture is thresholded first (inverted, its rim and noise would select nearly everything)
+    inv, _ = _grey_edged_scene(tmp_path, invert=True)
+    ref_inv = compile_scene(inv, schedule="reference")
+    assert np.array_equal(ref_inv.masks["layer:l@latent"].data, M.reference_latent([255 - binary], 10, (1024, 1024), 8))

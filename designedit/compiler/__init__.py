@@ -88,10 +88,12 @@ def compile_scene(
         raise DeditError(f"the model's native size must be positive, not {native_size}.")
     render = render_size(canvas, opts.schedule, opts.latent_scale, int(native_size))
     latent = Size(render.width // opts.latent_scale, render.height // opts.latent_scale)
-    resolver = M.MaskResolver(scene, canvas.width, canvas.height)
+    drawn = M.MaskResolver(scene, canvas.width, canvas.height)
+    # the reference reads mask pictures as the authors do (grey values, method 12) for every latent mask
+    resolver = M.MaskResolver(scene, canvas.width, canvas.height, grey_pictures=True) if opts.schedule == "reference" else drawn
 
     bg = lower_background(scene, canvas, resolver)
-    layers = resolve_layers(scene, canvas, resolver)
+    layers = resolve_layers(scene, canvas, resolver, drawn)
     apply_transforms(scene, layers, canvas, render, opts)
     images, image_of = plan_images(bg, layers, canvas, opts)
     masks = derive_regions(bg, layers, canvas, render, latent, opts, lambda m: map_through(m, bg.geometry))

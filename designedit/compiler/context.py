@@ -56,6 +56,10 @@ class LayerIR:
     mask_frame: np.ndarray = None  # after the image-level transform (before the move)
     box_frame: Optional[tuple[int, int, int, int]] = None
     occluder_frame: Optional[np.ndarray] = None
+    # the reference reads mask pictures' grey values (method 12); what is drawn on the canvas (the
+    # `layer:<id>@canvas` mask) stays thresholded: set only when it differs from mask_placed / mask_frame
+    canvas_placed: Optional[np.ndarray] = None
+    canvas_frame: Optional[np.ndarray] = None
     dx_px: float = 0.0  # requested translation
     dy_px: float = 0.0
     dx: int = 0  # latent cells

@@ -10,6 +10,7 @@ or the same file) and `keep` is false.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -22,7 +23,9 @@ from ..plan import Size
 from .context import LayerIR, fail, image_path, place
 
 
-def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> list[LayerIR]:
+def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: Optional[M.MaskResolver] = None) -> list[LayerIR]:
+    """`drawn`: the resolver of the masks drawn on the canvas, when `resolver` is another (the reference's
+    grey mask pictures)."""
     w, h = canvas.width, canvas.height
     bg_image = scene.image(scene.background.image)
     bg_path = resolve_reference(scene.origin, bg_image.src, place(scene, image_path(scene, bg_image.id)))
@@ -37,8 +40,11 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> list
         path = paths[image.id]
         x = int(round(resolve_length(layer.x, w)))
         y = int(round(resolve_length(layer.y, h)))
+        canvas_mask = None
         if layer.mask is not None:
             mask = M.shift(resolver(layer.mask), x, y) if (x, y) != (0, 0) else resolver(layer.mask)
+            if drawn is not None and drawn is not resolver:
+                canvas_mask = M.shift(drawn(layer.mask), x, y) if (x, y) != (0, 0) else drawn(layer.mask)
         else:
             try:
                 alpha = load_alpha(path)
@@ -64,6 +70,7 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> list
                 y=y,
                 cuts=cuts,
                 mask_placed=mask,
+                canvas_placed=canvas_mask,
                 occluder_placed=occluder,
                 linear=np.eye(2),
                 centroid=(0.0, 0.0),

@@ -109,6 +109,7 @@ def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: 
             layer.matrix = None
             layer.mask_frame, layer.box_frame = layer.mask_placed, layer.box_placed
             layer.occluder_frame = layer.occluder_placed
+            layer.canvas_frame = layer.canvas_placed
         else:
             cv_ = np.asarray(c)
             layer.matrix = np.hstack([a, (cv_ - a @ cv_)[:, None]])
@@ -117,6 +118,7 @@ def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: 
             if b is None or not (layer.mask_frame[b[1] : b[3], b[0] : b[2]] >= 128).any():
                 raise fail(scene, f"layer {layer.id!r}", "its transforms shrink the object to nothing", at)
             layer.occluder_frame = None if layer.occluder_placed is None else warp_mask(layer.occluder_placed, layer.matrix)[0]
+            layer.canvas_frame = None if layer.canvas_placed is None else warp_mask(layer.canvas_placed, layer.matrix)[0]
         layer.dx_px, layer.dy_px = tx, ty
         layer.dx = to_cells(tx, w, render.width, opts.latent_scale, opts.schedule)
         layer.dy = to_cells(ty, h, render.height, opts.latent_scale, opts.schedule)
