@@ -98,7 +98,9 @@ def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: 
     for index, (layer, spec) in enumerate(zip(layers, scene.layers)):
         at = ("layers", index)
         a, (tx, ty) = fold(spec.transforms, w, h)
-        c = M.centroid(layer.mask_placed, layer.box_placed)
+        # about the drawn mask's centroid (spec/format.md 6: value >= 128), also where the reference reads grey
+        drawn = layer.mask_placed if layer.canvas_placed is None else layer.canvas_placed
+        c = M.centroid(drawn, layer.box_placed)
         if c is None:  # pragma: no cover - resolve_layers refuses empty masks
             raise fail(scene, f"layer {layer.id!r}", "its mask selects nothing", at)
         why = _out_of_range(a, tx, ty)
