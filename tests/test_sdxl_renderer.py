@@ -128,3 +128,34 @@ def test_prefix_key_ignores_what_comes_after_the_first_fuse(picture):
     plan.plan_steps[0].evals[0].keymask = "remove@latent"
     assert prefix_key(plan, "m", "fp32") != k1
     assert prefix_key(plan, "other model", "fp32") != prefix_key(plan, "m", "fp32")
+
+
+def test_inversion_is_the_next_step_ddim_update_in_the_schedulers_float32():
+    """Method 2 as the authors' code computes it: the scheduler's float32 alphas, the final alpha before
+    the first timestep, walking the timesteps from the last to the first (bit for bit)."""
+    from diffusers import DDIMScheduler
+
+    from designedit.plan import DDIM_SETTINGS, ddim_timesteps
+    from dedit_sdxl.inversion import invert
+
+    scheduler = DDIMScheduler(**DDIM_SETTINGS)
+    steps = 10
+    scheduler.set_timesteps(steps)
+    timesteps = ddim_timesteps(steps)
+    assert timesteps == [int(t) for t in scheduler.timesteps] and timesteps[-1] == 0
+
+    def predict(z, t):
+        return torch.tanh(z * 0.7 + t / 1000.0)
+
+    z0 = torch.randn(1, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    got = invert(predict, z0, scheduler, timesteps)
+    z, want = z0.clone(), [z0.clone()]
+    for t in reversed(scheduler.timesteps):
+        current, nxt = t - 1000 // steps, t  # from one step before t to t
+        a = scheduler.alphas_cumprod[current] if current >= 0 else scheduler.final_alpha_cumprod
+        a_next = scheduler.alphas_cumprod[nxt]
+        eps = predict(z, int(t))
+        x0 = (z - (1 - a) ** 0.5 * eps) / a ** 0.5
+        z = a_next ** 0.5 * x0 + (1 - a_next) ** 0.5 * eps
+        want.append(z)
+    assert torch.equal(got, torch.stack(want))

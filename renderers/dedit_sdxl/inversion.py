@@ -23,15 +23,16 @@ Predict = Callable[[torch.Tensor, int], torch.Tensor]  # (latents, timestep) -> 
 
 def invert(predict: Predict, z0: torch.Tensor, scheduler, timesteps: list[int]) -> torch.Tensor:
     """(T+1, B, C, h, w) trajectories of a batch of clean latents z0 (B, C, h, w), float32."""
-    alphas = scheduler.alphas_cumprod.to(torch.float64)
-    final = float(scheduler.final_alpha_cumprod)
+    # the scheduler's own float32 alphas, as diffusers' DDIM step (and the authors' inversion) use them
+    alphas = scheduler.alphas_cumprod.float()
+    final = torch.as_tensor(scheduler.final_alpha_cumprod, dtype=torch.float32)
     stride = scheduler.config.num_train_timesteps // len(timesteps)
     z = z0.float()
     trajectory = [z]
     for t in reversed(timesteps):
         prev = t - stride
-        a_prev = float(alphas[prev]) if prev >= 0 else final
-        a_t = float(alphas[t])
+        a_prev = alphas[prev] if prev >= 0 else final
+        a_t = alphas[t]
         eps = predict(z, t).float()
         x0 = (z - (1 - a_prev) ** 0.5 * eps) / a_prev**0.5
         z = a_t**0.5 * x0 + (1 - a_t) ** 0.5 * eps
