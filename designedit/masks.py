@@ -213,7 +213,9 @@ def _feather_all(mask: Array, px: float) -> Array:
     d_out = cv2.distanceTransform(1 - inside, cv2.DIST_L2, cv2.DIST_MASK_5)  # 0 inside
     # signed distance from the edge: d_in - 0.5 inside, 0.5 - d_out outside
     signed = d_in - d_out + (0.5 - inside.astype(np.float32))
-    value = np.clip(signed * np.float32(1.0 / (2.0 * px)) + np.float32(0.5), 0.0, 1.0)
+    # a ramp narrower than a pixel is a hard edge: the slope is capped so a tiny feather cannot overflow
+    slope = np.float32(min(1.0 / (2.0 * px), 1e6))
+    value = np.clip(signed * slope + np.float32(0.5), 0.0, 1.0)
     return (value * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
 
 

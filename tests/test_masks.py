@@ -189,3 +189,14 @@ def test_every_grow_path_equals_opencvs_square_kernel(r, line_radius, monkeypatc
     eroded = cv2.erode(255 - mask, k, borderType=cv2.BORDER_CONSTANT, borderValue=255)
     assert np.array_equal(M.grow(mask, r), dilated)
     assert np.array_equal(M.grow(255 - mask, -r), eroded)
+
+
+@pytest.mark.parametrize("px", [1e-300, 1e-40, 0.25])
+def test_a_feather_narrower_than_a_pixel_is_a_hard_edge_without_overflow(px):
+    import warnings
+
+    mask = np.zeros((20, 20), np.uint8)
+    mask[5:15, 4:12] = 255
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(M.feather(mask, px), mask)
