@@ -299,7 +299,7 @@ class MaskResolver:
     `grey_pictures` (the reference schedule): a mask picture that is not inverted keeps its grey values
     instead of being thresholded at one half, as the authors' preprocessing reads mask pictures
     (method 12: resized, dilated, then `> 0`, so a grey edge or JPEG ringing selects its cells). An
-    inverted picture is thresholded first: inverting its noise would select nearly everything."""
+    inverted mask is thresholded before it is inverted: inverting noise would select nearly everything."""
 
     def __init__(self, scene: Scene, width: int, height: int, load_picture: Optional[Callable[[str, str], Array]] = None,
                  grey_pictures: bool = False):
@@ -353,7 +353,7 @@ class MaskResolver:
         acc = np.zeros((h, w), np.uint8)
         if mask.src is not None:
             where = self._place(self._mask_path(mask.id) + ("src",))
-            if self._grey_pictures and not mask.invert:
+            if self._grey_pictures:
                 picture = self._default_loader(mask.src, where, grey=True)
             else:
                 picture = self._load_picture(mask.src, where)
@@ -364,7 +364,9 @@ class MaskResolver:
             else:
                 rasterise_shape(shape, w, h, out=acc)
         if mask.invert:
-            acc = 255 - acc
+            # grey values are thresholded first, also those a `use` brings: inverted, faint noise would
+            # select nearly everything
+            acc = 255 - (binary(acc) if self._grey_pictures else acc)
         acc = grow(acc, mask.grow)
         return feather(acc, mask.feather)
 

@@ -444,7 +444,7 @@ def _grey_edged_scene(folder, invert: bool = False):
 
     yy, xx = np.mgrid[:256, :256]
     r = np.hypot(xx - 128, yy - 128)
-    values = np.clip((70 - r) * 255 / 24 + 255, 0, 255)  # 255 inside r 70, falling to 0 at r 94
+    values = np.clip((70 - r) * 255 / 24 + 255, 0, 250)  # 250 inside r 70 (JPEG white), falling to 0 at r 94
     values[(r > 70) & (values > 127)] = 100  # the rim stays below one half
     Image.fromarray(values.astype(np.uint8)).save(folder / "grey-mask.png")
     Image.new("RGB", (256, 256), (90, 120, 200)).save(folder / "bg.png")
@@ -470,7 +470,29 @@ def test_the_reference_reads_mask_pictures_grey_as_the_authors_do(tmp_path):
     assert np.array_equal(ref.masks["layer:l@canvas"].data, binary)  # drawn: thresholded
     fast = compile_scene(sc, schedule="fast")
     assert np.array_equal(fast.masks["layer:l@canvas"].data, binary)
-    # an inverted picture is thresholded first (inverted, its rim and noise would select nearly everything)
+    # an inverted mask is thresholded first (inverted, its rim and noise would select nearly everything),
+    # also when the grey picture comes through `use`
     inv, _ = _grey_edged_scene(tmp_path, invert=True)
     ref_inv = compile_scene(inv, schedule="reference")
     assert np.array_equal(ref_inv.masks["layer:l@latent"].data, M.reference_latent([255 - binary], 10, (1024, 1024), 8))
+    via = inv.model_copy(update={"masks": [m.Mask(id="m", invert=True, shapes=[m.Use(mask="g")]),
+                                           m.Mask(id="g", src="grey-mask.png")]})
+    ref_via = compile_scene(via, schedule="reference")
+    assert np.array_equal(ref_via.masks["layer:l@latent"].data, ref_inv.masks["layer:l@latent"].data)
+
+
+def test_the_off_canvas_warning_reads_the_drawn_mask_in_both_schedules(tmp_path):
+    """Moved so that only the grey rim (below one half) stays on the canvas: nothing is drawn there."""
+    import json
+
+    from designedit.io import load
+
+    sc, _ = _grey_edged_scene(tmp_path)
+    doc = json.loads((tmp_path / "grey.dedit.json").read_text())
+    doc["layers"][0]["transforms"][0]["dx"] = -200  # the disc (r 70 about x 128) ends at x -2; the rim reaches 22
+    path = tmp_path / "off.dedit.json"
+    path.write_text(json.dumps(doc))
+    scene = load(path, check_files=True)
+    for schedule in ("fast", "reference"):
+        plan = compile_scene(scene, schedule=schedule)
+        assert any("ends up entirely outside" in w for w in plan.warnings), (schedule, plan.warnings)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import masks as M
 from ..errors import SceneError
 from ..model import Scene
 from ..paths import resolve_reference
@@ -86,9 +87,11 @@ def _with_used(scene: Scene, mask_id: str) -> list[str]:
 def _off_canvas(layers: list[LayerIR], canvas: Size) -> list[str]:
     out = []
     for l in layers:
-        if l.box_frame is None:
+        # what is drawn (the reference's grey mask pictures can reach farther with faint values)
+        box = l.box_frame if l.canvas_frame is None else M.bbox(M.binary(l.canvas_frame))
+        if box is None:
             continue
-        x0, y0, x1, y1 = l.box_frame
+        x0, y0, x1, y1 = box
         dx, dy = l.applied_px
         if x1 + dx <= 0 or y1 + dy <= 0 or x0 + dx >= canvas.width or y0 + dy >= canvas.height:
             what = "its cut still removes the object from the background" if l.cuts else "it changes nothing"
