@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -436,7 +437,6 @@ def test_render_size_follows_the_models_native_size(tmp_path):
 
 def _grey_edged_scene(folder, invert: bool = False):
     """A 256x256 picture and a mask picture whose disc has a wide grey rim (1..127, like JPEG ringing)."""
-    import json
 
     from PIL import Image
 
@@ -483,7 +483,6 @@ def test_the_reference_reads_mask_pictures_grey_as_the_authors_do(tmp_path):
 
 def test_the_off_canvas_warning_reads_the_drawn_mask_in_both_schedules(tmp_path):
     """Moved so that only the grey rim (below one half) stays on the canvas: nothing is drawn there."""
-    import json
 
     from designedit.io import load
 
@@ -496,3 +495,27 @@ def test_the_off_canvas_warning_reads_the_drawn_mask_in_both_schedules(tmp_path)
     for schedule in ("fast", "reference"):
         plan = compile_scene(scene, schedule=schedule)
         assert any("ends up entirely outside" in w for w in plan.warnings), (schedule, plan.warnings)
+
+
+def test_transforms_turn_about_the_selected_part_not_a_faint_alpha_shadow(tmp_path):
+    """spec/format.md 6: the centroid is of the mask at value >= 128; a picture's soft shadow does not move it."""
+
+    from PIL import Image
+
+    from designedit.io import load
+
+    rgba = np.zeros((200, 200, 4), np.uint8)
+    rgba[..., :3] = 200
+    rgba[140:190, 20:190, 3] = 60  # a faint shadow below and to the right
+    cv2.circle(rgba, (100, 100), 30, (200, 40, 40, 255), -1)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "sticker.png")
+    Image.new("RGB", (200, 200), (90, 120, 200)).save(tmp_path / "bg.png")
+    doc = {"dedit": "1.0", "images": [{"id": "bg", "src": "bg.png"}, {"id": "s", "src": "sticker.png"}],
+           "background": {"image": "bg"},
+           "layers": [{"id": "l", "image": "s", "transforms": [{"op": "resize", "scale": 0.5}]}]}
+    (tmp_path / "s.dedit.json").write_text(json.dumps(doc))
+    scene = load(tmp_path / "s.dedit.json", check_files=True)
+    for schedule in ("fast", "reference"):
+        drawn = compile_scene(scene, schedule=schedule).masks["layer:l@canvas"].data
+        cx, cy = M.centroid(M.binary(drawn))
+        assert abs(cx - 100) <= 0.5 and abs(cy - 100) <= 0.5, (schedule, cx, cy)

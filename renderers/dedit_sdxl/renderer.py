@@ -38,6 +38,11 @@ MEMORY_SNAPSHOTS = 4
 TILING_PIXELS = 1536 * 1536  # decode larger renders tile by tile
 
 
+# Bumped whenever the inversion computes differently (cached trajectories of another arithmetic are misses).
+# 2: the scheduler's float32 alphas (session 4).
+INVERSION_ARITHMETIC = 2
+
+
 class SDXLRenderer:
     name = "sdxl"
 
@@ -395,7 +400,7 @@ class SDXLRenderer:
     def _inversion_key(self, plan: Plan, image) -> str:
         from designedit.cache import cache_key
 
-        return cache_key("inversion", image.key, self.model.identity, plan.steps, plan.prompt,
+        return cache_key("inversion", INVERSION_ARITHMETIC, image.key, self.model.identity, plan.steps, plan.prompt,
                          plan.render.width, plan.render.height, str(self.model.dtype), plan.scheduler)
 
     def _cached_trajectories(self, plan: Plan) -> tuple[dict[str, torch.Tensor], list]:
