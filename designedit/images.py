@@ -64,10 +64,12 @@ def recipe_key(ops: list[ImageOp]) -> str:
 # ---------------------------------------------------------------- geometry shared with the compiler
 
 
-def zoom_rect(width: int, height: int, factor: float) -> tuple[int, int, int, int]:
-    """(x0, y0, w, h) of the frame shrunk by 1/factor about the centre."""
-    w = max(1, int(round(width / factor)))
-    h = max(1, int(round(height / factor)))
+def zoom_rect(width: int, height: int, factor: float, truncate: bool = False) -> tuple[int, int, int, int]:
+    """(x0, y0, w, h) of the frame shrunk by 1/factor about the centre; sizes rounded, or truncated as the
+    authors' code does (`truncate`, the reference schedule)."""
+    to_int = int if truncate else (lambda v: int(round(v)))
+    w = max(1, to_int(width / factor))
+    h = max(1, to_int(height / factor))
     return (width - w) // 2, (height - h) // 2, w, h
 
 
@@ -122,7 +124,7 @@ def _pan(frame: np.ndarray, args: dict[str, Any]) -> np.ndarray:
 
 def _zoom_out(frame: np.ndarray, args: dict[str, Any]) -> np.ndarray:
     h, w = frame.shape[:2]
-    x0, y0, zw, zh = zoom_rect(w, h, float(args["factor"]))
+    x0, y0, zw, zh = zoom_rect(w, h, float(args["factor"]), bool(args.get("truncate", False)))
     out = frame.copy()
     out[y0 : y0 + zh, x0 : x0 + zw] = cv2.resize(frame, (zw, zh), interpolation=cv2.INTER_AREA)
     return out

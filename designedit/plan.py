@@ -65,7 +65,7 @@ class ImageOp:
     ops: "load" {src (absolute path), sha256, x, y} draws a picture with its
     top-left at (x, y) over the frame; "affine" {matrix: 2x3 row-major,
     canvas -> canvas} warps the frame (border replicated); "pan" {dx, dy} and
-    "zoom-out" {factor} paste the shifted/shrunk frame over itself.
+    "zoom-out" {factor[, truncate]} paste the shifted/shrunk frame over itself.
     """
 
     op: str

@@ -519,3 +519,26 @@ def test_transforms_turn_about_the_selected_part_not_a_faint_alpha_shadow(tmp_pa
         drawn = compile_scene(scene, schedule=schedule).masks["layer:l@canvas"].data
         cx, cy = M.centroid(M.binary(drawn))
         assert abs(cx - 100) <= 0.5 and abs(cy - 100) <= 0.5, (schedule, cx, cy)
+
+
+def test_the_reference_truncates_pan_and_zoom_sizes_as_the_authors_do(tmp_path):
+    """`int(scale * W)` in the authors' code; the fast schedule rounds to nearest (method 9 names neither)."""
+    from PIL import Image
+
+    from designedit.images import zoom_rect
+    from designedit.io import load
+
+    assert zoom_rect(700, 300, 1.5, truncate=True) == (117, 50, 466, 200)
+    assert zoom_rect(700, 300, 1.5) == (116, 50, 467, 200)
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (300, 702, 3), dtype=np.uint8)).save(tmp_path / "bg.png")
+    doc = {"dedit": "1.0", "images": [{"id": "bg", "src": "bg.png"}],
+           "background": {"image": "bg", "edits": [{"op": "pan", "dx": "25%", "dy": 0}, {"op": "zoom-out", "factor": 1.5}]}}
+    (tmp_path / "p.dedit.json").write_text(json.dumps(doc))
+    scene = load(tmp_path / "p.dedit.json", check_files=True)
+    ref, fast = compile_scene(scene, schedule="reference"), compile_scene(scene, schedule="fast")
+    assert any(n.startswith("pan by (175, 0) px") for n in ref.notes)  # 25% of 702 = 175.5
+    assert any(n.startswith("pan by (176, 0) px") for n in fast.notes)
+    zoom_ops = [op for op in ref.image(ref.background).ops if op.op == "zoom-out"]
+    assert zoom_ops and zoom_ops[0].args == {"factor": 1.5, "truncate": True}
+    assert [op.args for op in fast.image(fast.background).ops if op.op == "zoom-out"] == [{"factor": 1.5}]

@@ -92,7 +92,7 @@ def compile_scene(
     # the reference reads mask pictures as the authors do (grey values, method 12) for every latent mask
     resolver = M.MaskResolver(scene, canvas.width, canvas.height, grey_pictures=True) if opts.schedule == "reference" else drawn
 
-    bg = lower_background(scene, canvas, resolver)
+    bg = lower_background(scene, canvas, resolver, truncate=opts.schedule == "reference")
     layers = resolve_layers(scene, canvas, resolver, drawn)
     apply_transforms(scene, layers, canvas, render, opts)
     images, image_of = plan_images(bg, layers, canvas, opts)

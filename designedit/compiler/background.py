@@ -26,9 +26,9 @@ def map_pan(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
     return M.shift(mask, dx, dy)
 
 
-def map_zoom(mask: np.ndarray, factor: float) -> np.ndarray:
+def map_zoom(mask: np.ndarray, factor: float, truncate: bool = False) -> np.ndarray:
     h, w = mask.shape
-    x0, y0, zw, zh = zoom_rect(w, h, factor)
+    x0, y0, zw, zh = zoom_rect(w, h, factor, truncate)
     out = np.zeros_like(mask)
     out[y0 : y0 + zh, x0 : x0 + zw] = cv2.resize(mask, (zw, zh), interpolation=cv2.INTER_AREA)
     return out
@@ -41,8 +41,8 @@ def pan_hole(width: int, height: int, dx: int, dy: int) -> np.ndarray:
     return 255 - covered
 
 
-def zoom_hole(width: int, height: int, factor: float) -> np.ndarray:
-    x0, y0, zw, zh = zoom_rect(width, height, factor)
+def zoom_hole(width: int, height: int, factor: float, truncate: bool = False) -> np.ndarray:
+    x0, y0, zw, zh = zoom_rect(width, height, factor, truncate)
     hole = np.full((height, width), 255, np.uint8)
     hole[y0 : y0 + zh, x0 : x0 + zw] = 0
     return hole
@@ -54,7 +54,9 @@ def map_through(mask: np.ndarray, geometry: list[tuple[str, tuple]]) -> np.ndarr
     return mask
 
 
-def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> BackgroundIR:
+def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver, truncate: bool = False) -> BackgroundIR:
+    """`truncate`: pan and zoom-out sizes in whole pixels toward zero, as the authors' code computes them
+    (`int(scale * W)`; the reference schedule), instead of rounded."""
     w, h = canvas.width, canvas.height
     image = scene.image(scene.background.image)
     where = image_path(scene, image.id)
@@ -76,10 +78,11 @@ def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver) -> Ba
                 bg.refines.append(resolver(edit.refine))
             continue
         if isinstance(edit, Pan):
-            step = ("pan", (int(round(resolve_length(edit.dx, w))), int(round(resolve_length(edit.dy, h)))))
+            to_int = int if truncate else (lambda v: int(round(v)))
+            step = ("pan", (to_int(resolve_length(edit.dx, w)), to_int(resolve_length(edit.dy, h))))
             hole = pan_hole(w, h, *step[1])
         elif isinstance(edit, ZoomOut):
-            step = ("zoom-out", (float(edit.factor),))
+            step = ("zoom-out", (float(edit.factor), truncate))
             hole = zoom_hole(w, h, *step[1])
         else:  # pragma: no cover - the model admits no other edit
             raise fail(scene, "background", f"unknown edit {edit!r}", ("background",))

@@ -72,7 +72,7 @@ class LayerIR:
 class BackgroundIR:
     src: Path
     sha256: str
-    geometry: list[tuple[str, tuple]]  # ("pan", (dx, dy)) / ("zoom-out", (factor,)) in order
+    geometry: list[tuple[str, tuple]]  # ("pan", (dx, dy)) / ("zoom-out", (factor, truncate)) in order
     extend: bool = False  # the picture does not cover the canvas: replicate its edges outwards
     removes: list[np.ndarray] = field(default_factory=list)  # canvas masks, mapped to the final frame
     refines: list[np.ndarray] = field(default_factory=list)

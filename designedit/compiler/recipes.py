@@ -27,7 +27,8 @@ def background_ops(bg: BackgroundIR, canvas: Size) -> list[ImageOp]:
         if kind == "pan":
             ops.append(ImageOp("pan", {"dx": args[0], "dy": args[1]}))
         else:
-            ops.append(ImageOp("zoom-out", {"factor": args[0]}))
+            # the reference truncates the shrunk size as the authors do; the fast recipe keeps its key
+            ops.append(ImageOp("zoom-out", {"factor": args[0], "truncate": True} if args[1] else {"factor": args[0]}))
     return ops
 
 
