@@ -163,7 +163,8 @@ def main() -> None:
         again, again_s = timed_render(reuse, compile_for(moved, "fast", args.steps, r.latent_scale, args.native_size), sync)
 
     print(f"{'tiny test configs' if args.tiny else 'SDXL base architecture, random weights'}, {card}, "
-          f"{args.dtype}{', offload' if args.offload else ''}{', CUDA graphs' if graphed else ''}"
+          f"{ {torch.bfloat16: 'bf16', torch.float16: 'fp16', torch.float32: 'fp32'}[dtype]}"
+          f"{', offload' if args.offload else ''}{', CUDA graphs' if graphed else ''}"
           f"{', fused q/k/v' if rows[0][3].get('fused_projections') else ', separate q/k/v'}"
           f"{'' if args.sdpa == 'default' else ', SDPA ' + args.sdpa}"
           f"{', cudnn.benchmark' if args.cudnn_benchmark else ''}{', channels-last' if args.channels_last else ''}, {args.steps} steps, "
