@@ -327,3 +327,14 @@ def test_the_output_is_resized_to_the_canvas_as_each_schedule_says(docs, tiny32,
     pillow = np.asarray(Image.fromarray(decoded).resize(size, Image.BILINEAR))
     assert not np.array_equal(authors, pillow)  # the two filters differ on this picture
     np.testing.assert_array_equal(result.image, authors if schedule == "reference" else pillow)
+
+
+def test_a_pipeline_offloaded_by_its_owner_keeps_separate_projections(tiny32):
+    """from_pipeline over a UNet with accelerate's offload hook: fusing would be undone by its moves."""
+    from diffusers import StableDiffusionXLPipeline
+
+    pipe = StableDiffusionXLPipeline.from_pretrained(str(tiny32))
+    pipe.unet._hf_hook = object()  # what enable_model_cpu_offload leaves on the module
+    r = SDXLRenderer.from_pipeline(pipe, RenderOptions(extra={"cache": False, "fuse_projections": True}))
+    assert not r._fused and not any(getattr(m, "fused_projections", False) for m in pipe.unet.modules())
+    assert r._graphed is None  # and no CUDA graphs for it either
