@@ -338,3 +338,22 @@ def test_a_pipeline_offloaded_by_its_owner_keeps_separate_projections(tiny32):
     r = SDXLRenderer.from_pipeline(pipe, RenderOptions(extra={"cache": False, "fuse_projections": True}))
     assert not r._fused and not any(getattr(m, "fused_projections", False) for m in pipe.unet.modules())
     assert r._graphed is None  # and no CUDA graphs for it either
+
+
+def test_an_offloaded_unet_sees_small_batches_with_the_same_result(docs, tiny32, monkeypatch):
+    """--offload is for small GPUs: the reference's batch of 8 (a move) reaches the UNet at most OFFLOAD_BATCH
+    samples at a time, and the render is what the whole batch gives."""
+    import dedit_sdxl.renderer as renderer_module
+
+    whole = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False, "reuse_branches": False}))
+    plan = _plan(docs, "move-resize.dedit", whole, schedule="reference")
+    assert max(len(st.evals) for st in plan.plan_steps) * 2 > renderer_module.OFFLOAD_BATCH
+    a = whole.render(plan)
+    chunked = SDXLRenderer(RenderOptions(model=str(tiny32), offload=True, extra={"cache": False, "reuse_branches": False}))
+    sizes = []
+    run = chunked._run_unet
+    monkeypatch.setattr(chunked, "_run_unet", lambda x, *rest: sizes.append(x.shape[0]) or run(x, *rest))
+    b = chunked.render(plan)
+    assert max(sizes) == renderer_module.OFFLOAD_BATCH and b.stats["unet_evals"] == a.stats["unet_evals"]
+    rel = (chunked.last_latent - whole.last_latent).norm() / whole.last_latent.norm()
+    assert rel < 1e-5, float(rel)

@@ -38,6 +38,9 @@ MEMORY_SNAPSHOTS = 4
 TILING_PIXELS = 1536 * 1536  # decode larger renders tile by tile
 
 
+# Samples per UNet call when the model is offloaded (--offload): keeps activations, and so the peak, small.
+OFFLOAD_BATCH = 2
+
 # Bumped whenever the inversion computes differently (cached trajectories of another arithmetic are misses).
 # 2: the scheduler's float32 alphas (session 4).
 INVERSION_ARITHMETIC = 2
@@ -119,7 +122,7 @@ class SDXLRenderer:
         want = self.options.extra.get("fuse_projections")
         if want is None:
             want = self._model.device.type == "cuda"
-        if want and not prepared and not (self.options.offload or hasattr(unet, "_hf_hook")):
+        if want and not prepared and not self._offloaded():
             attention.fuse_self_attention(unet)
         self._fused = attention.fused_count(unet) > 0
 
@@ -136,7 +139,7 @@ class SDXLRenderer:
                 if want:
                     _say("dedit: --cuda-graphs needs a CUDA device; the UNet runs eagerly on " + model.device.type + ".")
                 return
-            if self.options.offload or hasattr(model.pipe.unet, "_hf_hook"):
+            if self._offloaded():
                 if want:
                     _say("dedit: --cuda-graphs cannot hold a model that --offload moves during each call; the UNet runs eagerly.")
                 return
@@ -379,7 +382,20 @@ class SDXLRenderer:
                 self._dropped_capture_evals += self._graphed.capture_evals
                 self._graphed = None
         step = self._timesteps.get(t)
-        return self._run_unet(x, t if step is None else step, *args)
+        t_in = t if step is None else step
+        if self._offloaded() and x.shape[0] > OFFLOAD_BATCH:
+            # offloading is for small GPUs: the UNet's activations grow with the batch (the reference's
+            # batch of 8 at 1024 px needs ~1.5 GiB beside the weights), so it sees at most OFFLOAD_BATCH
+            # samples at a time; each sample's arithmetic is the same
+            parts = [self._run_unet(x[i : i + OFFLOAD_BATCH], t_in,
+                                    None if masks is None else masks[i : i + OFFLOAD_BATCH], *args[1:])
+                     for i in range(0, x.shape[0], OFFLOAD_BATCH)]
+            return torch.cat(parts)
+        return self._run_unet(x, t_in, *args)
+
+    def _offloaded(self) -> bool:
+        """--offload, or a pipeline its owner offloaded (accelerate's hook on the UNet)."""
+        return self.options.offload or hasattr(self._model.pipe.unet, "_hf_hook")
 
     def _run_unet(self, x: torch.Tensor, t, masks: Optional[torch.Tensor], cond: torch.Tensor,
                   pooled: torch.Tensor, time_ids: torch.Tensor) -> torch.Tensor:
