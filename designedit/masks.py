@@ -299,10 +299,11 @@ class MaskResolver:
     `grey_pictures` (the reference schedule): a mask picture that is not inverted keeps its grey values
     instead of being thresholded at one half, as the authors' preprocessing reads mask pictures
     (method 12: resized, dilated, then `> 0`, so a grey edge or JPEG ringing selects its cells). An
-    inverted mask is thresholded before it is inverted: inverting noise would select nearly everything."""
+    inverted mask is computed from thresholded pictures, as `plain` (the drawn masks' resolver) computes
+    it: inverted, faint noise would select nearly everything."""
 
     def __init__(self, scene: Scene, width: int, height: int, load_picture: Optional[Callable[[str, str], Array]] = None,
-                 grey_pictures: bool = False):
+                 grey_pictures: bool = False, plain: Optional["MaskResolver"] = None):
         self.scene = scene
         self.width = width
         self.height = height
@@ -310,6 +311,8 @@ class MaskResolver:
         self._busy: set[str] = set()
         self._load_picture = load_picture or self._default_loader
         self._grey_pictures = grey_pictures and load_picture is None
+        # the thresholded resolver an inverted mask is computed with (grey_pictures only)
+        self._plain = (plain or MaskResolver(scene, width, height)) if self._grey_pictures else None
 
     def _place(self, path: tuple) -> str:
         from .io.source import scene_place
@@ -349,6 +352,9 @@ class MaskResolver:
         return value
 
     def _value(self, mask: Mask) -> Array:
+        if self._plain is not None and mask.invert:
+            # an inverted mask, and every mask that uses it, as if its pictures were thresholded
+            return self._plain(mask.id)
         w, h = self.width, self.height
         acc = np.zeros((h, w), np.uint8)
         if mask.src is not None:
@@ -364,9 +370,7 @@ class MaskResolver:
             else:
                 rasterise_shape(shape, w, h, out=acc)
         if mask.invert:
-            # grey values are thresholded first, also those a `use` brings: inverted, faint noise would
-            # select nearly everything
-            acc = 255 - (binary(acc) if self._grey_pictures else acc)
+            acc = 255 - acc
         acc = grow(acc, mask.grow)
         return feather(acc, mask.feather)
 

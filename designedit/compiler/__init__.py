@@ -90,7 +90,7 @@ def compile_scene(
     latent = Size(render.width // opts.latent_scale, render.height // opts.latent_scale)
     drawn = M.MaskResolver(scene, canvas.width, canvas.height)
     # the reference reads mask pictures as the authors do (grey values, method 12) for every latent mask
-    resolver = M.MaskResolver(scene, canvas.width, canvas.height, grey_pictures=True) if opts.schedule == "reference" else drawn
+    resolver = M.MaskResolver(scene, canvas.width, canvas.height, grey_pictures=True, plain=drawn) if opts.schedule == "reference" else drawn
 
     bg = lower_background(scene, canvas, resolver, truncate=opts.schedule == "reference")
     layers = resolve_layers(scene, canvas, resolver, drawn)

@@ -57,7 +57,7 @@ class LayerIR:
     box_frame: Optional[tuple[int, int, int, int]] = None
     occluder_frame: Optional[np.ndarray] = None
     # the reference reads mask pictures' grey values (method 12); what is drawn on the canvas (the
-    # `layer:<id>@canvas` mask) stays thresholded: set only when it differs from mask_placed / mask_frame
+    # `layer:<id>@canvas` mask) stays thresholded: set in the reference for every layer with a mask
     canvas_placed: Optional[np.ndarray] = None
     canvas_frame: Optional[np.ndarray] = None
     dx_px: float = 0.0  # requested translation
