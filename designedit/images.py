@@ -64,12 +64,16 @@ def recipe_key(ops: list[ImageOp]) -> str:
 # ---------------------------------------------------------------- geometry shared with the compiler
 
 
+def whole_pixels(value: float, truncate: bool = False) -> int:
+    """Rounded to the nearest pixel, or truncated toward zero as the authors' code does (`int(scale * W)`,
+    the reference schedule's pan and zoom-out)."""
+    return int(value) if truncate else int(round(value))
+
+
 def zoom_rect(width: int, height: int, factor: float, truncate: bool = False) -> tuple[int, int, int, int]:
-    """(x0, y0, w, h) of the frame shrunk by 1/factor about the centre; sizes rounded, or truncated as the
-    authors' code does (`truncate`, the reference schedule)."""
-    to_int = int if truncate else (lambda v: int(round(v)))
-    w = max(1, to_int(width / factor))
-    h = max(1, to_int(height / factor))
+    """(x0, y0, w, h) of the frame shrunk by 1/factor about the centre (sizes by `whole_pixels`)."""
+    w = max(1, whole_pixels(width / factor, truncate))
+    h = max(1, whole_pixels(height / factor, truncate))
     return (width - w) // 2, (height - h) // 2, w, h
 
 

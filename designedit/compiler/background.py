@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from .. import masks as M
-from ..images import file_sha256, shifted_paste, zoom_rect
+from ..images import file_sha256, shifted_paste, whole_pixels, zoom_rect
 from ..model import Pan, Remove, Scene, ZoomOut, resolve_length
 from ..paths import resolve_reference
 from ..pictures import PictureError, picture_size
@@ -78,8 +78,7 @@ def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver, trunc
                 bg.refines.append(resolver(edit.refine))
             continue
         if isinstance(edit, Pan):
-            to_int = int if truncate else (lambda v: int(round(v)))
-            step = ("pan", (to_int(resolve_length(edit.dx, w)), to_int(resolve_length(edit.dy, h))))
+            step = ("pan", (whole_pixels(resolve_length(edit.dx, w), truncate), whole_pixels(resolve_length(edit.dy, h), truncate)))
             hole = pan_hole(w, h, *step[1])
         elif isinstance(edit, ZoomOut):
             step = ("zoom-out", (float(edit.factor), truncate))

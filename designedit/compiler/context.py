@@ -67,6 +67,16 @@ class LayerIR:
     applied_px: tuple[float, float] = (0.0, 0.0)
     rounding_px: tuple[float, float] = (0.0, 0.0)
 
+    @property
+    def drawn_placed(self) -> np.ndarray:
+        """The mask as drawn on the canvas, before the image-level transform."""
+        return self.mask_placed if self.canvas_placed is None else self.canvas_placed
+
+    @property
+    def drawn_frame(self) -> np.ndarray:
+        """The mask as drawn on the canvas, after the image-level transform (`layer:<id>@canvas`)."""
+        return self.mask_frame if self.canvas_frame is None else self.canvas_frame
+
 
 @dataclass
 class BackgroundIR:

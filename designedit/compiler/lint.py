@@ -88,7 +88,7 @@ def _off_canvas(layers: list[LayerIR], canvas: Size) -> list[str]:
     out = []
     for l in layers:
         # what is drawn (the reference's grey mask pictures can reach farther with faint values)
-        box = l.box_frame if l.canvas_frame is None else M.bbox(l.canvas_frame)
+        box = l.box_frame if l.canvas_frame is None else M.bbox(l.drawn_frame)
         if box is None:
             continue
         x0, y0, x1, y1 = box

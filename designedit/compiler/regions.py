@@ -69,8 +69,7 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
     r_layer_canvas = M.scaled_kernel(K_LAYER, long_side) // 2
     for l in layers:
         out[f"layer:{l.id}@latent"] = MaskData(f"layer:{l.id}@latent", latent_of([l.mask_frame], K_LAYER, render, latent, opts, l.box_frame))
-        drawn = l.mask_frame if l.canvas_frame is None else l.canvas_frame
-        out[f"layer:{l.id}@canvas"] = MaskData(f"layer:{l.id}@canvas", np.ascontiguousarray(drawn))
+        out[f"layer:{l.id}@canvas"] = MaskData(f"layer:{l.id}@canvas", np.ascontiguousarray(l.drawn_frame))
         shift_px = (int(round(l.applied_px[0])), int(round(l.applied_px[1])))
         crop, x0, y0 = M.dilated_crop(l.mask_frame, l.box_frame, r_layer_canvas)
         M.paste_max(edit, crop, x0 + shift_px[0], y0 + shift_px[1])

@@ -100,8 +100,7 @@ def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: 
         a, (tx, ty) = fold(spec.transforms, w, h)
         # about the centroid of what is selected (spec/format.md 6: value >= 128), not of grey or feathered
         # values: a picture's faint alpha shadow or the reference's grey mask pictures do not move it
-        drawn = layer.mask_placed if layer.canvas_placed is None else layer.canvas_placed
-        c = M.centroid(M.binary(drawn), layer.box_placed)
+        c = M.centroid(M.binary(layer.drawn_placed), layer.box_placed)
         if c is None:  # pragma: no cover - resolve_layers refuses empty masks
             raise fail(scene, f"layer {layer.id!r}", "its mask selects nothing", at)
         why = _out_of_range(a, tx, ty)
