@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -88,6 +89,12 @@ def main() -> None:
                     help="keep self-attention's q/k/v projections separate (the renderer fuses them by default on CUDA)")
     ap.add_argument("--sdpa", choices=["default", "cudnn", "flash", "efficient"], default="default",
                     help="the scaled-dot-product attention kernel PyTorch tries first (default: its own order)")
+    ap.add_argument("--compile", choices=["blocks", "unet"], default=None,
+                    help="the renderer's --compile (torch.compile with inductor: the transformer blocks, or the whole "
+                         "UNet with static shapes); compiling is billed to the untimed warm-ups")
+    ap.add_argument("--call-batches", default="1,2,4,8", help="batch sizes --calls times")
+    ap.add_argument("--save-latents", type=Path, default=None,
+                    help="save the timed renders' output latents here (torch.save), to compare two processes")
     ap.add_argument("--edits", default="move,removal")
     ap.add_argument("--native-size", type=int, default=1024,
                     help="render side in px (1024 = SDXL's; smaller only to dry-run the full-size model on a CPU)")
@@ -131,18 +138,21 @@ def main() -> None:
         graphed = args.cuda_graphs and cuda and not args.offload
         fuse = not args.separate_projections
         options = RenderOptions(device=str(device), extra={"cache": False, "reuse_branches": False, "cuda_graphs": graphed,
-                                                           "fuse_projections": fuse})
+                                                           "fuse_projections": fuse, "compile": args.compile})
         r = SDXLRenderer.from_pipeline(pipe, options, identity="random-sdxl", device=device)
         scenes = write_scenes(tmp / "scenes")
         if args.calls:
-            time_calls(r, device, dtype, args.native_size, sync, card)
+            time_calls(r, device, dtype, args.native_size, sync, card, [int(b) for b in args.call_batches.split(",")])
         rows, latents = [], {}
         # untimed 4-step warm-up renders of each plan, so kernel selection is not billed to the first schedule
         # (and, with --cuda-graphs, each plan's UNet shapes captured: a once-per-process cost, like loading)
+        started = time.perf_counter()
         for edit in args.edits.split(","):
             for schedule in ("reference", "fast"):
                 r.render(compile_for(scenes[edit], schedule, 4, r.latent_scale, args.native_size))
         r.forget()
+        print(f"warm-up renders (captures{', compiling' if args.compile else ''}): {time.perf_counter() - started:.1f} s",
+              flush=True)
         for edit in args.edits.split(","):
             for schedule in ("reference", "fast"):
                 plan = compile_for(scenes[edit], schedule, args.steps, r.latent_scale, args.native_size)
@@ -153,7 +163,8 @@ def main() -> None:
                 peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan")
                 latents[edit, schedule] = r.last_latent
                 rows.append((edit, schedule, seconds, result.stats, peak))
-        # move-only re-render with branch reuse (watch mode)
+        # move-only re-render with branch reuse (watch mode); a --compile UNet was compiled in place, so it runs
+        # compiled here too
         reuse = SDXLRenderer.from_pipeline(pipe, RenderOptions(device=str(device), extra={"cache": False, "cuda_graphs": graphed,
                                                                                   "fuse_projections": fuse}),
                                            "random-sdxl", device)
@@ -161,13 +172,16 @@ def main() -> None:
         moved.write_text(scenes["move"].read_text().replace('dx="256"', 'dx="320"'))
         timed_render(reuse, compile_for(scenes["move"], "fast", args.steps, r.latent_scale, args.native_size), sync)
         again, again_s = timed_render(reuse, compile_for(moved, "fast", args.steps, r.latent_scale, args.native_size), sync)
+        if args.save_latents:
+            torch.save({f"{e}/{s}": v.float().cpu() for (e, s), v in latents.items()}, args.save_latents)
 
     print(f"{'tiny test configs' if args.tiny else 'SDXL base architecture, random weights'}, {card}, "
           f"{ {torch.bfloat16: 'bf16', torch.float16: 'fp16', torch.float32: 'fp32'}[dtype]}"
           f"{', offload' if args.offload else ''}{', CUDA graphs' if graphed else ''}"
           f"{', fused q/k/v' if rows[0][3].get('fused_projections') else ', separate q/k/v'}"
           f"{'' if args.sdpa == 'default' else ', SDPA ' + args.sdpa}"
-          f"{', cudnn.benchmark' if args.cudnn_benchmark else ''}{', channels-last' if args.channels_last else ''}, {args.steps} steps, "
+          f"{', cudnn.benchmark' if args.cudnn_benchmark else ''}{', channels-last' if args.channels_last else ''}"
+          f"{', torch.compile ' + args.compile if args.compile else ''}, {args.steps} steps, "
           f"{args.native_size}x{args.native_size}, cold renders\n")
     print("| edit | schedule | wall s | UNet evals | UNet calls | invert / denoise / decode / compose s | peak GPU GiB "
           "| fast/ref wall | latent rel. L2 vs ref | capture evals |")
@@ -190,7 +204,7 @@ def _phases(stats) -> str:
     return " / ".join(f"{p.get(k, 0.0):.2f}" for k in ("invert", "denoise", "decode", "compose"))
 
 
-def time_calls(r, device, dtype, size, sync, card, reps: int = 10) -> None:
+def time_calls(r, device, dtype, size, sync, card, batches=(1, 2, 4, 8), reps: int = 10) -> None:
     """Seconds per UNet call by batch size, eager and (on CUDA) replayed from a CUDA graph."""
     import time
 
@@ -210,7 +224,7 @@ def time_calls(r, device, dtype, size, sync, card, reps: int = 10) -> None:
         modes.append(("CUDA graph", lambda x, t_, m, c, p, ti: g(x, 500, m, c, p, ti)))
     rows = []
     with torch.inference_mode():
-        for batch in (1, 2, 4, 8):
+        for batch in batches:
             x = torch.randn(batch, 4, side, side, device=device, dtype=dtype)
             row = [batch]
             for _, call in modes:

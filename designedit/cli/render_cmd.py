@@ -24,7 +24,7 @@ EXIT_STATUSES = (
 
 # RenderOptions fields only the SDXL renderer reads, with the flag that sets each
 MODEL_FLAGS = {"model": "--model", "device": "--device", "dtype": "--dtype", "offload": "--offload",
-               "model_config": "--model-config", "cuda_graphs": "--cuda-graphs"}
+               "model_config": "--model-config", "cuda_graphs": "--cuda-graphs", "compile": "--compile"}
 
 
 @readable_type("a step count")
@@ -84,6 +84,11 @@ def add_renderer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offload", action="store_true", help="model CPU offload (less GPU memory, slower)")
     parser.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=None,
                         help="replay UNet calls from CUDA graphs (default: on for CUDA without --offload)")
+    parser.add_argument("--compile", choices=["blocks", "unet"], metavar="WHAT",
+                        help="compile the UNet with torch.compile for faster calls, paying once per picture size and "
+                        "batch (PyTorch keeps the kernels in its disk cache; for watch and series of renders): blocks "
+                        "(the transformer blocks: seconds) or unet (all of it as one graph: minutes on a GPU, the most "
+                        "fusion); default off")
     parser.add_argument("--root", type=Path, metavar="DIR", help="folder file references may not leave (default: the document's folder)")
 
 
@@ -93,6 +98,8 @@ def options_from_args(args: argparse.Namespace, progress: bool = True) -> Render
         extra["model_config"] = str(args.model_config)
     if args.cuda_graphs is not None:
         extra["cuda_graphs"] = args.cuda_graphs
+    if args.compile:
+        extra["compile"] = args.compile
     return RenderOptions(
         model=args.model,
         device=args.device,
@@ -110,6 +117,7 @@ def note_ignored_options(args: argparse.Namespace, session) -> None:
     given = {
         "model": args.model is not None, "device": args.device != "auto", "dtype": args.dtype is not None,
         "offload": args.offload, "model_config": args.model_config is not None, "cuda_graphs": args.cuda_graphs is not None,
+        "compile": args.compile is not None,
     }
     reads = getattr(session.choice.cls, "options_read", None)
     if reads is None:

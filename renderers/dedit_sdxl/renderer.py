@@ -41,6 +41,10 @@ TILING_PIXELS = 1536 * 1536  # decode larger renders tile by tile
 # Samples per UNet call when the model is offloaded (--offload): keeps activations, and so the peak, small.
 OFFLOAD_BATCH = 2
 
+# --compile: what torch.compile compiles, and with which backend (tests swap in one that records graphs)
+COMPILE_MODES = ("blocks", "unet")
+COMPILE_BACKEND = "inductor"
+
 # Bumped whenever the inversion computes differently (cached trajectories of another arithmetic are misses).
 # 2: the scheduler's float32 alphas (session 4).
 INVERSION_ARITHMETIC = 2
@@ -59,6 +63,8 @@ class SDXLRenderer:
         self.last_latent: Optional[torch.Tensor] = None  # the output branch before decoding (tests, bench)
         self._graphed: Optional[graphs.GraphedUNet] = None
         self._fused = False  # self-attention q/k/v projections fused
+        self._compiled: Optional[str] = None  # the --compile mode in force (None: the UNet runs as loaded)
+        self._compile_failed = False
         self._dropped_capture_evals = 0  # spent by graphs given up after a failed capture
         self._sizes: Optional[tuple[int, int]] = None  # (VAE factor, UNet sample size) from configs
         self._sizes_read = False
@@ -83,6 +89,7 @@ class SDXLRenderer:
         vae_dtype = pipe.vae.dtype
         self._model = loading.LoadedModel(pipe, identity, device, dtype, vae_dtype)
         self._prepare_unet()
+        self._setup_compile()
         self._setup_graphs()
         return self
 
@@ -104,6 +111,7 @@ class SDXLRenderer:
                 _say(f"loading model {model_spec(self.options) or ''} ...".replace("  ", " "))
             self._model = loading.load_model(self.options)
             self._prepare_unet()
+            self._setup_compile()
             self._setup_graphs()
         return self._model
 
@@ -125,6 +133,43 @@ class SDXLRenderer:
         if want and not prepared and not self._offloaded():
             attention.fuse_self_attention(unet)
         self._fused = attention.fused_count(unet) > 0
+
+    def _setup_compile(self) -> None:
+        """--compile: the UNet through torch.compile, after its processors and fused projections are in place.
+
+        `compile` (RenderOptions.extra): None/False = off (the default: compiling costs seconds to minutes per
+        new input shape); "blocks" = diffusers' regional compilation of the repeated transformer blocks
+        (`compile_repeated_blocks`: one compile serves all 70 of them, so seconds per shape); "unet" = the
+        whole UNet as one graph (the most fusion; minutes per shape on a GPU, bench/RESULTS.md). Both compile
+        in place, on the pipeline's UNet, with full graphs (no silent breaks), and lazily: the first call of
+        each input shape pays. A compile that fails is said once; the UNet then runs uncompiled."""
+        want = self.options.extra.get("compile")
+        if not want:
+            return
+        if want is True:
+            want = "blocks"
+        if want not in COMPILE_MODES:
+            raise DeditError(f"compile must be one of {', '.join(COMPILE_MODES)}, not {want!r}.")
+        unet = self._model.pipe.unet
+        if not hasattr(torch.compiler, "set_stance"):
+            raise DeditError(f"--compile needs torch 2.6 or later (this is torch {torch.__version__}).")
+        if want == "blocks" and not hasattr(unet, "compile_repeated_blocks"):
+            import diffusers
+
+            raise DeditError(f"--compile blocks needs a diffusers with regional compilation (this is {diffusers.__version__}); "
+                             "--compile unet works with it.")
+        if self._offloaded():
+            _say("dedit: --compile cannot trace a model that --offload moves during each call; the UNet runs uncompiled.")
+            return
+        options = {"backend": COMPILE_BACKEND, "fullgraph": True}
+        if want == "unet":
+            unet.compile(dynamic=False, **options)  # static shapes: the measured kernels (one graph per shape)
+        else:
+            unet.compile_repeated_blocks(**options)  # shapes turn dynamic on the first change: few recompiles
+        self._compiled = want
+        if self.options.progress:
+            _say(f"dedit: --compile {want}: the first call of each picture size and batch compiles the UNet "
+                 f"({'seconds' if want == 'blocks' else 'minutes on a GPU'}; PyTorch caches the kernels on disk).")
 
     def _setup_graphs(self, backend=None) -> None:
         """UNet calls through CUDA graphs: on by default on CUDA without offload (`cuda_graphs`: None = that,
@@ -244,6 +289,7 @@ class SDXLRenderer:
             unet_calls=inv["calls"] + interp.stats.unet_calls,
             cuda_graphs=self._graphed is not None,
             fused_projections=self._fused,
+            compiled=self._compiled,
             capture_evals=self._capture_evals() - captures_before,
             cache_hits=inv["hits"],
             cache_misses=inv["misses"],
@@ -270,7 +316,8 @@ class SDXLRenderer:
             dtype = loading.pick_dtype(self.options.dtype, device)
         stats = {"renderer": self.name, "model": model, "device": str(device), "dtype": str(dtype).removeprefix("torch."),
                  "model_loaded": self._model is not None, "unet_evals": 0, "inversion_evals": 0, "denoise_evals": 0,
-                 "unet_calls": 0, "cuda_graphs": self._graphed is not None, "fused_projections": self._fused, "capture_evals": 0, "cache_hits": 0,
+                 "unet_calls": 0, "cuda_graphs": self._graphed is not None, "fused_projections": self._fused, "compiled": self._compiled,
+                 "capture_evals": 0, "cache_hits": 0,
                  "cache_misses": 0, "branch_reuse": False, "resumed_at_step": None,
                  "phase_seconds": {"compose": round(time.perf_counter() - t0, 4)},
                  "seconds": round(time.perf_counter() - started, 4)}
@@ -402,14 +449,24 @@ class SDXLRenderer:
         """One UNet call on exactly these tensors (graphs capture this)."""
         b = x.shape[0]
         self._state.set(masks)
+        args = (x, t)
+        kwargs = {"encoder_hidden_states": cond.expand(b, -1, -1), "return_dict": False,
+                  "added_cond_kwargs": {"text_embeds": pooled.expand(b, -1), "time_ids": time_ids.expand(b, -1)}}
         try:
-            return self.model.pipe.unet(
-                x,
-                t,
-                encoder_hidden_states=cond.expand(b, -1, -1),
-                added_cond_kwargs={"text_embeds": pooled.expand(b, -1), "time_ids": time_ids.expand(b, -1)},
-                return_dict=False,
-            )[0]
+            if self._compiled is not None:
+                try:
+                    return self.model.pipe.unet(*args, **kwargs)[0]
+                except torch._dynamo.exc.TorchDynamoException as exc:  # compiling failed, not the arithmetic
+                    cause = getattr(exc, "inner_exception", None) or exc  # a backend's own error, where it raised one
+                    first = (str(cause).strip().splitlines() or [""])[0].rstrip(".")
+                    _say(f"dedit: torch.compile failed ({type(cause).__name__}{': ' + first if first else ''}); "
+                         "the UNet runs uncompiled from here on.")
+                    self._compiled = None
+                    self._compile_failed = True
+            if self._compile_failed:  # what was compiled in place stays so: PyTorch is told to ignore it
+                with torch.compiler.set_stance("force_eager"):
+                    return self.model.pipe.unet(*args, **kwargs)[0]
+            return self.model.pipe.unet(*args, **kwargs)[0]
         finally:
             self._state.clear()
 

@@ -1,0 +1,204 @@
+"""`--compile`: the UNet through torch.compile (diffusers' regional compilation, or the whole UNet).
+
+Renders here use a torch.compile backend that records the graphs Dynamo hands it
+and runs them as traced (the same operations, so the same numbers): that checks
+what is ours (which modules are compiled, that every UNet call goes through them
+with key masks and without, full graphs, the fallback when compiling fails)
+without minutes of kernel generation. One test compiles with inductor, PyTorch's
+own backend, and compares its calls with the uncompiled UNet's. How much faster
+compiled calls are on a GPU is measured by bench/sdxl_gpu.py --compile
+(bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np
+import pytest
+import torch
+
+torch.set_num_threads(1)
+
+from designedit.compiler import compile_scene
+from designedit.io import load
+from designedit.renderer import RenderOptions
+from sdxl_tiny import build_tiny_sdxl
+
+from dedit_sdxl import SDXLRenderer
+from dedit_sdxl import renderer as sdxl_renderer
+from render_fixtures import write_poster
+
+
+class RecordingBackend:
+    """A torch.compile backend that keeps each FX graph it is given and runs it as traced."""
+
+    def __init__(self) -> None:
+        self.graphs = []
+
+    def __call__(self, gm, example_inputs):
+        self.graphs.append(gm)
+        return gm.forward
+
+
+def failing_backend(gm, example_inputs):
+    raise RuntimeError("no C++ compiler found\nsecond line")
+
+
+@pytest.fixture(autouse=True)
+def fresh_dynamo():
+    torch._dynamo.reset()
+    yield
+    torch._dynamo.reset()
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return build_tiny_sdxl(tmp_path_factory.mktemp("tiny-compile") / "model", vae_blocks=6)
+
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("compile-scenes")
+    write_poster(folder)
+    (folder / "move.dedit").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<dedit version="1.0">\n  <image id="p" src="poster.png"/>\n'
+        '  <mask id="ball" src="ball-mask.png"/>\n  <background image="p"/>\n'
+        '  <layer id="ball" image="p" mask="ball">\n    <move dx="96" dy="0"/>\n  </layer>\n</dedit>\n')
+    return folder
+
+
+def _renderer(model, compile_mode=None):
+    extra = {"cache": False, "reuse_branches": False}
+    if compile_mode:
+        extra["compile"] = compile_mode
+    r = SDXLRenderer(RenderOptions(model=str(model), extra=extra))
+    r.model  # load (and compile, lazily)
+    return r
+
+
+def _plan(path, r, schedule):
+    return compile_scene(load(path, check_files=True), latent_scale=r.latent_scale, schedule=schedule, steps=3)
+
+
+# each mode once (tracing the UNet takes seconds per shape); the two schedules between them make every
+# kind of call: batch 1 unmasked, 2 masked (fast), 2 unmasked, 8 masked (reference)
+@pytest.mark.parametrize("mode, schedule", [("blocks", "reference"), ("unet", "fast")])
+def test_compiled_renders_equal_uncompiled_renders(tiny, scenes, monkeypatch, mode, schedule):
+    backend = RecordingBackend()
+    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", backend)
+    plain = _renderer(tiny)
+    compiled = _renderer(tiny, mode)
+    plan = _plan(scenes / "move.dedit", plain, schedule)
+    want = plain.render(plan)
+    got = compiled.render(plan)
+    assert got.stats["compiled"] == mode and want.stats["compiled"] is None
+    assert got.stats["unet_evals"] == want.stats["unet_evals"] == plan.cost.total
+    torch.testing.assert_close(compiled.last_latent, plain.last_latent, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got.image.astype(int), want.image.astype(int), atol=1)
+    assert backend.graphs, "nothing went through torch.compile"
+    # key masks reached the compiled code: some graph multiplies a key by (1 - M), others do not
+    masked = [g for g in backend.graphs if "keep" in g.code or "masks" in g.code]
+    assert masked and len(masked) < len(backend.graphs)
+    if mode == "blocks":  # only the transformer blocks are compiled: their graphs hold no convolution
+        assert not any("conv2d" in g.code for g in backend.graphs)
+    else:  # one graph per UNet input shape: the whole UNet, convolutions included, without breaks
+        assert all("conv2d" in g.code for g in backend.graphs)
+        shapes = {(plan_step_batch, masked) for plan_step_batch, masked in _call_kinds(plan)}
+        assert len(backend.graphs) == len(shapes)
+
+
+def _call_kinds(plan):
+    """(batch, key-masked) of every UNet call a plan makes: inversion calls, then one per step with evals."""
+    kinds = set()
+    inverted = len(list(plan.inverted_images()))
+    if inverted:
+        kinds.add((inverted if plan.schedule == "reference" else 1, False))
+    for step in plan.plan_steps:
+        if step.evals:
+            batch = sum(len(e.halves) for e in step.evals)
+            kinds.add((batch, any(e.keymask for e in step.evals)))
+    return kinds
+
+
+def test_a_failed_compile_is_said_once_and_the_unet_runs_uncompiled(tiny, scenes, monkeypatch, capfd):
+    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", failing_backend)
+    plain = _renderer(tiny)
+    r = _renderer(tiny, "blocks")
+    plan = _plan(scenes / "move.dedit", plain, "fast")
+    want = plain.render(plan)
+    got = r.render(plan)
+    torch.testing.assert_close(r.last_latent, plain.last_latent, rtol=0, atol=0)
+    assert got.stats["compiled"] is None and got.stats["unet_evals"] == want.stats["unet_evals"]
+    err = capfd.readouterr().err
+    assert err.count("torch.compile failed") == 1 and "no C++ compiler found" in err
+    again = r.render(plan)  # still uncompiled, nothing said again
+    assert again.stats["compiled"] is None and "torch.compile" not in capfd.readouterr().err
+
+
+def test_compile_is_declined_with_offload(tiny, capfd):
+    pipe = _renderer(tiny).model.pipe
+    r = SDXLRenderer.from_pipeline(pipe, RenderOptions(offload=True, extra={"compile": "unet", "cache": False}))
+    assert r._compiled is None
+    assert "--compile cannot trace a model that --offload moves" in capfd.readouterr().err
+
+
+def test_an_unknown_compile_mode_is_one_sentence(tiny):
+    from designedit.errors import DeditError
+
+    with pytest.raises(DeditError, match="compile must be one of blocks, unet, not 'all'"):
+        _renderer(tiny, "all")
+
+
+def test_inductor_compiled_calls_match_the_uncompiled_unet(tiny):
+    """PyTorch's own backend on the key-masking processors: masked and unmasked calls, blocks compiled."""
+    plain = _renderer(tiny)
+    compiled = _renderer(tiny, "blocks")
+    assert sdxl_renderer.COMPILE_BACKEND == "inductor"
+    g = torch.Generator().manual_seed(3)
+    unet = plain.model.pipe.unet
+    cond = torch.randn(1, 77, unet.config.cross_attention_dim, generator=g)
+    pooled = torch.randn(1, plain.model.pipe.text_encoder_2.config.projection_dim, generator=g)
+    time_ids = torch.tensor([[64.0, 64, 0, 0, 64, 64]])
+    x = torch.randn(2, 4, 8, 8, generator=g)
+    masks = torch.zeros(2, 1, 8, 8)
+    masks[1, :, 2:6, 3:7] = 1
+    before = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+    with torch.inference_mode():
+        for m in (masks, None):
+            want = plain._run_unet(x, torch.tensor(481), m, cond, pooled, time_ids)
+            got = compiled._run_unet(x, torch.tensor(481), m, cond, pooled, time_ids)
+            torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+        # the masked call differs from the unmasked one in the masked sample only
+        a = compiled._run_unet(x, torch.tensor(481), masks, cond, pooled, time_ids)
+        b = compiled._run_unet(x, torch.tensor(481), None, cond, pooled, time_ids)
+    torch.testing.assert_close(a[0], b[0], rtol=1e-4, atol=1e-4)
+    assert not torch.allclose(a[1], b[1], atol=1e-3)
+    assert torch._dynamo.utils.counters["stats"]["unique_graphs"] > before  # inductor compiled something
+
+
+def test_cli_compile_flag(tiny, scenes, tmp_path, monkeypatch, capsys):
+    from designedit.cli import main
+
+    backend = RecordingBackend()
+    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", backend)
+    out, stats = tmp_path / "out.png", tmp_path / "stats.json"
+    code = main(["render", str(scenes / "move.dedit"), "-o", str(out), "--renderer", "sdxl", "--model", str(tiny),
+                 "--steps", "2", "--device", "cpu", "--cache-dir", str(tmp_path / "c"), "--compile", "blocks",
+                 "--stats", str(stats)])
+    assert code == 0 and out.is_file() and backend.graphs
+    assert json.loads(stats.read_text())["compiled"] == "blocks"
+    assert "--compile blocks: the first call of each picture size" in capsys.readouterr().err
+
+    with pytest.raises(SystemExit) as exc:
+        main(["render", str(scenes / "move.dedit"), "--compile", "everything"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'everything'" in capsys.readouterr().err
+
+    code = main(["render", str(scenes / "move.dedit"), "-o", str(tmp_path / "p.png"), "--renderer", "preview",
+                 "--compile", "blocks"])
+    assert code == 0
+    assert "the preview renderer ignores --compile" in capsys.readouterr().err
