@@ -60,3 +60,22 @@ def schedule(value: Any) -> str:
     if value not in SCHEDULES:
         raise ArgumentError(f"{value!r} is not a schedule; use fast or reference.")
     return value
+
+
+# binary multiples for K, M, G, T (and KiB...), decimal for KB, MB, GB, TB, as their names say
+_SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KIB": 1024, "M": 1024**2, "MIB": 1024**2, "G": 1024**3, "GIB": 1024**3,
+               "T": 1024**4, "TIB": 1024**4, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4}
+
+
+def byte_size(text: str, what: str) -> int:
+    """A size such as 4G, 500M, 2GB or 123456 (bytes): the inversion cache's bound."""
+    raw = text.strip().replace(" ", "")
+    digits = raw.rstrip("BbKkMmGgTtIi")
+    unit = raw[len(digits):].upper()
+    try:
+        number = float(digits)
+    except ValueError:
+        number = -1.0
+    if unit not in _SIZE_UNITS or not number >= 0 or number != number or number == float("inf"):
+        raise ArgumentError(f"{what} must be a size such as 4G, 500M or 2GB, not {text!r}.")
+    return int(number * _SIZE_UNITS[unit])

@@ -4,7 +4,7 @@ Used by renderers for what is costly to recompute and keyed by content, such
 as DDIM inversion trajectories (image recipe key, model, steps, prompt, size)
 and reusable branch latents. API:
 
-    cache = Cache(root=None, max_bytes=DEFAULT_MAX_BYTES)
+    cache = Cache(root=None, max_bytes=None)  # None: $DEDIT_CACHE_SIZE, else 4 GiB
     key = cache_key("inversion", image.key, model_id, steps, prompt, 1024, 1024)
     data = cache.get(key)            # bytes, or None on a miss
     cache.put(key, data)             # True if stored
@@ -19,8 +19,10 @@ Guarantees:
 - writes are atomic (temporary file + os.replace), so a crash mid-write
   leaves no entry rather than a partial one, and concurrent writers of the
   same key are harmless;
-- after each put the cache is trimmed to `max_bytes`, evicting the entries
-  least recently used (a hit refreshes an entry's modification time);
+- after each put the cache is trimmed to `max_bytes` (default: $DEDIT_CACHE_SIZE,
+  else 4 GiB; `--cache-size` passes it), evicting the entries least recently
+  used (a hit refreshes an entry's modification time); an entry larger than the
+  bound is not stored, so a bound of 0 turns writing off;
 - the cache is an optimisation: an I/O error on put is swallowed (returns
   False) and on get reads as a miss.
 """
@@ -51,6 +53,16 @@ def default_cache_dir() -> Path:
     return Path(base).expanduser() / "dedit"
 
 
+def default_max_bytes() -> int:
+    """$DEDIT_CACHE_SIZE (as --cache-size: 4G, 500M, 2GB...), else DEFAULT_MAX_BYTES."""
+    text = os.environ.get("DEDIT_CACHE_SIZE", "").strip()
+    if not text:
+        return DEFAULT_MAX_BYTES
+    from .arguments import byte_size
+
+    return byte_size(text, "DEDIT_CACHE_SIZE")
+
+
 def cache_key(*parts: Any) -> str:
     """A stable key from JSON-serialisable parts (order matters)."""
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
@@ -58,9 +70,9 @@ def cache_key(*parts: Any) -> str:
 
 
 class Cache:
-    def __init__(self, root: Optional[Path | str] = None, max_bytes: int = DEFAULT_MAX_BYTES):
+    def __init__(self, root: Optional[Path | str] = None, max_bytes: Optional[int] = None):
         self.root = Path(root).expanduser() if root is not None else default_cache_dir()
-        self.max_bytes = int(max_bytes)
+        self.max_bytes = int(max_bytes) if max_bytes is not None else default_max_bytes()
         self.hits = 0
         self.misses = 0
 

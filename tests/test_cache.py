@@ -6,7 +6,10 @@ import os
 
 import numpy as np
 
-from designedit.cache import Cache, cache_key, default_cache_dir
+import pytest
+
+from designedit.arguments import ArgumentError, byte_size
+from designedit.cache import DEFAULT_MAX_BYTES, Cache, cache_key, default_cache_dir
 
 
 def test_round_trip_and_miss(tmp_path):
@@ -75,3 +78,28 @@ def test_default_dir_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("DEDIT_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
     assert default_cache_dir() == tmp_path / "x" / "dedit"
+
+
+@pytest.mark.parametrize("text, size", [("0", 0), ("123456", 123456), ("4G", 4 * 1024**3), ("500M", 500 * 1024**2),
+                                        ("2GB", 2 * 10**9), ("1.5 GiB", 3 * 1024**3 // 2), ("64k", 65536), ("10B", 10)])
+def test_byte_sizes(text, size):
+    assert byte_size(text, "the cache size") == size
+
+
+@pytest.mark.parametrize("text", ["", "lots", "-1G", "4Q", "G", "nan", "inf", "1e999"])
+def test_bad_byte_sizes_are_one_sentence(text):
+    with pytest.raises(ArgumentError, match=r"^the cache size must be a size such as 4G, 500M or 2GB, not .*\.$"):
+        byte_size(text, "the cache size")
+
+
+def test_the_bound_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("DEDIT_CACHE_SIZE", raising=False)
+    assert Cache(tmp_path).max_bytes == DEFAULT_MAX_BYTES
+    monkeypatch.setenv("DEDIT_CACHE_SIZE", "2M")
+    assert Cache(tmp_path).max_bytes == 2 * 1024**2
+    assert Cache(tmp_path, max_bytes=5).max_bytes == 5  # given wins
+    c = Cache(tmp_path / "zero", max_bytes=0)
+    assert c.put("k", b"v") is False and c.get("k") is None
+    monkeypatch.setenv("DEDIT_CACHE_SIZE", "plenty")
+    with pytest.raises(ArgumentError, match="DEDIT_CACHE_SIZE must be a size"):
+        Cache(tmp_path)

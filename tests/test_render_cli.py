@@ -179,13 +179,21 @@ def test_unwritable_or_non_png_outputs_fail_in_one_sentence(scene, capsys):
     assert leftovers(scene.parent) == []
 
 
+def test_a_bad_cache_size_is_a_usage_error(scene, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["render", str(scene), "--cache-size", "lots"])
+    assert exit_.value.code == 2
+    assert "the cache size must be a size such as 4G, 500M or 2GB, not 'lots'" in capsys.readouterr().err
+
+
 def test_flags_reach_the_renderer_options_and_one_instance_renders(scene, renderer_options):
     seen = renderer_options
     args = ["render", str(scene), "--renderer", "preview", "--no-paste-back", "--device", "cpu", "--dtype", "bf16",
             "--offload", "--cache-dir", str(scene.parent / "c"), "--model", "some/model",
-            "--model-config", str(scene.parent / "cfg")]
+            "--model-config", str(scene.parent / "cfg"), "--cache-size", "500M", "--compile", "unet"]
     assert main(args) == 0
     (options,) = seen
+    assert options.extra["cache_max_bytes"] == 500 * 1024**2 and options.extra["compile"] == "unet"
     assert (options.paste_back, options.device, options.dtype, options.offload) == (False, "cpu", "bf16", True)
     assert options.cache_dir == scene.parent / "c" and options.model == "some/model"
     assert options.extra["model_config"] == str(scene.parent / "cfg")

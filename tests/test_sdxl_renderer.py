@@ -91,6 +91,19 @@ def test_inversion_cache_hit_skips_inversion_and_corrupt_entry_is_rebuilt(tiny8,
     np.testing.assert_array_equal(rebuilt.image, cold.image)
 
 
+def test_cache_size_bounds_what_the_renderer_stores(tiny8, picture, tmp_path, monkeypatch):
+    """--cache-size / $DEDIT_CACHE_SIZE reach the inversion cache: a bound below one entry stores nothing."""
+    plan = plain_plan(picture, size=64, steps=3)
+    SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "small", extra={"cache_max_bytes": 1000})).render(plan)
+    assert not list((tmp_path / "small").rglob("*.bin"))
+    monkeypatch.setenv("DEDIT_CACHE_SIZE", "1K")
+    SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "env")).render(plan)
+    assert not list((tmp_path / "env").rglob("*.bin"))
+    monkeypatch.setenv("DEDIT_CACHE_SIZE", "1M")  # a 3-step 64 px trajectory is a few KB
+    SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "fits")).render(plan)
+    assert len(list((tmp_path / "fits").rglob("*.bin"))) == 1
+
+
 def test_inversion_is_keyed_by_step_count_and_size(tiny8, picture, tmp_path):
     r = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "c"))
     r.render(plain_plan(picture, size=64, steps=3))

@@ -45,6 +45,14 @@ def _checked(check, text: str, what: str):
         raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
 
 
+@readable_type("a size")
+def cache_size_arg(text: str) -> int:
+    try:
+        return arguments.byte_size(text, "the cache size")
+    except arguments.ArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
+
+
 png_path = file_name_type(".png", "a .png file name", "dedit writes PNG with its metadata")
 
 
@@ -73,6 +81,9 @@ def add_renderer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=seed_arg, metavar="S", help="random seed (default: the scene's, else 0)")
     parser.add_argument("--no-paste-back", dest="paste_back", action="store_false", help="keep the model's pixels outside the edited region too")
     parser.add_argument("--cache-dir", type=Path, metavar="D", help="inversion cache folder (default: $DEDIT_CACHE_DIR or ~/.cache/dedit)")
+    parser.add_argument("--cache-size", type=cache_size_arg, metavar="SIZE",
+                        help="bound on the inversion cache folder, e.g. 4G, 500M, 2GB (least recently used entries go "
+                        "first; 0 stores nothing) (default: $DEDIT_CACHE_SIZE, else 4G)")
     parser.add_argument("--model-config", type=Path, metavar="DIR", help="diffusers SDXL folder whose configs and tokenizers read a single .safetensors --model, of the "
                         "checkpoint's architecture (default: $DEDIT_MODEL_CONFIG, else SDXL base from the local Hugging Face "
                         "cache, else SDXL base's published configs with tokenizers from open_clip_torch's CLIP vocabulary); "
@@ -100,6 +111,8 @@ def options_from_args(args: argparse.Namespace, progress: bool = True) -> Render
         extra["cuda_graphs"] = args.cuda_graphs
     if args.compile:
         extra["compile"] = args.compile
+    if args.cache_size is not None:
+        extra["cache_max_bytes"] = args.cache_size
     return RenderOptions(
         model=args.model,
         device=args.device,

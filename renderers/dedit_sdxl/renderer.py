@@ -73,9 +73,9 @@ class SDXLRenderer:
         self._prompt_notes: dict[str, Optional[str]] = {}  # prompt -> its warning (None: it fits)
         self._cache = None
         if self.options.extra.get("cache", True):
-            from designedit.cache import DEFAULT_MAX_BYTES, Cache
+            from designedit.cache import Cache
 
-            self._cache = Cache(self.options.cache_dir, self.options.extra.get("cache_max_bytes", DEFAULT_MAX_BYTES))
+            self._cache = Cache(self.options.cache_dir, self.options.extra.get("cache_max_bytes"))
 
     @classmethod
     def from_pipeline(cls, pipe, options: Optional[RenderOptions] = None, identity: str = "in-memory",
