@@ -18,4 +18,4 @@ export TORCHINDUCTOR_CACHE_DIR=/tmp/inductor
   python3 bench/compare_latents.py /tmp/default.pt /tmp/blocks.pt
   python3 bench/sdxl_gpu.py --steps 50 --cuda-graphs --edits move --compile unet --save-latents /tmp/unet.pt
   python3 bench/compare_latents.py /tmp/default.pt /tmp/unet.pt
-} 2>&1 | tee -a "$OUT/gpu.log" | grep --line-buffered -E '^\||^#|^SDXL|^UNet call|^warm-up|^latent|peak|target|Error' > "$OUT/gpu.md"
+} 2>&1 | tee -a "$OUT/gpu.log" | grep --line-buffered -E '^\||^#|^SDXL|^UNet call|^warm-up|^latent|^dedit:|peak|target|Error|Exception|Traceback' > "$OUT/gpu.md"

@@ -30,6 +30,7 @@ from sdxl_tiny import build_tiny_sdxl
 
 from dedit_sdxl import SDXLRenderer
 from dedit_sdxl import renderer as sdxl_renderer
+from dedit_sdxl.attention import attention_levels
 from render_fixtures import write_poster
 
 
@@ -139,18 +140,83 @@ def test_a_failed_compile_is_said_once_and_the_unet_runs_uncompiled(tiny, scenes
     assert again.stats["compiled"] is None and "torch.compile" not in capfd.readouterr().err
 
 
+def test_reaching_the_recompile_limit_falls_back_too(tiny, scenes, monkeypatch, capfd):
+    """Past torch.compile's graph limit a full-graph compile raises; the render goes on uncompiled."""
+    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", RecordingBackend())
+    plain = _renderer(tiny)
+    r = _renderer(tiny, "unet")
+    assert torch._dynamo.config.recompile_limit >= sdxl_renderer.RECOMPILE_LIMIT
+    plan = _plan(scenes / "move.dedit", plain, "fast")  # two input shapes: the second is past a limit of 1
+    want = plain.render(plan)
+    with torch._dynamo.config.patch(recompile_limit=1):
+        got = r.render(plan)
+    torch.testing.assert_close(r.last_latent, plain.last_latent, rtol=1e-5, atol=1e-5)
+    assert got.stats["compiled"] is None and got.stats["unet_evals"] == want.stats["unet_evals"]
+    assert capfd.readouterr().err.count("torch.compile failed") == 1
+
+
+def test_key_masks_are_ready_before_the_unet_runs(tiny):
+    """The processors find every level's multiplier computed (a compiled UNet must not see the memo grow)."""
+    r = _renderer(tiny)
+    unet = r.model.pipe.unet
+    state = r._state
+    assert state.levels == attention_levels(unet) == (1,)  # the tiny UNet attends at its second level only
+    seen, inside = [], []
+    original_keep, original_set = state.keep, state.set
+
+    def keep(seq_len, dtype):
+        if inside:  # asked by a processor, not by set() itself
+            seen.append((seq_len, seq_len in state._keep))
+        return original_keep(seq_len, dtype)
+
+    def set_(masks, dtype=None):
+        inside.clear()
+        original_set(masks, dtype)
+        inside.append(masks is not None)
+
+    state.keep, state.set = keep, set_
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 4, 8, 6, generator=g)
+    masks = (torch.rand(2, 1, 8, 6, generator=g) > 0.5).float()
+    cond = torch.randn(1, 77, unet.config.cross_attention_dim, generator=g)
+    pooled = torch.randn(1, r.model.pipe.text_encoder_2.config.projection_dim, generator=g)
+    with torch.inference_mode():
+        r._run_unet(x, torch.tensor(500), masks, cond, pooled, torch.tensor([[64.0, 48, 0, 0, 64, 48]]))
+    assert seen and all(ready for _, ready in seen) and {n for n, _ in seen} == {4 * 3}
+
+
+def test_inversion_alone_compiles_once_per_shape(tiny, scenes, monkeypatch):
+    """trajectories() hands the UNet device timesteps too: an int would be a new constant (graph) per step."""
+    backend = RecordingBackend()
+    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", backend)
+    r = _renderer(tiny, "unet")
+    plan = compile_scene(load(scenes / "move.dedit", check_files=True), latent_scale=r.latent_scale, schedule="fast",
+                         steps=12)
+    r.trajectories(plan)
+    assert len(backend.graphs) == 1
+
+
+def test_a_second_renderer_over_a_compiled_unet_keeps_and_reports_it(tiny, scenes, monkeypatch, capfd):
+    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", RecordingBackend())
+    first = _renderer(tiny, "blocks")
+    second = SDXLRenderer.from_pipeline(first.model.pipe, RenderOptions(extra={"cache": False}))
+    third = SDXLRenderer.from_pipeline(first.model.pipe, RenderOptions(extra={"cache": False, "compile": "unet"}))
+    assert first._compiled == second._compiled == third._compiled == "blocks"
+    assert "already compiled as --compile blocks; that is kept" in capfd.readouterr().err
+
+
+def test_the_compile_mode_is_checked_before_the_model_loads(tmp_path):
+    from designedit.errors import DeditError
+
+    with pytest.raises(DeditError, match="compile must be one of blocks, unet, not 'all'"):
+        SDXLRenderer(RenderOptions(model=str(tmp_path / "nothing-here"), extra={"compile": "all"}))
+
+
 def test_compile_is_declined_with_offload(tiny, capfd):
     pipe = _renderer(tiny).model.pipe
     r = SDXLRenderer.from_pipeline(pipe, RenderOptions(offload=True, extra={"compile": "unet", "cache": False}))
     assert r._compiled is None
     assert "--compile cannot trace a model that --offload moves" in capfd.readouterr().err
-
-
-def test_an_unknown_compile_mode_is_one_sentence(tiny):
-    from designedit.errors import DeditError
-
-    with pytest.raises(DeditError, match="compile must be one of blocks, unet, not 'all'"):
-        _renderer(tiny, "all")
 
 
 def test_inductor_compiled_calls_match_the_uncompiled_unet(tiny):
@@ -191,7 +257,7 @@ def test_cli_compile_flag(tiny, scenes, tmp_path, monkeypatch, capsys):
                  "--stats", str(stats)])
     assert code == 0 and out.is_file() and backend.graphs
     assert json.loads(stats.read_text())["compiled"] == "blocks"
-    assert "--compile blocks: the first call of each picture size" in capsys.readouterr().err
+    assert "--compile blocks: the first call of each picture size and batch compiles the UNet" in capsys.readouterr().err
 
     with pytest.raises(SystemExit) as exc:
         main(["render", str(scenes / "move.dedit"), "--compile", "everything"])

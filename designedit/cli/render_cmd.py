@@ -96,10 +96,10 @@ def add_renderer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=None,
                         help="replay UNet calls from CUDA graphs (default: on for CUDA without --offload)")
     parser.add_argument("--compile", choices=["blocks", "unet"], metavar="WHAT",
-                        help="compile the UNet with torch.compile for faster calls, paying once per picture size and "
-                        "batch (PyTorch keeps the kernels in its disk cache; for watch and series of renders): blocks "
-                        "(the transformer blocks: seconds) or unet (all of it as one graph: minutes on a GPU, the most "
-                        "fusion); default off")
+                        help="run the UNet through torch.compile: blocks (its transformer blocks) or unet (all of it "
+                        "as one graph, the most fusion); each new picture size and batch is compiled on first use "
+                        "(unet: minutes on a GPU; PyTorch keeps the kernels in its disk cache), so it is meant for "
+                        "watch and series of renders (default: off)")
     parser.add_argument("--root", type=Path, metavar="DIR", help="folder file references may not leave (default: the document's folder)")
 
 

@@ -30,16 +30,29 @@ from designedit.errors import DeditError
 
 
 class KeyMaskState:
-    """The current UNet call's masks, shared by every processor of one UNet."""
+    """The current UNet call's masks, shared by every processor of one UNet.
 
-    def __init__(self) -> None:
+    `levels`: how many times the UNet has halved the latent where it has self-attention (SDXL: 1 and 2).
+    `set` computes the multipliers of those levels before the call, so that the UNet (compiled with
+    --compile) reads a fixed set of tensors and never sees this memo change; a level not listed is
+    computed when first asked for (any UNet works, a compiled one then retraces once)."""
+
+    def __init__(self, levels: tuple[int, ...] = ()) -> None:
+        self.levels = levels
         self.masks: Optional[torch.Tensor] = None  # (B, 1, h, w) float at latent resolution
         self._keep: dict[int, torch.Tensor] = {}
 
-    def set(self, masks: Optional[torch.Tensor]) -> None:
-        """Masks for the next call, or None when no batch entry is masked."""
+    def set(self, masks: Optional[torch.Tensor], dtype: Optional[torch.dtype] = None) -> None:
+        """Masks for the next call, or None when no batch entry is masked; `dtype` is the UNet's."""
         self.masks = masks
         self._keep = {}
+        if masks is not None and dtype is not None:
+            h, w = masks.shape[-2:]
+            for level in self.levels:
+                size = (h, w)
+                for _ in range(level):
+                    size = (math.ceil(size[0] / 2), math.ceil(size[1] / 2))
+                self.keep(size[0] * size[1], dtype)
 
     def clear(self) -> None:
         self.set(None)
@@ -55,6 +68,15 @@ class KeyMaskState:
             )
             self._keep[seq_len] = (1.0 - m).flatten(1).unsqueeze(-1).to(dtype)
         return self._keep[seq_len]
+
+
+def attention_levels(unet) -> tuple[int, ...]:
+    """The downsampling levels at which `unet` has attention (its down blocks' indices; the mid block sits
+    at the last), read from the modules, so any diffusers UNet2DConditionModel layout is described."""
+    levels = {i for i, block in enumerate(getattr(unet, "down_blocks", [])) if getattr(block, "attentions", None)}
+    if getattr(getattr(unet, "mid_block", None), "attentions", None):
+        levels.add(len(unet.down_blocks) - 1)
+    return tuple(sorted(levels))
 
 
 def _grid_for(h: int, w: int, seq_len: int) -> tuple[int, int]:
@@ -126,7 +148,7 @@ def install(unet) -> KeyMaskState:
     for proc in unet.attn_processors.values():
         if isinstance(proc, KeyMaskingAttnProcessor):
             return proc.state
-    state = KeyMaskState()
+    state = KeyMaskState(attention_levels(unet))
     processors = {}
     for name, proc in unet.attn_processors.items():
         processors[name] = KeyMaskingAttnProcessor(state) if name.endswith("attn1.processor") else proc

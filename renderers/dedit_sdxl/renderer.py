@@ -44,6 +44,8 @@ OFFLOAD_BATCH = 2
 # --compile: what torch.compile compiles, and with which backend (tests swap in one that records graphs)
 COMPILE_MODES = ("blocks", "unet")
 COMPILE_BACKEND = "inductor"
+COMPILED_MARK = "_dedit_compiled"  # set on a UNet this renderer compiled: the mode
+RECOMPILE_LIMIT = 64  # graphs torch.compile may make per compiled function (PyTorch's default: 8)
 
 # Bumped whenever the inversion computes differently (cached trajectories of another arithmetic are misses).
 # 2: the scheduler's float32 alphas (session 4).
@@ -65,6 +67,7 @@ class SDXLRenderer:
         self._fused = False  # self-attention q/k/v projections fused
         self._compiled: Optional[str] = None  # the --compile mode in force (None: the UNet runs as loaded)
         self._compile_failed = False
+        self._compile_wanted = _compile_mode(self.options.extra.get("compile"))  # checked before any loading
         self._dropped_capture_evals = 0  # spent by graphs given up after a failed capture
         self._sizes: Optional[tuple[int, int]] = None  # (VAE factor, UNet sample size) from configs
         self._sizes_read = False
@@ -137,39 +140,43 @@ class SDXLRenderer:
     def _setup_compile(self) -> None:
         """--compile: the UNet through torch.compile, after its processors and fused projections are in place.
 
-        `compile` (RenderOptions.extra): None/False = off (the default: compiling costs seconds to minutes per
-        new input shape); "blocks" = diffusers' regional compilation of the repeated transformer blocks
-        (`compile_repeated_blocks`: one compile serves all 70 of them, so seconds per shape); "unet" = the
-        whole UNet as one graph (the most fusion; minutes per shape on a GPU, bench/RESULTS.md). Both compile
-        in place, on the pipeline's UNet, with full graphs (no silent breaks), and lazily: the first call of
-        each input shape pays. A compile that fails is said once; the UNet then runs uncompiled."""
-        want = self.options.extra.get("compile")
-        if not want:
-            return
-        if want is True:
-            want = "blocks"
-        if want not in COMPILE_MODES:
-            raise DeditError(f"compile must be one of {', '.join(COMPILE_MODES)}, not {want!r}.")
+        `compile` (RenderOptions.extra): None/False = off (the default: compiling costs time per new input
+        shape); "blocks" = diffusers' regional compilation of the repeated transformer blocks
+        (`compile_repeated_blocks`: one compiled block serves all of SDXL's 70); "unet" = the whole UNet as
+        one graph, static shapes (the most fusion; minutes per shape on a GPU, bench/RESULTS.md). Both
+        compile in place, on the pipeline's UNet, with full graphs (no silent breaks), and lazily: the first
+        call of each input shape pays. The UNet remembers it: another renderer over the same pipeline keeps
+        (and reports) what is there. A compile that fails is said once; the UNet then runs uncompiled."""
         unet = self._model.pipe.unet
-        if not hasattr(torch.compiler, "set_stance"):
-            raise DeditError(f"--compile needs torch 2.6 or later (this is torch {torch.__version__}).")
-        if want == "blocks" and not hasattr(unet, "compile_repeated_blocks"):
-            import diffusers
-
-            raise DeditError(f"--compile blocks needs a diffusers with regional compilation (this is {diffusers.__version__}); "
-                             "--compile unet works with it.")
+        present = getattr(unet, COMPILED_MARK, None)
+        want = self._compile_wanted
+        if present is not None:  # another renderer compiled this UNet: recompiling would only redo it
+            if want is not None and want != present:
+                _say(f"dedit: this UNet is already compiled as --compile {present}; that is kept.")
+            self._compiled = present
+            return
+        if want is None:
+            return
         if self._offloaded():
             _say("dedit: --compile cannot trace a model that --offload moves during each call; the UNet runs uncompiled.")
             return
+        # one compiled graph per input shape, mask state and attention width: the default limit of 8 is
+        # reached by SDXL's two attention widths over a few canvases (more graphs would run uncompiled)
+        torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
         options = {"backend": COMPILE_BACKEND, "fullgraph": True}
-        if want == "unet":
-            unet.compile(dynamic=False, **options)  # static shapes: the measured kernels (one graph per shape)
-        else:
-            unet.compile_repeated_blocks(**options)  # shapes turn dynamic on the first change: few recompiles
+        try:
+            if want == "unet":
+                unet.compile(dynamic=False, **options)  # static shapes: the measured kernels (one graph per shape)
+            else:
+                unet.compile_repeated_blocks(**options)  # shapes turn dynamic on the first change: few recompiles
+        except ValueError as exc:  # diffusers: this UNet class names no repeated blocks
+            _say(f"dedit: --compile {want} is not possible for this UNet ({str(exc).strip()}); it runs uncompiled.")
+            return
+        setattr(unet, COMPILED_MARK, want)
         self._compiled = want
         if self.options.progress:
-            _say(f"dedit: --compile {want}: the first call of each picture size and batch compiles the UNet "
-                 f"({'seconds' if want == 'blocks' else 'minutes on a GPU'}; PyTorch caches the kernels on disk).")
+            _say(f"dedit: --compile {want}: the first call of each picture size and batch compiles the UNet, which "
+                 "takes a while (PyTorch keeps the kernels in its disk cache).")
 
     def _setup_graphs(self, backend=None) -> None:
         """UNet calls through CUDA graphs: on by default on CUDA without offload (`cuda_graphs`: None = that,
@@ -358,6 +365,7 @@ class SDXLRenderer:
         """Every plan image's inversion trajectory, (T+1, C, h, w) float32, through the caches."""
         scheduler = self._scheduler(plan)
         embeds = self._embeddings(plan)
+        self._timestep_tensors(plan)
         with torch.inference_mode():
             found, _ = self._invert(plan, scheduler, lambda x, t, m: self._unet(x, t, embeds, m))
         return found
@@ -428,8 +436,9 @@ class SDXLRenderer:
                 _say(f"dedit: CUDA graph capture failed ({exc.reason}); the UNet runs eagerly from here on.")
                 self._dropped_capture_evals += self._graphed.capture_evals
                 self._graphed = None
-        step = self._timesteps.get(t)
-        t_in = t if step is None else step
+        t_in = self._timesteps.get(t)
+        if t_in is None:  # a timestep no plan listed (trajectories()): an int would be a constant to torch.compile
+            t_in = self._timesteps[t] = torch.tensor(t, dtype=torch.int64, device=model.device)
         if self._offloaded() and x.shape[0] > OFFLOAD_BATCH:
             # offloading is for small GPUs: the UNet's activations grow with the batch (the reference's
             # batch of 8 at 1024 px needs ~1.5 GiB beside the weights), so it sees at most OFFLOAD_BATCH
@@ -448,7 +457,7 @@ class SDXLRenderer:
                   pooled: torch.Tensor, time_ids: torch.Tensor) -> torch.Tensor:
         """One UNet call on exactly these tensors (graphs capture this)."""
         b = x.shape[0]
-        self._state.set(masks)
+        self._state.set(masks, x.dtype)
         args = (x, t)
         kwargs = {"encoder_hidden_states": cond.expand(b, -1, -1), "return_dict": False,
                   "added_cond_kwargs": {"text_embeds": pooled.expand(b, -1), "time_ids": time_ids.expand(b, -1)}}
@@ -456,13 +465,15 @@ class SDXLRenderer:
             if self._compiled is not None:
                 try:
                     return self.model.pipe.unet(*args, **kwargs)[0]
-                except torch._dynamo.exc.TorchDynamoException as exc:  # compiling failed, not the arithmetic
+                except _compile_failures() as exc:  # compiling failed, not the arithmetic
                     cause = getattr(exc, "inner_exception", None) or exc  # a backend's own error, where it raised one
                     first = (str(cause).strip().splitlines() or [""])[0].rstrip(".")
                     _say(f"dedit: torch.compile failed ({type(cause).__name__}{': ' + first if first else ''}); "
                          "the UNet runs uncompiled from here on.")
                     self._compiled = None
                     self._compile_failed = True
+                    if self._graphed is not None:  # shapes captured compiled are captured again, uncompiled
+                        self._graphed.graphs.clear()
             if self._compile_failed:  # what was compiled in place stays so: PyTorch is told to ignore it
                 with torch.compiler.set_stance("force_eager"):
                     return self.model.pipe.unet(*args, **kwargs)[0]
@@ -579,6 +590,32 @@ class SDXLRenderer:
 
 
 # ------------------------------------------------------------------ pixels
+
+
+def _compile_mode(want) -> Optional[str]:
+    """The --compile mode asked for (None: off), refused in one sentence before a model is loaded."""
+    if not want:
+        return None
+    if want is True:
+        want = "blocks"
+    if want not in COMPILE_MODES:
+        raise DeditError(f"compile must be one of {', '.join(COMPILE_MODES)}, not {want!r}.")
+    if not hasattr(torch.compiler, "set_stance"):
+        raise DeditError(f"--compile needs torch 2.6 or later (this is torch {torch.__version__}).")
+    from diffusers import ModelMixin
+
+    if want == "blocks" and not hasattr(ModelMixin, "compile_repeated_blocks"):
+        import diffusers
+
+        raise DeditError(f"--compile blocks needs a diffusers with regional compilation (this is {diffusers.__version__}); "
+                         "--compile unet works with it.")
+    return want
+
+
+def _compile_failures() -> tuple:
+    """What torch.compile raises when it cannot compile (not when the computation itself fails)."""
+    exc = torch._dynamo.exc
+    return tuple(c for c in (exc.TorchDynamoException, getattr(exc, "FailOnRecompileLimitHit", None)) if c is not None)
 
 
 def _say(line: str) -> None:
