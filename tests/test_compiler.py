@@ -566,3 +566,21 @@ def test_inverted_and_feathered_masks_are_the_same_in_both_schedules_resolvers(t
         np.testing.assert_array_equal(grey(mask_id), drawn(mask_id))
     for schedule in ("fast", "reference"):
         assert not any("ends up entirely outside" in w for w in compile_scene(scene, schedule=schedule).warnings), schedule
+
+
+def test_scene_hash_names_the_scene_not_the_schedule(tmp_path):
+    """The same scene gives one hash whatever the schedule, steps or seed; an edited picture gives another."""
+    copy_pictures(tmp_path)
+    s = scene(tmp_path, masks=[BALL], layers=[ball_layer(m.Move(dx=40, dy=0))])
+    hashes = {compile_scene(s, schedule=sched, steps=steps, seed=seed).scene_hash
+              for sched in ("fast", "reference") for steps in (10, 50) for seed in (0, 7)}
+    assert len(hashes) == 1
+    picture = tmp_path / "poster.png"
+    pixels = cv2.imread(str(picture))
+    pixels[0, 0] = 255 - pixels[0, 0]
+    cv2.imwrite(str(picture), pixels)
+    assert compile_scene(s).scene_hash not in hashes
+    (tmp_path / "ball-mask.png").write_bytes((tmp_path / "ball-mask.png").read_bytes())  # same bytes: same hash
+    edited = compile_scene(s).scene_hash
+    moved = scene(tmp_path, masks=[BALL], layers=[ball_layer(m.Move(dx=41, dy=0))])
+    assert compile_scene(moved).scene_hash != edited

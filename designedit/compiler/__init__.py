@@ -56,10 +56,12 @@ def resolve_options(scene: Scene, schedule: Optional[str], steps: Optional[int],
     return Options(schedule, int(steps), int(latent_scale), int(seed), float(guidance), scene.prompt or "")
 
 
-def _scene_hash(scene: Scene, image_keys: list[str]) -> str:
+def _scene_hash(scene: Scene) -> str:
+    """The scene model and the content of every file it names: the same for every schedule and step count
+    (those are recorded beside it), different after any edit of the document or of a picture."""
     h = hashlib.sha256(json.dumps(scene.model_dump(mode="json"), sort_keys=True).encode())
-    for key in image_keys:
-        h.update(key.encode())
+    for image in scene.images:
+        h.update(file_sha256(resolve_reference(scene.origin, image.src, f"image {image.id!r}")).encode())
     for mask in scene.masks:
         if mask.src is not None:
             h.update(file_sha256(resolve_reference(scene.origin, mask.src, f"mask {mask.id!r}")).encode())
@@ -155,7 +157,7 @@ def compile_scene(
         cost=Cost(0, 0),  # counted below, from what the plan reads
         notes=notes,
         warnings=lint(scene, layers, canvas),
-        scene_hash=_scene_hash(scene, [i.key for i in images]),
+        scene_hash=_scene_hash(scene),
     )
     plan.cost = costs.count(plan)
     return plan
