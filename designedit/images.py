@@ -19,6 +19,8 @@ ops:
 
 from __future__ import annotations
 
+import math
+
 import hashlib
 import json
 from functools import lru_cache
@@ -64,10 +66,15 @@ def recipe_key(ops: list[ImageOp]) -> str:
 # ---------------------------------------------------------------- geometry shared with the compiler
 
 
+def nearest(value: float) -> int:
+    """The nearest whole number, halves away from zero (a move of -4 px goes as far as one of +4)."""
+    return int(math.copysign(math.floor(abs(value) + 0.5), value))
+
+
 def whole_pixels(value: float, truncate: bool = False) -> int:
-    """Rounded to the nearest pixel, or truncated toward zero as the authors' code does (`int(scale * W)`,
-    the reference schedule's pan and zoom-out)."""
-    return int(value) if truncate else int(round(value))
+    """Rounded to the nearest pixel (`nearest`), or truncated toward zero as the authors' code does
+    (`int(scale * W)`, the reference schedule's pan and zoom-out)."""
+    return int(value) if truncate else nearest(value)
 
 
 def zoom_rect(width: int, height: int, factor: float, truncate: bool = False) -> tuple[int, int, int, int]:
@@ -90,14 +97,28 @@ def shifted_paste(dst: np.ndarray, src: np.ndarray, dx: int, dy: int) -> None:
 # ---------------------------------------------------------------- running recipes
 
 
+@lru_cache(maxsize=2)  # at most two decoded pictures held (40 MP RGBA is 160 MB)
+def _decoded_cached(path: str, mtime_ns: int, size: int) -> np.ndarray:
+    im = open_picture(Path(path))
+    pic = np.asarray(im.convert("RGBA" if has_transparency(im) else "RGB"), dtype=np.uint8)
+    pic.flags.writeable = False  # shared by every recipe that loads this file
+    return pic
+
+
+def _decoded(path: Path) -> np.ndarray:
+    """The picture as RGB, or RGBA where it has transparency: a scene's recipes (background, each layer,
+    each copy) mostly load the same file, decoded once here while it is unchanged on disk."""
+    st = path.stat()
+    return _decoded_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
 def _load(frame: np.ndarray, args: dict[str, Any]) -> None:
     path = Path(args["src"])
     if "sha256" in args and file_sha256(path) != args["sha256"]:
         raise DeditError(f"{path.name} changed after the plan was compiled; compile again.")
-    im = open_picture(path)
+    pic = _decoded(path)
     x, y = int(args.get("x", 0)), int(args.get("y", 0))
-    has_alpha = has_transparency(im)
-    pic = np.asarray(im.convert("RGBA" if has_alpha else "RGB"), dtype=np.uint8)
+    has_alpha = pic.shape[2] == 4
     fh, fw = frame.shape[:2]
     ph, pw = pic.shape[:2]
     x0, y0, x1, y1 = max(0, x), max(0, y), min(fw, x + pw), min(fh, y + ph)

@@ -18,6 +18,8 @@ Two families of helpers bring canvas masks to the latent grid:
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
@@ -308,7 +310,6 @@ class MaskResolver:
         self.width = width
         self.height = height
         self._cache: dict[str, Array] = {}
-        self._busy: set[str] = set()
         self._load_picture = load_picture or self._default_loader
         self._grey_pictures = grey_pictures and load_picture is None
         # the thresholded resolver an inverted mask is computed with (grey_pictures only)
@@ -334,22 +335,42 @@ class MaskResolver:
             raise SceneError(Problem(location, str(exc))) from None
 
     def __call__(self, mask_id: str) -> Array:
-        if mask_id in self._cache:
-            return self._cache[mask_id]
-        if mask_id in self._busy:
-            raise SceneError(Problem(self._place(self._mask_path(mask_id)), f"mask {mask_id!r} uses itself (a `use` cycle)"))
-        try:
-            mask = self.scene.mask(mask_id)
-        except StopIteration:
-            raise SceneError(Problem(self._place(("masks",)), f"there is no mask {mask_id!r}")) from None
-        self._busy.add(mask_id)
-        try:
-            value = self._value(mask)
-        finally:
-            self._busy.discard(mask_id)
-        value.setflags(write=False)
-        self._cache[mask_id] = value
-        return value
+        if mask_id not in self._cache:
+            # the masks it uses first, deepest first, with an explicit stack: a `use` chain of thousands of
+            # masks then costs no Python recursion (each value below finds what it uses already made)
+            for needed in self._uses_first(mask_id):
+                mask = self.scene.mask(needed)
+                value = self._value(mask)
+                value.setflags(write=False)
+                self._cache[needed] = value
+        return self._cache[mask_id]
+
+    def _uses_first(self, mask_id: str) -> list[str]:
+        """`mask_id` and every mask it reaches through `use` not made yet, each after the masks it uses."""
+        order: list[str] = []
+        on_path: set[str] = set()
+        stack = [(mask_id, None)]
+        while stack:
+            current, pending = stack[-1]
+            if pending is None:
+                try:
+                    mask = self.scene.mask(current)
+                except StopIteration:
+                    raise SceneError(Problem(self._place(("masks",)), f"there is no mask {current!r}")) from None
+                on_path.add(current)
+                pending = [s.mask for s in mask.shapes if isinstance(s, Use)]
+                stack[-1] = (current, pending)
+            if pending:
+                used = pending.pop(0)
+                if used in on_path:
+                    raise SceneError(Problem(self._place(self._mask_path(used)), f"mask {used!r} uses itself (a `use` cycle)"))
+                if used not in self._cache and used not in order:
+                    stack.append((used, None))
+                continue
+            stack.pop()
+            on_path.discard(current)
+            order.append(current)
+        return order
 
     def _value(self, mask: Mask) -> Array:
         if self._plain is not None and mask.invert:
@@ -388,6 +409,15 @@ def union(masks: Iterable[Array], shape: tuple[int, int]) -> Array:
 def scaled_kernel(k_at_1024: float, long_side: int) -> int:
     """A reference dilation size (given for 1024 px) at another resolution, at least 1."""
     return max(1, int(round(k_at_1024 * long_side / 1024.0)))
+
+
+def scaled_radius(k_at_1024: float, long_side: int) -> int:
+    """The radius of a centred dilation standing for a reference k-square (given for 1024 px) at another
+    resolution: k/2 scaled, rounded up, so a small canvas keeps at least the reference's reach (a 64 px
+    canvas would otherwise round a 20 px dilation away); 0 for no dilation."""
+    if k_at_1024 <= 0:
+        return 0
+    return max(1, math.ceil(k_at_1024 / 2.0 * long_side / 1024.0 - 1e-9))
 
 
 def dilate_anchored(mask: Array, k: int) -> Array:
@@ -490,10 +520,10 @@ def dilated_crop(mask: Array, box: tuple[int, int, int, int], r: int) -> tuple[A
 
 def fast_latent(masks: list[Array], k_at_1024: float, latent: tuple[int, int], box: Optional[tuple[int, int, int, int]] = None) -> Array:
     """The fast schedule's preprocessing: binarise the canvas masks (>= 128), dilate by a centred
-    square scaled to the canvas, then mark every latent cell that any set pixel touches. 0/1.
+    square scaled to the canvas (`scaled_radius`), then mark every latent cell that any set pixel touches. 0/1.
     With one mask and its non-zero `box`, only that neighbourhood is touched."""
     first = masks[0]
-    r = scaled_kernel(k_at_1024, max(first.shape)) // 2 if k_at_1024 > 0 else 0
+    r = scaled_radius(k_at_1024, max(first.shape))
     if len(masks) == 1 and first.shape[0] >= latent[1] and first.shape[1] >= latent[0]:
         box = box or bbox(first)
         if box is None:

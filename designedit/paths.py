@@ -14,25 +14,39 @@ from .errors import Problem, SceneError
 from .model import Origin
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")  # C:\ or C:/, a Windows path, not a URL scheme
 
 
 def reference_problem(origin: Origin, ref: str) -> str | None:
     """Why `ref` is not an acceptable file reference, or None if it is."""
     if not ref:
         return "the file reference is empty"
+    if _DRIVE.match(ref):
+        return f"'{ref}' is an absolute path; file references are relative to the document"
     if _SCHEME.match(ref) or ref.startswith("//"):
         return f"{ref!r} is a URL; only files relative to the document are allowed"
     if "\\" in ref:
-        return f"{ref!r} uses backslashes; file references use '/'"
+        return f"'{ref}' uses backslashes; file references use '/'"
     if ref.startswith("/") or PurePosixPath(ref).is_absolute():
         return f"{ref!r} is an absolute path; file references are relative to the document"
     if "\x00" in ref:
         return "the file reference contains a NUL character"
-    target = (origin.base / ref).resolve()
+    try:
+        target = (origin.base / ref).resolve()
+    except (OSError, RuntimeError) as exc:  # a symbolic link loop, a name longer than the system allows
+        return f"{ref!r} cannot be followed ({unreadable_reason(exc)})"
     root = origin.root.resolve()
     if target != root and root not in target.parents:
         return f"{ref!r} points outside the allowed folder {root} (--root allows a wider one)"
     return None
+
+
+def unreadable_reason(exc: BaseException) -> str:
+    """Why a path cannot be used, in words: the system's own (`File name too long`), lower-cased."""
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == 40:  # ELOOP
+        return "a symbolic link loop"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return text[0].lower() + text[1:]
 
 
 def resolve_reference(origin: Origin, ref: str, location: str | None = None) -> Path:

@@ -82,27 +82,34 @@ def problems(data: Any, report: Report) -> None:
 
 
 def _cycles(uses: dict[str, list[tuple[str, tuple]]], report: Report) -> None:
-    """Report each `use` that closes a cycle (depth-first search, each edge at most once)."""
+    """Report each `use` that closes a cycle (depth-first search, each edge at most once; an explicit stack,
+    so a chain of thousands of masks is no deeper for Python than one)."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-
-    def visit(node: str, trail: list[str]) -> None:
-        state[node] = 1
-        for target, path in uses.get(node, []):
+    for start in list(uses):
+        if state.get(start) is not None:
+            continue
+        state[start] = 1
+        stack = [(start, iter(uses.get(start, [])))]
+        while stack:
+            node, edges = stack[-1]
+            step = next(edges, None)
+            if step is None:
+                state[node] = 2
+                stack.pop()
+                continue
+            target, path = step
             if state.get(target) == 1:
+                trail = [n for n, _ in stack[:-1]]
                 loop = trail[trail.index(target):] + [node, target] if target in trail else [node, target]
                 if target == node:
                     report(path, f"mask {node!r} uses itself")
                 else:
                     report(path, "masks use each other in a cycle: " + " -> ".join(_dedupe(loop)))
             elif state.get(target) is None and target in uses:
-                visit(target, trail + [node])
+                state[target] = 1
+                stack.append((target, iter(uses[target])))
             else:
                 state.setdefault(target, 2)
-        state[node] = 2
-
-    for start in list(uses):
-        if state.get(start) is None:
-            visit(start, [])
 
 
 def _dedupe(names: list[str]) -> list[str]:

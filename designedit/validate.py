@@ -17,7 +17,7 @@ from PIL import Image as PILImage
 
 from . import model as m
 from .errors import Problem, SceneError
-from .paths import reference_problem
+from .paths import reference_problem, unreadable_reason
 from .pictures import PictureError, check_decodes, has_transparency, picture_size
 
 Report = Callable[[tuple, str], None]
@@ -34,16 +34,31 @@ def _picture_problem(origin: m.Origin, ref: str, cache: dict, open_pictures: boo
 
 
 def _open_problem(path: Path, ref: str) -> Optional[str]:
-    if not path.exists():
-        return f"{ref!r} does not exist"
-    if not path.is_file():
-        return f"{ref!r} is not a file"
+    try:
+        if not path.exists():
+            return f"{ref!r} does not exist"
+        if not path.is_file():
+            return f"{ref!r} is not a file"
+    except OSError as exc:  # a name longer than the system allows
+        return f"{ref!r} cannot be read ({unreadable_reason(exc)})"
     try:
         picture_size(path)
         check_decodes(path)
     except PictureError as exc:
         return str(exc)
     return None
+
+
+def _scene_files(data: dict, origin: m.Origin) -> set[Path]:
+    """Every picture file the document names (where the name is acceptable)."""
+    files = set()
+    for key in ("images", "masks"):
+        items = data.get(key)
+        for item in items if isinstance(items, list) else []:
+            src = item.get("src") if isinstance(item, dict) else None
+            if isinstance(src, str) and reference_problem(origin, src) is None:
+                files.add((origin.base / src).resolve())
+    return files
 
 
 def _has_alpha(path: Path) -> bool:
@@ -73,15 +88,21 @@ def problems(data: Any, origin: m.Origin, report: Report, open_pictures: bool = 
     if isinstance(output, dict) and isinstance(output.get("path"), str) and output["path"]:
         ref = output["path"]
         why = reference_problem(origin, ref)
-        if why is None and (origin.base / ref).resolve().is_dir():
-            why = f"{ref!r} is a folder; the output path names the picture to write"
+        if why is None:
+            try:
+                if (origin.base / ref).resolve().is_dir():
+                    why = f"{ref!r} is a folder; the output path names the picture to write"
+            except OSError as exc:
+                why = f"{ref!r} cannot be written ({unreadable_reason(exc)})"
         if why is None and not ref.lower().endswith(".png"):
             why = f"{ref!r} must end in .png; dedit writes PNG pictures"
+        if why is None and (origin.base / ref).resolve() in _scene_files(data, origin):
+            why = f"{ref!r} is one of the scene's own pictures; the output would overwrite it"
         if why is not None:
             report(("output", "path"), why)
     layers = data.get("layers")
     for i, layer in enumerate(layers if isinstance(layers, list) else []):
-        if isinstance(layer, dict) and layer.get("mask") is None and layer.get("image") in good_images:
+        if isinstance(layer, dict) and "mask" not in layer and layer.get("image") in good_images:
             picture = good_images[layer["image"]]
             if not _has_alpha(picture):
                 report(

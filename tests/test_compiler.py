@@ -584,3 +584,11 @@ def test_scene_hash_names_the_scene_not_the_schedule(tmp_path):
     edited = compile_scene(s).scene_hash
     moved = scene(tmp_path, masks=[BALL], layers=[ball_layer(m.Move(dx=41, dy=0))])
     assert compile_scene(moved).scene_hash != edited
+
+
+def test_fast_moves_round_halves_away_from_zero():
+    from designedit.compiler.transforms import to_cells
+
+    # 1024 px canvas on a 1024 render, 8 px cells: +-4 px is half a cell either way
+    assert [to_cells(v, 1024, 1024, 8, "fast") for v in (4, -4, 12, -12, 3.9, -3.9)] == [1, -1, 2, -2, 0, 0]
+    assert [to_cells(v, 1024, 1024, 8, "reference") for v in (4, -4, 15.9, -15.9)] == [0, 0, 1, -1]

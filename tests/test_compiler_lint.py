@@ -57,6 +57,23 @@ def test_a_layer_moved_entirely_off_the_canvas(folder, dx, keep, warned):
         assert plan.warnings == [f"layer 'ball' ends up entirely outside the 512x384 canvas: {warned}"]
 
 
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_a_removal_that_selects_nothing(folder, schedule):
+    eroded = m.Mask(id="gone", shapes=[m.Rect(x=10, y=10, width=50, height=50)], grow=-40)
+    faint = np.full((384, 512), 100, np.uint8)  # grey below one half everywhere
+    Image.fromarray(faint).save(folder / "faint.png")
+    masks = [eroded, m.Mask(id="faint", src="faint.png"), BALL]
+    edits = [m.Remove(mask="gone"), m.Remove(mask="faint"), m.Remove(mask="ball")]
+    plan = compile_scene(scene(folder, masks=masks, background=m.Background(image="poster", edits=edits)), schedule=schedule)
+    assert plan.warnings == [
+        f"the background's remove of mask {name!r} selects nothing on the canvas (no pixel at half strength or more): "
+        "nothing is removed there" for name in ("gone", "faint")
+    ]
+    # panned off the canvas: the ball's removal then selects nothing either
+    panned = m.Background(image="poster", edits=[m.Remove(mask="ball"), m.Pan(dx=1000, dy=0)])
+    assert "mask 'ball' selects nothing" in " ".join(compile_scene(scene(folder, masks=[BALL], background=panned)).warnings)
+
+
 def test_the_warnings_travel_with_the_plan_and_are_printed(folder, capsys):
     doc = folder / "off.dedit.json"
     doc.write_text(json.dumps({

@@ -263,7 +263,7 @@ def test_file_checks(pictures: Path, tmp_path: Path):
     assert found[2:] == [
         "doc#/images/1/src: 'missing.png' does not exist",
         "doc#/images/2/src: README.md is not a picture this reader can read (PNG, JPEG, WebP, ...)",
-        "doc#/images/3/src: 'C:\\\\x.png' is a URL; only files relative to the document are allowed",
+        "doc#/images/3/src: 'C:\\x.png' is an absolute path; file references are relative to the document",
         "doc#/images/4/src: 'file:///etc/passwd' is a URL; only files relative to the document are allowed",
         "doc#/masks/0/src: 'folder' is not a file",
         "doc#/layers/0: layer 'l' has no mask and its picture poster.png has no alpha channel; give the layer a mask",
@@ -273,7 +273,7 @@ def test_file_checks(pictures: Path, tmp_path: Path):
     assert problems_of(jpeg, pictures)[-1] == "doc#/output/path: 'out/result.JPG' must end in .png; dedit writes PNG pictures"
     # without opening pictures, the canvas limit and the path rules still apply, and nothing else is reported
     skipped = problems_of(text, pictures, check_files=False)
-    assert skipped == [found[0], found[1]] + [p for p in found[2:] if "URL" in p or "is a folder" in p]
+    assert skipped == [found[0], found[1]] + [p for p in found[2:] if "URL" in p or "absolute" in p or "is a folder" in p]
     fine = json.loads(text)
     fine.update(canvas={"width": 900, "height": 900}, output={"path": "out.png"})
     fine["images"] = [i for i in fine["images"] if i["id"] in ("b", "c", "f")]

@@ -200,3 +200,15 @@ def test_a_feather_narrower_than_a_pixel_is_a_hard_edge_without_overflow(px):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         np.testing.assert_array_equal(M.feather(mask, px), mask)
+
+
+def test_scaled_radius_keeps_the_reference_reach_on_small_canvases():
+    from designedit.masks import fast_latent, scaled_radius
+
+    assert [scaled_radius(20, side) for side in (1024, 512, 256, 64, 2048)] == [10, 5, 3, 1, 20]
+    assert scaled_radius(30, 512) == 8 and scaled_radius(0, 512) == 0
+    # a 64 px canvas rendered on a 128-cell latent: one set pixel still grows by a pixel each way (2 cells)
+    dot = np.zeros((64, 64), np.uint8)
+    dot[30, 30] = 255
+    assert fast_latent([dot], 20, (128, 128)).sum() == 6 * 6
+    assert fast_latent([dot], 0, (128, 128)).sum() == 2 * 2

@@ -271,7 +271,8 @@ def test_fused_projections_compute_what_separate_ones_do(docs, tiny32, tmp_path,
     rel = (fused.last_latent - separate.last_latent).norm() / separate.last_latent.norm()
     assert rel < 1e-5, float(rel)
     # and the key masking did act: the same plan with the masks dropped ends elsewhere
-    fused._state.set = lambda masks, _set=fused._state.set: _set(None)
+    original_set = fused._state.set
+    fused._state.set = lambda masks, dtype=None: original_set(None)
     fused.forget()
     fused.render(plan)
     assert (fused.last_latent - separate.last_latent).norm() / separate.last_latent.norm() > 1e-3

@@ -156,7 +156,7 @@ def compile_scene(
         background="bg",
         cost=Cost(0, 0),  # counted below, from what the plan reads
         notes=notes,
-        warnings=lint(scene, layers, canvas),
+        warnings=lint(scene, layers, canvas, bg),
         scene_hash=_scene_hash(scene),
     )
     plan.cost = costs.count(plan)

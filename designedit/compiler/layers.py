@@ -15,7 +15,7 @@ from typing import Optional
 import numpy as np
 
 from .. import masks as M
-from ..images import file_sha256
+from ..images import file_sha256, nearest
 from ..model import Scene, resolve_length
 from ..paths import resolve_reference
 from ..pictures import PictureError, load_alpha
@@ -38,8 +38,8 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: 
         if image.id not in paths:
             paths[image.id] = resolve_reference(scene.origin, image.src, place(scene, image_path(scene, image.id)))
         path = paths[image.id]
-        x = int(round(resolve_length(layer.x, w)))
-        y = int(round(resolve_length(layer.y, h)))
+        x = nearest(resolve_length(layer.x, w))
+        y = nearest(resolve_length(layer.y, h))
         canvas_mask = None
         if layer.mask is not None:
             mask = M.shift(resolver(layer.mask), x, y) if (x, y) != (0, 0) else resolver(layer.mask)

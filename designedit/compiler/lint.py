@@ -10,23 +10,37 @@ and `watch`.
   so a mask drawn for a resized copy of the picture selects the wrong pixels.
 - A layer whose object ends up entirely outside the canvas: it adds nothing
   (a cut still removes the object from the background).
+- A removal whose mask selects nothing on the canvas (no pixel at half strength
+  or more, after grow, invert and the camera's moves): nothing is removed
+  there. (A layer's empty mask is an error instead: there is no object.)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 from .. import masks as M
 from ..errors import SceneError
-from ..model import Scene
+from ..model import Remove, Scene
 from ..paths import resolve_reference
 from ..pictures import PictureError, picture_size
 from ..plan import Size
-from .context import LayerIR, image_path, place
+from .context import BackgroundIR, LayerIR, image_path, place
 
 
-def lint(scene: Scene, layers: list[LayerIR], canvas: Size) -> list[str]:
-    return _mask_sizes(scene) + _off_canvas(layers, canvas)
+def lint(scene: Scene, layers: list[LayerIR], canvas: Size, bg: Optional[BackgroundIR] = None) -> list[str]:
+    return _mask_sizes(scene) + (_empty_removals(scene, bg) if bg is not None else []) + _off_canvas(layers, canvas)
+
+
+def _empty_removals(scene: Scene, bg: BackgroundIR) -> list[str]:
+    removes = [edit for edit in scene.background.edits if isinstance(edit, Remove)]
+    return [
+        f"the background's remove of mask {edit.mask!r} selects nothing on the canvas (no pixel at half strength or "
+        "more): nothing is removed there"
+        for edit, mask in zip(removes, bg.removes)
+        if not (mask >= 128).any()
+    ]
 
 
 def _mask_sizes(scene: Scene) -> list[str]:

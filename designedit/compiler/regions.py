@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from .. import masks as M
+from ..images import nearest
 from ..plan import MaskData, Size
 from .context import EDIT_FEATHER, EDIT_GROW, K_LAYER, K_OCCLUDE, K_PAN_ZOOM, K_REFINE, K_REMOVE, BackgroundIR, LayerIR, Options
 
@@ -59,18 +60,18 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
     def canvas_dilated(group: list[np.ndarray], k: int) -> np.ndarray:
         if not group:
             return np.zeros((ch, cw), np.uint8)
-        return M.dilate_centred(M.binary(M.union(group, (ch, cw))), M.scaled_kernel(k, long_side))
+        return M.grow(M.binary(M.union(group, (ch, cw))), M.scaled_radius(k, long_side))
 
     remove_canvas = np.maximum(canvas_dilated(removals, K_REMOVE), canvas_dilated(bg.holes, K_PAN_ZOOM))
     out["remove@canvas"] = MaskData("remove@canvas", remove_canvas)
 
     edit = remove_canvas.copy()
     occluders = []
-    r_layer_canvas = M.scaled_kernel(K_LAYER, long_side) // 2
+    r_layer_canvas = M.scaled_radius(K_LAYER, long_side)
     for l in layers:
         out[f"layer:{l.id}@latent"] = MaskData(f"layer:{l.id}@latent", latent_of([l.mask_frame], K_LAYER, render, latent, opts, l.box_frame))
         out[f"layer:{l.id}@canvas"] = MaskData(f"layer:{l.id}@canvas", np.ascontiguousarray(l.drawn_frame))
-        shift_px = (int(round(l.applied_px[0])), int(round(l.applied_px[1])))
+        shift_px = (nearest(l.applied_px[0]), nearest(l.applied_px[1]))
         crop, x0, y0 = M.dilated_crop(l.mask_frame, l.box_frame, r_layer_canvas)
         M.paste_max(edit, crop, x0 + shift_px[0], y0 + shift_px[1])
         if l.occluder_frame is not None:

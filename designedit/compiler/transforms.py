@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import limits
 from .. import masks as M
+from ..images import nearest
 from ..model import Flip, Move, Resize, Rotate, Scene, resolve_length
 from ..plan import Size
 from .context import LayerIR, Options, fail
@@ -80,7 +81,7 @@ def to_cells(px_canvas: float, canvas_side: int, render_side: int, scale: int, s
     cells = px_canvas * render_side / canvas_side / scale
     if schedule == "reference":
         return int(cells)  # toward zero, as the authors' int()
-    return int(math.floor(cells + 0.5))
+    return nearest(cells)  # halves away from zero: -4 px moves as far as +4
 
 
 def _out_of_range(a: np.ndarray, tx: float, ty: float) -> str | None:

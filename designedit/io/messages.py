@@ -208,8 +208,8 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
     if "missing" in types:
         if form == "xml" and model is not None:
             if f is not None and f.kind in ("object",) or (model is m.Scene and name in vocab.FIELD_ELEMENT):
-                return f"<{element_name(model)}> needs a {label} element"
-            return f"<{element_name(model)}> needs a {label} attribute"
+                return f"<{element_name(model)}> needs {_a(label)} {label} element"
+            return f"<{element_name(model)}> needs {_a(label)} {label} attribute"
         return f"{show(label)} is required"
     if "extra_forbidden" in types:
         where = f" in <{element_name(model)}>" if form == "xml" and model is not None else ""
@@ -241,3 +241,8 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
     if f is not None:
         return f"{label} must be {expectation(model, f, form)}, not {show(value)}" if present else f"{label} is not valid"
     return f"{label}: {errs[0]['msg'][0].lower()}{errs[0]['msg'][1:]}"
+
+
+def _a(word: str) -> str:
+    """The article before a name: an image, an id, an axis; a mask, a src."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
