@@ -12,3 +12,23 @@ from shared_paths import CONFORMANCE  # noqa: E402
 
 if not CONFORMANCE.is_dir():
     raise RuntimeError(f"the shared conformance folder is missing: {CONFORMANCE} (set DEDIT_SHARED)")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny32(tmp_path_factory):
+    """A tiny random-weight SDXL diffusers folder whose VAE has 6 blocks (factor 32: small renders, few latent
+    cells), built once per test session; every test loads its own copy through the user-facing loader."""
+    from sdxl_tiny import build_tiny_sdxl
+
+    return build_tiny_sdxl(tmp_path_factory.mktemp("tiny32") / "model", vae_blocks=6)
+
+
+@pytest.fixture(scope="session")
+def ball_scenes(tmp_path_factory):
+    """The test poster with move.dedit and remove.dedit (render_fixtures.write_ball_scenes)."""
+    from render_fixtures import write_ball_scenes
+
+    return write_ball_scenes(tmp_path_factory.mktemp("ball-scenes"))

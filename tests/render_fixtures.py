@@ -40,6 +40,21 @@ def write_poster(folder: Path) -> Path:
     return path
 
 
+def write_ball_scenes(folder: Path) -> Path:
+    """The poster with `move.dedit` (the ball moved right by 96 px) and `remove.dedit` (the ball removed, with
+    a prompt) beside it; returns the folder."""
+    write_poster(folder)
+    head = ('<?xml version="1.0" encoding="UTF-8"?>\n<dedit version="1.0">\n  <image id="p" src="poster.png"/>\n'
+            '  <mask id="ball" src="ball-mask.png"/>\n')
+    (folder / "move.dedit").write_text(
+        head + '  <background image="p"/>\n  <layer id="ball" image="p" mask="ball">\n    <move dx="96" dy="0"/>\n'
+        '  </layer>\n</dedit>\n')
+    (folder / "remove.dedit").write_text(
+        head + '  <prompt>a poster, clean background</prompt>\n  <background image="p">\n    <remove mask="ball"/>\n'
+        '  </background>\n</dedit>\n')
+    return folder
+
+
 def red(img: np.ndarray) -> np.ndarray:
     """Where a picture shows the red ball."""
     r, g, b = (img[..., i].astype(int) for i in range(3))

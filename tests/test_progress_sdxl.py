@@ -16,17 +16,11 @@ torch.set_num_threads(1)  # tiny models: threads only add contention on a shared
 from designedit.compiler import compile_scene
 from designedit.io import load
 from designedit.renderer import RenderOptions
-from sdxl_tiny import build_tiny_sdxl
 from shared_paths import CONFORMANCE
 
 from dedit_sdxl import SDXLRenderer
 
 STEPS = 6
-
-
-@pytest.fixture(scope="module")
-def tiny32(tmp_path_factory):
-    return build_tiny_sdxl(tmp_path_factory.mktemp("tiny32p") / "model", vae_blocks=6)
 
 
 @pytest.fixture

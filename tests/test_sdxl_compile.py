@@ -26,12 +26,10 @@ torch.set_num_threads(1)
 from designedit.compiler import compile_scene
 from designedit.io import load
 from designedit.renderer import RenderOptions
-from sdxl_tiny import build_tiny_sdxl
 
 from dedit_sdxl import SDXLRenderer
 from dedit_sdxl import renderer as sdxl_renderer
 from dedit_sdxl.attention import attention_levels
-from render_fixtures import write_poster
 
 
 class RecordingBackend:
@@ -56,22 +54,6 @@ def fresh_dynamo():
     torch._dynamo.reset()
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    return build_tiny_sdxl(tmp_path_factory.mktemp("tiny-compile") / "model", vae_blocks=6)
-
-
-@pytest.fixture(scope="module")
-def scenes(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("compile-scenes")
-    write_poster(folder)
-    (folder / "move.dedit").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<dedit version="1.0">\n  <image id="p" src="poster.png"/>\n'
-        '  <mask id="ball" src="ball-mask.png"/>\n  <background image="p"/>\n'
-        '  <layer id="ball" image="p" mask="ball">\n    <move dx="96" dy="0"/>\n  </layer>\n</dedit>\n')
-    return folder
-
-
 def _renderer(model, compile_mode=None):
     extra = {"cache": False, "reuse_branches": False}
     if compile_mode:
@@ -88,12 +70,12 @@ def _plan(path, r, schedule):
 # each mode once (tracing the UNet takes seconds per shape); the two schedules between them make every
 # kind of call: batch 1 unmasked, 2 masked (fast), 2 unmasked, 8 masked (reference)
 @pytest.mark.parametrize("mode, schedule", [("blocks", "reference"), ("unet", "fast")])
-def test_compiled_renders_equal_uncompiled_renders(tiny, scenes, monkeypatch, mode, schedule):
+def test_compiled_renders_equal_uncompiled_renders(tiny32, ball_scenes, monkeypatch, mode, schedule):
     backend = RecordingBackend()
     monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", backend)
-    plain = _renderer(tiny)
-    compiled = _renderer(tiny, mode)
-    plan = _plan(scenes / "move.dedit", plain, schedule)
+    plain = _renderer(tiny32)
+    compiled = _renderer(tiny32, mode)
+    plan = _plan(ball_scenes / "move.dedit", plain, schedule)
     want = plain.render(plan)
     got = compiled.render(plan)
     assert got.stats["compiled"] == mode and want.stats["compiled"] is None
@@ -125,11 +107,11 @@ def _call_kinds(plan):
     return kinds
 
 
-def test_a_failed_compile_is_said_once_and_the_unet_runs_uncompiled(tiny, scenes, monkeypatch, capfd):
+def test_a_failed_compile_is_said_once_and_the_unet_runs_uncompiled(tiny32, ball_scenes, monkeypatch, capfd):
     monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", failing_backend)
-    plain = _renderer(tiny)
-    r = _renderer(tiny, "blocks")
-    plan = _plan(scenes / "move.dedit", plain, "fast")
+    plain = _renderer(tiny32)
+    r = _renderer(tiny32, "blocks")
+    plan = _plan(ball_scenes / "move.dedit", plain, "fast")
     want = plain.render(plan)
     got = r.render(plan)
     torch.testing.assert_close(r.last_latent, plain.last_latent, rtol=0, atol=0)
@@ -140,13 +122,13 @@ def test_a_failed_compile_is_said_once_and_the_unet_runs_uncompiled(tiny, scenes
     assert again.stats["compiled"] is None and "torch.compile" not in capfd.readouterr().err
 
 
-def test_reaching_the_recompile_limit_falls_back_too(tiny, scenes, monkeypatch, capfd):
+def test_reaching_the_recompile_limit_falls_back_too(tiny32, ball_scenes, monkeypatch, capfd):
     """Past torch.compile's graph limit a full-graph compile raises; the render goes on uncompiled."""
     monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", RecordingBackend())
-    plain = _renderer(tiny)
-    r = _renderer(tiny, "unet")
+    plain = _renderer(tiny32)
+    r = _renderer(tiny32, "unet")
     assert torch._dynamo.config.recompile_limit >= sdxl_renderer.RECOMPILE_LIMIT
-    plan = _plan(scenes / "move.dedit", plain, "fast")  # two input shapes: the second is past a limit of 1
+    plan = _plan(ball_scenes / "move.dedit", plain, "fast")  # two input shapes: the second is past a limit of 1
     want = plain.render(plan)
     with torch._dynamo.config.patch(recompile_limit=1):
         got = r.render(plan)
@@ -155,12 +137,12 @@ def test_reaching_the_recompile_limit_falls_back_too(tiny, scenes, monkeypatch, 
     assert capfd.readouterr().err.count("torch.compile failed") == 1
 
 
-def test_key_masks_are_ready_before_the_unet_runs(tiny):
+def test_key_masks_are_ready_before_the_unet_runs(tiny32):
     """The processors find every level's multiplier computed (a compiled UNet must not see the memo grow)."""
-    r = _renderer(tiny)
+    r = _renderer(tiny32)
     unet = r.model.pipe.unet
     state = r._state
-    assert state.levels == attention_levels(unet) == (1,)  # the tiny UNet attends at its second level only
+    assert state.levels == attention_levels(unet) == (1,)  # the tiny32 UNet attends at its second level only
     seen, inside = [], []
     original_keep, original_set = state.keep, state.set
 
@@ -185,20 +167,20 @@ def test_key_masks_are_ready_before_the_unet_runs(tiny):
     assert seen and all(ready for _, ready in seen) and {n for n, _ in seen} == {4 * 3}
 
 
-def test_inversion_alone_compiles_once_per_shape(tiny, scenes, monkeypatch):
+def test_inversion_alone_compiles_once_per_shape(tiny32, ball_scenes, monkeypatch):
     """trajectories() hands the UNet device timesteps too: an int would be a new constant (graph) per step."""
     backend = RecordingBackend()
     monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", backend)
-    r = _renderer(tiny, "unet")
-    plan = compile_scene(load(scenes / "move.dedit", check_files=True), latent_scale=r.latent_scale, schedule="fast",
+    r = _renderer(tiny32, "unet")
+    plan = compile_scene(load(ball_scenes / "move.dedit", check_files=True), latent_scale=r.latent_scale, schedule="fast",
                          steps=12)
     r.trajectories(plan)
     assert len(backend.graphs) == 1
 
 
-def test_a_second_renderer_over_a_compiled_unet_keeps_and_reports_it(tiny, scenes, monkeypatch, capfd):
+def test_a_second_renderer_over_a_compiled_unet_keeps_and_reports_it(tiny32, ball_scenes, monkeypatch, capfd):
     monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", RecordingBackend())
-    first = _renderer(tiny, "blocks")
+    first = _renderer(tiny32, "blocks")
     second = SDXLRenderer.from_pipeline(first.model.pipe, RenderOptions(extra={"cache": False}))
     third = SDXLRenderer.from_pipeline(first.model.pipe, RenderOptions(extra={"cache": False, "compile": "unet"}))
     assert first._compiled == second._compiled == third._compiled == "blocks"
@@ -212,17 +194,17 @@ def test_the_compile_mode_is_checked_before_the_model_loads(tmp_path):
         SDXLRenderer(RenderOptions(model=str(tmp_path / "nothing-here"), extra={"compile": "all"}))
 
 
-def test_compile_is_declined_with_offload(tiny, capfd):
-    pipe = _renderer(tiny).model.pipe
+def test_compile_is_declined_with_offload(tiny32, capfd):
+    pipe = _renderer(tiny32).model.pipe
     r = SDXLRenderer.from_pipeline(pipe, RenderOptions(offload=True, extra={"compile": "unet", "cache": False}))
     assert r._compiled is None
     assert "--compile cannot trace a model that --offload moves" in capfd.readouterr().err
 
 
-def test_inductor_compiled_calls_match_the_uncompiled_unet(tiny):
+def test_inductor_compiled_calls_match_the_uncompiled_unet(tiny32):
     """PyTorch's own backend on the key-masking processors: masked and unmasked calls, blocks compiled."""
-    plain = _renderer(tiny)
-    compiled = _renderer(tiny, "blocks")
+    plain = _renderer(tiny32)
+    compiled = _renderer(tiny32, "blocks")
     assert sdxl_renderer.COMPILE_BACKEND == "inductor"
     g = torch.Generator().manual_seed(3)
     unet = plain.model.pipe.unet
@@ -246,13 +228,13 @@ def test_inductor_compiled_calls_match_the_uncompiled_unet(tiny):
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] > before  # inductor compiled something
 
 
-def test_cli_compile_flag(tiny, scenes, tmp_path, monkeypatch, capsys):
+def test_cli_compile_flag(tiny32, ball_scenes, tmp_path, monkeypatch, capsys):
     from designedit.cli import main
 
     backend = RecordingBackend()
     monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", backend)
     out, stats = tmp_path / "out.png", tmp_path / "stats.json"
-    code = main(["render", str(scenes / "move.dedit"), "-o", str(out), "--renderer", "sdxl", "--model", str(tiny),
+    code = main(["render", str(ball_scenes / "move.dedit"), "-o", str(out), "--renderer", "sdxl", "--model", str(tiny32),
                  "--steps", "2", "--device", "cpu", "--cache-dir", str(tmp_path / "c"), "--compile", "blocks",
                  "--stats", str(stats)])
     assert code == 0 and out.is_file() and backend.graphs
@@ -260,11 +242,11 @@ def test_cli_compile_flag(tiny, scenes, tmp_path, monkeypatch, capsys):
     assert "--compile blocks: the first call of each picture size and batch compiles the UNet" in capsys.readouterr().err
 
     with pytest.raises(SystemExit) as exc:
-        main(["render", str(scenes / "move.dedit"), "--compile", "everything"])
+        main(["render", str(ball_scenes / "move.dedit"), "--compile", "everything"])
     assert exc.value.code == 2
     assert "invalid choice: 'everything'" in capsys.readouterr().err
 
-    code = main(["render", str(scenes / "move.dedit"), "-o", str(tmp_path / "p.png"), "--renderer", "preview",
+    code = main(["render", str(ball_scenes / "move.dedit"), "-o", str(tmp_path / "p.png"), "--renderer", "preview",
                  "--compile", "blocks"])
     assert code == 0
     assert "the preview renderer ignores --compile" in capsys.readouterr().err

@@ -24,10 +24,8 @@ torch.set_num_threads(1)
 from designedit.compiler import compile_scene
 from designedit.io import load
 from designedit.renderer import RenderOptions
-from sdxl_tiny import build_tiny_sdxl
 
 from dedit_sdxl import SDXLRenderer, graphs
-from render_fixtures import write_poster
 
 
 class ReplayBackend:
@@ -59,26 +57,6 @@ class FailingBackend(ReplayBackend):
         raise RuntimeError("operation not permitted when stream is capturing\nmore detail")
 
 
-@pytest.fixture(scope="module")
-def tiny32(tmp_path_factory):
-    return build_tiny_sdxl(tmp_path_factory.mktemp("tiny32g") / "model", vae_blocks=6)
-
-
-@pytest.fixture(scope="module")
-def scenes(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("graph-scenes")
-    write_poster(folder)
-    head = ('<?xml version="1.0" encoding="UTF-8"?>\n<dedit version="1.0">\n  <image id="p" src="poster.png"/>\n'
-            '  <mask id="ball" src="ball-mask.png"/>\n')
-    (folder / "move.dedit").write_text(
-        head + '  <background image="p"/>\n  <layer id="ball" image="p" mask="ball">\n    <move dx="96" dy="0"/>\n'
-        '  </layer>\n</dedit>\n')
-    (folder / "remove.dedit").write_text(
-        head + '  <prompt>a poster, clean background</prompt>\n  <background image="p">\n    <remove mask="ball"/>\n'
-        '  </background>\n</dedit>\n')
-    return folder
-
-
 def _renderer(model, backend=None):
     r = SDXLRenderer(RenderOptions(model=str(model), extra={"cache": False, "reuse_branches": False}))
     r.model  # load
@@ -92,13 +70,13 @@ def _plan(path, r, schedule="fast", steps=3):
 
 
 @pytest.mark.parametrize("schedule", ["fast", "reference"])
-def test_graphed_renders_equal_eager_renders(tiny32, scenes, schedule):
+def test_graphed_renders_equal_eager_renders(tiny32, ball_scenes, schedule):
     eager = _renderer(tiny32)
     backend = ReplayBackend()
     graphed = _renderer(tiny32, backend)
     unet_calls = 0
     for name in ("move.dedit", "remove.dedit"):  # two prompts: the embeddings must reach the buffers each call
-        plan = _plan(scenes / name, eager, schedule)
+        plan = _plan(ball_scenes / name, eager, schedule)
         want = eager.render(plan)
         got = graphed.render(plan)
         assert torch.equal(graphed.last_latent, eager.last_latent), name
@@ -111,10 +89,10 @@ def test_graphed_renders_equal_eager_renders(tiny32, scenes, schedule):
     assert backend.captures == len(graphed._graphed.graphs) >= 2
 
 
-def test_captures_are_reused_and_counted_apart_from_the_plan(tiny32, scenes):
+def test_captures_are_reused_and_counted_apart_from_the_plan(tiny32, ball_scenes):
     backend = ReplayBackend()
     r = _renderer(tiny32, backend)
-    plan = _plan(scenes / "remove.dedit", r)
+    plan = _plan(ball_scenes / "remove.dedit", r)
     first = r.render(plan).stats
     assert first["capture_evals"] > 0 and first["unet_evals"] == plan.cost.total
     captures = backend.captures
@@ -123,10 +101,10 @@ def test_captures_are_reused_and_counted_apart_from_the_plan(tiny32, scenes):
     assert set(second["phase_seconds"]) == {"invert", "denoise", "decode", "compose"}
 
 
-def test_a_failed_capture_falls_back_to_eager_calls(tiny32, scenes, capfd):
+def test_a_failed_capture_falls_back_to_eager_calls(tiny32, ball_scenes, capfd):
     eager = _renderer(tiny32)
     r = _renderer(tiny32, FailingBackend())
-    plan = _plan(scenes / "move.dedit", r)
+    plan = _plan(ball_scenes / "move.dedit", r)
     got = r.render(plan)
     want = eager.render(plan)
     np.testing.assert_array_equal(got.image, want.image)
@@ -151,12 +129,12 @@ def test_device_timestep_equals_int_timestep(tiny32):
 
 
 @pytest.mark.parametrize("flag, note", [(["--cuda-graphs"], True), ([], False), (["--no-cuda-graphs"], False)])
-def test_cli_cuda_graphs_on_a_cpu(tiny32, scenes, tmp_path, capsys, flag, note):
+def test_cli_cuda_graphs_on_a_cpu(tiny32, ball_scenes, tmp_path, capsys, flag, note):
     """Asked for on a CPU, graphs are declined in one line; by default (or turned off) nothing is said."""
     from designedit.cli import main
 
     out = tmp_path / "out.png"
-    code = main(["render", str(scenes / "move.dedit"), "-o", str(out), "--renderer", "sdxl", "--model", str(tiny32),
+    code = main(["render", str(ball_scenes / "move.dedit"), "-o", str(out), "--renderer", "sdxl", "--model", str(tiny32),
                  "--steps", "2", "--device", "cpu", "--cache-dir", str(tmp_path / "c"), *flag])
     assert code == 0 and out.is_file()
     assert ("--cuda-graphs needs a CUDA device" in capsys.readouterr().err) is note
@@ -192,10 +170,10 @@ def test_graphed_unet_keys_by_shape_mask_and_prompt_length():
     assert (tuple(x1.shape), x1.dtype, None, tuple(c.shape), c.dtype) not in g.graphs
 
 
-def test_two_renderers_over_one_pipeline_both_key_mask(tiny32, scenes):
+def test_two_renderers_over_one_pipeline_both_key_mask(tiny32, ball_scenes):
     """A second renderer on the same pipeline must not unplug the first one's key masks."""
     first = _renderer(tiny32)
-    plan = _plan(scenes / "remove.dedit", first)
+    plan = _plan(ball_scenes / "remove.dedit", first)
     want = first.render(plan)
     second = SDXLRenderer.from_pipeline(first.model.pipe, RenderOptions(extra={"cache": False, "reuse_branches": False}))
     again = first.render(plan)

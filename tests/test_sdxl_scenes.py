@@ -34,11 +34,6 @@ DOCUMENTS = sorted(p.name for p in CONFORMANCE.iterdir() if p.name.endswith((".d
 
 
 @pytest.fixture(scope="module")
-def tiny32(tmp_path_factory):
-    return build_tiny_sdxl(tmp_path_factory.mktemp("tiny32") / "model", vae_blocks=6)
-
-
-@pytest.fixture(scope="module")
 def docs(tmp_path_factory):
     """A private copy of the conformance folder (the shared one is read-only)."""
     target = tmp_path_factory.mktemp("conformance") / "conformance"
