@@ -90,3 +90,9 @@ def test_an_output_that_would_overwrite_the_scene_s_picture(folder, capsys, path
     for args in (["validate"], ["validate", "--no-files"]):
         assert main([*args, str(doc)]) == 2
         assert capsys.readouterr().err == f"{doc}:5:11: {path!r} is one of the scene's own pictures; the output would overwrite it\n"
+
+
+def test_an_empty_src_is_one_problem(folder, capsys):
+    doc = _write(folder, "empty.dedit", HEAD.replace('src="poster.png"', 'src=""') + '  <background image="poster"/>\n</dedit>\n')
+    assert main(["validate", str(doc)]) == 2
+    assert capsys.readouterr().err == f"{doc}:3:22: src must be a non-empty text, not ''\n"

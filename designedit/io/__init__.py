@@ -132,7 +132,12 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
         limits.problems(data, source.report, source.is_reported)
         refs.problems(data, source.report)
         if origin is not None:
-            validate.problems(data, origin, source.report, open_pictures=check_files)
+            # one problem per place: a src the model refused already (empty, not text) is not checked as a file
+            def report_new(path, message: str) -> None:
+                if tuple(path) not in source.reported:
+                    source.report(path, message)
+
+            validate.problems(data, origin, report_new, open_pictures=check_files)
     except RecursionError:
         raise SceneError(Problem(label, "the document nests too deeply")) from None
     if source.problems and notes:
