@@ -96,3 +96,13 @@ def test_an_empty_src_is_one_problem(folder, capsys):
     doc = _write(folder, "empty.dedit", HEAD.replace('src="poster.png"', 'src=""') + '  <background image="poster"/>\n</dedit>\n')
     assert main(["validate", str(doc)]) == 2
     assert capsys.readouterr().err == f"{doc}:3:22: src must be a non-empty text, not ''\n"
+
+
+def test_prefixed_attributes_are_named_and_located_as_written(folder, capsys):
+    doc = _write(folder, "ns.dedit", '<dedit version="1.0" xmlns:x="urn:x" x:foo="1">\n  <image id="poster" src="poster.png"/>\n'
+                 '  <background image="poster" xml:lang="en"/>\n</dedit>\n')
+    assert main(["validate", str(doc)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"{doc}:1:38: unknown attribute 'x:foo' on <dedit>",
+        f"{doc}:3:30: unknown attribute 'xml:lang' on <background>",
+    ]

@@ -167,6 +167,8 @@ class _Reader:
         if found is None:
             return (el.sourceline or 1, 1)
         offset, attrs = found
+        if attr is not None and attr not in attrs:  # a prefixed name (x:foo, xml:lang) is scanned as written
+            attr = next((name for name in attrs if name.rsplit(":", 1)[-1] == attr), attr)
         if attr is not None and attr in attrs:
             offset = attrs[attr]
         return self.lines.position(offset)
@@ -191,7 +193,7 @@ class _Reader:
                 self._place(("version",), root, name)
                 data["version"] = value
             else:
-                self._problem(root, f"unknown attribute {_show_attr(name)} on <{vocab.ROOT_TAG}>", _attr_key(name))
+                self._problem(root, f"unknown attribute {_show_attr(name, root)} on <{vocab.ROOT_TAG}>", _attr_key(name))
         self._no_text(root)
         counts: dict[str, int] = {}
         for child in root:
@@ -221,7 +223,7 @@ class _Reader:
 
     def text_only(self, el) -> str:
         for name in el.attrib:
-            self._problem(el, f"unknown attribute {_show_attr(name)} on <{el.tag}>", _attr_key(name))
+            self._problem(el, f"unknown attribute {_show_attr(name, el)} on <{el.tag}>", _attr_key(name))
         parts = [el.text or ""]
         for child in el:
             if isinstance(child.tag, str):
@@ -235,7 +237,7 @@ class _Reader:
         for name, value in el.attrib.items():
             f = vocab.field(model, name) if "}" not in name else None
             if f is None or f.kind in ("children", "objects", "object", "tag"):
-                self._problem(el, f"unknown attribute {_show_attr(name)} on <{_show_tag(el.tag)}>", _attr_key(name))
+                self._problem(el, f"unknown attribute {_show_attr(name, el)} on <{_show_tag(el.tag)}>", _attr_key(name))
                 continue
             self._place(path + (name,), el, name)
             data[name] = self.convert(value, f, path + (name,))
@@ -329,7 +331,18 @@ def _show_tag(tag: Any) -> str:
     return str(tag).replace("{", "").replace("}", ":")
 
 
-def _show_attr(name: str) -> str:
+XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
+
+
+def _show_attr(name: str, el=None) -> str:
+    """An attribute's name as the document wrote it: `xml:lang`, `x:foo` (its prefix), else plain."""
+    if name.startswith("{"):
+        uri, local = name[1:].split("}", 1)
+        prefixes = {XML_NAMESPACE: "xml"}
+        if el is not None:
+            prefixes.update({v: k for k, v in el.nsmap.items() if k})
+        if uri in prefixes:
+            return f"'{prefixes[uri]}:{local}'"
     return "'" + _show_tag(name) + "'"
 
 
