@@ -106,3 +106,11 @@ def test_prefixed_attributes_are_named_and_located_as_written(folder, capsys):
         f"{doc}:1:38: unknown attribute 'x:foo' on <dedit>",
         f"{doc}:3:30: unknown attribute 'xml:lang' on <background>",
     ]
+
+
+@pytest.mark.parametrize("ref, code", [("&#1;", "U+0001"), ("&#0;", "U+0000"), ("&#x1F;", "U+001F")])
+def test_a_forbidden_character_reference_is_said_without_libxml2_names(folder, capsys, ref, code):
+    doc = _write(folder, "cr.dedit", HEAD + f"  <prompt>a {ref} b</prompt>\n  <background image=\"poster\"/>\n</dedit>\n")
+    assert main(["validate", str(doc)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{doc}:4:") and err.endswith(f"a character reference names {code}, which XML does not allow\n")

@@ -95,8 +95,12 @@ def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Opti
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (1, 1)
         msg = re.sub(r", line \d+, column \d+$", "", exc.msg or "syntax error")
+        char_ref = _CHAR_REF.search(msg)
         if "excessive depth" in msg.lower():  # lxml's limit without huge_tree (256 levels); no scene nests past 4
             source.report_at(f"{source.label}:{line}:{max(col, 1)}", "the document nests too deeply")
+        elif char_ref:  # libxml2's own words name its function: say what is wrong instead
+            source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: a character reference "
+                             f"names U+{int(char_ref.group(1)):04X}, which XML does not allow")
         else:
             source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: {msg[:1].lower()}{msg[1:]}")
         return None, None
@@ -110,6 +114,7 @@ def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Opti
     return _Reader(source, lines, places, _text_places(text, root)).root(root), xml_comments.collect(root)
 
 
+_CHAR_REF = re.compile(r"xmlParseCharRef: invalid xmlChar value (\d+)")
 _COMMENT_OR_PI = re.compile(r"<!--.*?-->|<\?.*?\?>", re.S)
 _START_TAG = re.compile(r"""<[^\s<>!?/][^"'<>]*(?:(?:"[^"]*"|'[^']*')[^"'<>]*)*>""")
 _QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
