@@ -9,6 +9,7 @@ a document's `<render>` (spec/format.md 5.8).
 
 from __future__ import annotations
 
+import math
 from numbers import Integral
 from typing import Any
 
@@ -76,6 +77,7 @@ def byte_size(text: str, what: str) -> int:
         number = float(digits)
     except ValueError:
         number = -1.0
-    if unit not in _SIZE_UNITS or not number >= 0 or number != number or number == float("inf"):
+    value = number * _SIZE_UNITS.get(unit, math.nan)
+    if not 0 <= value < math.inf:  # also NaN: an unknown unit, or not a number
         raise ArgumentError(f"{what} must be a size such as 4G, 500M or 2GB, not {text!r}.")
-    return int(number * _SIZE_UNITS[unit])
+    return int(value)

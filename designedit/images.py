@@ -39,8 +39,14 @@ from .plan import ImageOp, PlanImage, Size
 # ---------------------------------------------------------------- hashing
 
 
+def file_version(st) -> tuple:
+    """What tells one content of a file from the next without reading it: a rewrite changes the change time
+    even where the modification time is put back (`cp -p`, `rsync -t`), a replacement the inode."""
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
+
+
 @lru_cache(maxsize=256)
-def _file_sha256_cached(path: str, mtime_ns: int, size: int) -> str:
+def _file_sha256_cached(path: str, version: tuple) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -49,8 +55,7 @@ def _file_sha256_cached(path: str, mtime_ns: int, size: int) -> str:
 
 
 def file_sha256(path: Path) -> str:
-    st = Path(path).stat()
-    return _file_sha256_cached(str(path), st.st_mtime_ns, st.st_size)
+    return _file_sha256_cached(str(path), file_version(Path(path).stat()))
 
 
 def recipe_key(ops: list[ImageOp]) -> str:
@@ -98,7 +103,7 @@ def shifted_paste(dst: np.ndarray, src: np.ndarray, dx: int, dy: int) -> None:
 
 
 @lru_cache(maxsize=2)  # at most two decoded pictures held (40 MP RGBA is 160 MB)
-def _decoded_cached(path: str, mtime_ns: int, size: int) -> np.ndarray:
+def _decoded_cached(path: str, version: tuple) -> np.ndarray:
     im = open_picture(Path(path))
     pic = np.asarray(im.convert("RGBA" if has_transparency(im) else "RGB"), dtype=np.uint8)
     pic.flags.writeable = False  # shared by every recipe that loads this file
@@ -108,8 +113,7 @@ def _decoded_cached(path: str, mtime_ns: int, size: int) -> np.ndarray:
 def _decoded(path: Path) -> np.ndarray:
     """The picture as RGB, or RGBA where it has transparency: a scene's recipes (background, each layer,
     each copy) mostly load the same file, decoded once here while it is unchanged on disk."""
-    st = path.stat()
-    return _decoded_cached(str(path), st.st_mtime_ns, st.st_size)
+    return _decoded_cached(str(path), file_version(path.stat()))
 
 
 def _load(frame: np.ndarray, args: dict[str, Any]) -> None:

@@ -310,6 +310,11 @@ class MaskResolver:
         self.width = width
         self.height = height
         self._cache: dict[str, Array] = {}
+        # by id, once: thousands of masks are looked up in constant time (the first of an id wins, as the
+        # reader refused duplicates already)
+        self._masks: dict[str, tuple[int, Mask]] = {}
+        for index, mask in enumerate(scene.masks):
+            self._masks.setdefault(mask.id, (index, mask))
         self._load_picture = load_picture or self._default_loader
         self._grey_pictures = grey_pictures and load_picture is None
         # the thresholded resolver an inverted mask is computed with (grey_pictures only)
@@ -321,8 +326,14 @@ class MaskResolver:
         return scene_place(self.scene, path)
 
     def _mask_path(self, mask_id: str) -> tuple:
-        index = next((i for i, m in enumerate(self.scene.masks) if m.id == mask_id), None)
-        return ("masks", index) if index is not None else ("masks",)
+        found = self._masks.get(mask_id)
+        return ("masks", found[0]) if found is not None else ("masks",)
+
+    def _mask(self, mask_id: str) -> Mask:
+        found = self._masks.get(mask_id)
+        if found is None:
+            raise SceneError(Problem(self._place(("masks",)), f"there is no mask {mask_id!r}"))
+        return found[1]
 
     def _default_loader(self, src: str, location: str, grey: bool = False) -> Array:
         origin = self.scene.origin
@@ -339,8 +350,7 @@ class MaskResolver:
             # the masks it uses first, deepest first, with an explicit stack: a `use` chain of thousands of
             # masks then costs no Python recursion (each value below finds what it uses already made)
             for needed in self._uses_first(mask_id):
-                mask = self.scene.mask(needed)
-                value = self._value(mask)
+                value = self._value(self._mask(needed))
                 value.setflags(write=False)
                 self._cache[needed] = value
         return self._cache[mask_id]
@@ -348,15 +358,13 @@ class MaskResolver:
     def _uses_first(self, mask_id: str) -> list[str]:
         """`mask_id` and every mask it reaches through `use` not made yet, each after the masks it uses."""
         order: list[str] = []
+        ordered: set[str] = set()
         on_path: set[str] = set()
         stack = [(mask_id, None)]
         while stack:
             current, pending = stack[-1]
             if pending is None:
-                try:
-                    mask = self.scene.mask(current)
-                except StopIteration:
-                    raise SceneError(Problem(self._place(("masks",)), f"there is no mask {current!r}")) from None
+                mask = self._mask(current)
                 on_path.add(current)
                 pending = [s.mask for s in mask.shapes if isinstance(s, Use)]
                 stack[-1] = (current, pending)
@@ -364,12 +372,13 @@ class MaskResolver:
                 used = pending.pop(0)
                 if used in on_path:
                     raise SceneError(Problem(self._place(self._mask_path(used)), f"mask {used!r} uses itself (a `use` cycle)"))
-                if used not in self._cache and used not in order:
+                if used not in self._cache and used not in ordered:
                     stack.append((used, None))
                 continue
             stack.pop()
             on_path.discard(current)
             order.append(current)
+            ordered.add(current)
         return order
 
     def _value(self, mask: Mask) -> Array:

@@ -7,6 +7,8 @@ location is the place in the document that named it.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from pathlib import Path, PurePosixPath
 
@@ -32,6 +34,11 @@ def reference_problem(origin: Origin, ref: str) -> str | None:
     if "\x00" in ref:
         return "the file reference contains a NUL character"
     try:
+        os.stat(origin.base / ref)  # Python 3.13's resolve() no longer raises on a loop: the system says
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENAMETOOLONG):
+            return f"{ref!r} cannot be followed ({unreadable_reason(exc)})"
+    try:
         target = (origin.base / ref).resolve()
     except (OSError, RuntimeError) as exc:  # a symbolic link loop, a name longer than the system allows
         return f"{ref!r} cannot be followed ({unreadable_reason(exc)})"
@@ -43,7 +50,7 @@ def reference_problem(origin: Origin, ref: str) -> str | None:
 
 def unreadable_reason(exc: BaseException) -> str:
     """Why a path cannot be used, in words: the system's own (`File name too long`), lower-cased."""
-    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == 40:  # ELOOP
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
         return "a symbolic link loop"
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return text[0].lower() + text[1:]

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from .errors import DeditError, SceneError
+from .images import file_version
 from .rendering import RenderSession, default_output, load_scene, scene_files, work_summary
 
 DEBOUNCE_SECONDS = 0.15
@@ -229,7 +230,8 @@ def _appears(path: Path, grace: float) -> bool:
 
 
 def _fingerprint(scene: Path, files: set[Path]) -> str:
-    """Scene bytes and picture (size, mtime) in one hash; a missing file counts as a state too."""
+    """Scene bytes and each picture's version (images.file_version: times, inode, size) in one hash; a
+    missing file counts as a state too."""
     h = hashlib.sha256()
     for path in sorted(files | {scene}):
         h.update(str(path).encode())
@@ -237,8 +239,7 @@ def _fingerprint(scene: Path, files: set[Path]) -> str:
             if path == scene:
                 h.update(path.read_bytes())
             else:
-                st = path.stat()
-                h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
+                h.update(repr(file_version(path.stat())).encode())
         except OSError:
             h.update(b"<missing>")
     return h.hexdigest()

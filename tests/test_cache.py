@@ -86,7 +86,7 @@ def test_byte_sizes(text, size):
     assert byte_size(text, "the cache size") == size
 
 
-@pytest.mark.parametrize("text", ["", "lots", "-1G", "4Q", "G", "nan", "inf", "1e999"])
+@pytest.mark.parametrize("text", ["", "lots", "-1G", "4Q", "G", "nan", "inf", "1e999", "1e308T", "-0.5"])
 def test_bad_byte_sizes_are_one_sentence(text):
     with pytest.raises(ArgumentError, match=r"^the cache size must be a size such as 4G, 500M or 2GB, not .*\.$"):
         byte_size(text, "the cache size")

@@ -77,10 +77,10 @@ def test_json_null_is_no_value(folder, capsys):
         doc = folder / "n.dedit.json"
         doc.write_text(json.dumps({**base, key: None}))
         assert main(["validate", str(doc)]) == 2
-        assert capsys.readouterr().err == f"{doc}{where}: null is not a value of any field; leave the key out\n"
+        assert capsys.readouterr().err == f"{doc}{where}: null is not a value in .dedit documents; give one, or leave an optional key out\n"
     doc.write_text(json.dumps({**base, "layers": [{"id": "l", "image": "poster", "mask": None}]}))
     assert main(["validate", str(doc)]) == 2
-    assert capsys.readouterr().err == f"{doc}#/layers/0/mask: null is not a value of any field; leave the key out\n"
+    assert capsys.readouterr().err == f"{doc}#/layers/0/mask: null is not a value in .dedit documents; give one, or leave an optional key out\n"
 
 
 @pytest.mark.parametrize("path", ["poster.png", "./poster.png", "sub/../poster.png"])

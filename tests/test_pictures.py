@@ -29,3 +29,23 @@ def test_a_truncated_picture_is_not_decodable(tmp_path):
     assert picture_size(path) == (64, 64)
     with pytest.raises(PictureError, match="small.png cannot be decoded: the picture is cut short or damaged$"):
         open_picture(path)
+
+
+def test_decoded_pictures_are_shared_read_only_and_follow_rewrites(tmp_path):
+    """Recipes loading one file share one decode; a rewrite is seen even when its modification time is put
+    back (cp -p, rsync -t), since the change time moves."""
+    import os
+
+    from PIL import Image as PILImage
+
+    from designedit.images import _decoded, file_sha256
+
+    path = tmp_path / "p.png"
+    PILImage.new("RGB", (8, 6), (10, 20, 30)).save(path)
+    first = _decoded(path)
+    assert _decoded(path) is first and not first.flags.writeable and first[0, 0].tolist() == [10, 20, 30]
+    sha, st = file_sha256(path), path.stat()
+    PILImage.new("RGB", (8, 6), (200, 20, 30)).save(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    assert _decoded(path)[0, 0].tolist() == [200, 20, 30] and file_sha256(path) != sha

@@ -10,9 +10,11 @@ and `watch`.
   so a mask drawn for a resized copy of the picture selects the wrong pixels.
 - A layer whose object ends up entirely outside the canvas: it adds nothing
   (a cut still removes the object from the background).
-- A removal whose mask selects nothing on the canvas (no pixel at half strength
-  or more, after grow, invert and the camera's moves): nothing is removed
-  there. (A layer's empty mask is an error instead: there is no object.)
+- A removal whose mask selects nothing on the canvas (after grow, invert and
+  the camera's moves): nothing is removed there; or only faint pixels, below
+  half strength, which the fast schedule drops and the reference reads (its
+  inpainting there is then undone by paste-back). (A layer's empty mask is an
+  error instead: there is no object.)
 """
 
 from __future__ import annotations
@@ -35,12 +37,14 @@ def lint(scene: Scene, layers: list[LayerIR], canvas: Size, bg: Optional[Backgro
 
 def _empty_removals(scene: Scene, bg: BackgroundIR) -> list[str]:
     removes = [edit for edit in scene.background.edits if isinstance(edit, Remove)]
-    return [
-        f"the background's remove of mask {edit.mask!r} selects nothing on the canvas (no pixel at half strength or "
-        "more): nothing is removed there"
-        for edit, mask in zip(removes, bg.removes)
-        if not (mask >= 128).any()
-    ]
+    out = []
+    for edit, mask in zip(removes, bg.removes):
+        if not mask.any():
+            out.append(f"the background's remove of mask {edit.mask!r} selects nothing on the canvas: nothing is removed there")
+        elif not (mask >= 128).any():  # the reference reads grey values: faint pixels still key its latent mask
+            out.append(f"the background's remove of mask {edit.mask!r} selects no pixel at half strength or more: the "
+                       "reference schedule inpaints its faint pixels, and paste-back puts the source back over them")
+    return out
 
 
 def _mask_sizes(scene: Scene) -> list[str]:

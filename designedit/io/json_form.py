@@ -82,7 +82,7 @@ def _clean(node: Any, path: tuple, source: SourceMap) -> Any:
     if isinstance(node, list):
         return [_clean(v, path + (i,), source) for i, v in enumerate(node)]
     if node is None:  # spec/format.md 1.3: an optional key is left out, never null
-        source.report(_model_path(path), "null is not a value of any field; leave the key out")
+        source.report(_model_path(path), "null is not a value in .dedit documents; give one, or leave an optional key out")
     elif isinstance(node, float) and not math.isfinite(node) or isinstance(node, int) and not isinstance(node, bool) and abs(node) >= vocab.INT_LIMIT:
         source.report(_model_path(path), vocab.too_far("-1e999" if node < 0 else "1e999"))
     elif isinstance(node, str):

@@ -244,5 +244,9 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
 
 
 def _a(word: str) -> str:
-    """The article before a name: an image, an id, an axis; a mask, a src."""
-    return "an" if word[:1].lower() in "aeiou" else "a"
+    """The article before a name: an image, an id, an axis; a mask, a src. Names of one or two letters (x,
+    rx, dy) are said letter by letter: an x, an rx, a dy."""
+    first = word[:1].lower()
+    if len(word) <= 2:
+        return "an" if first in "aefhilmnorsx" else "a"
+    return "an" if first in "aeiou" else "a"

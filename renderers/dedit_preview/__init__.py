@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from designedit.blend import composite_over, paste_back
+from designedit.images import nearest
 from designedit.masks import shift  # whole-pixel move, zero-filled (also this module's public name)
 from designedit.plan import Plan, PlanImage, Size
 from designedit.renderer import RenderOptions, RenderResult
@@ -71,7 +72,7 @@ class PreviewRenderer:
         for n, layer in enumerate(plan.layers):
             image = self._materialize(plan.image(layer.image), size)
             mask = plan.masks[layer.mask_canvas].data
-            dx, dy = (int(round(v)) for v in layer.applied_px)
+            dx, dy = (nearest(v) for v in layer.applied_px)  # as the compiler placed edit@canvas
             image, mask = shift(image, dx, dy), shift(mask, dx, dy)
             composite_over(picture, image, mask)
             layers[LAYER_PREFIX + layer.id] = _with_alpha(image, mask)

@@ -23,6 +23,7 @@ from PIL import Image
 
 from designedit.blend import paste_back
 from designedit.errors import DeditError
+from designedit.images import nearest
 from designedit.masks import shift as shift_pixels
 from designedit.plan import Plan
 from designedit.renderer import LazyLayers, RenderOptions, RenderResult
@@ -161,7 +162,8 @@ class SDXLRenderer:
             _say("dedit: --compile cannot trace a model that --offload moves during each call; the UNet runs uncompiled.")
             return
         # one compiled graph per input shape, mask state and attention width: the default limit of 8 is
-        # reached by SDXL's two attention widths over a few canvases (more graphs would run uncompiled)
+        # reached by SDXL's two attention widths over a few canvases. PyTorch's setting is the process's:
+        # it stays raised (never lowered) for anything else the process compiles.
         torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
         options = {"backend": COMPILE_BACKEND, "fullgraph": True}
         try:
@@ -672,7 +674,7 @@ def _layers(plan: Plan, background: np.ndarray) -> dict[str, np.ndarray]:
         if layer.mask_canvas not in plan.masks:
             continue
         image = materialize(plan.image(layer.image), plan.canvas)[..., :3]
-        dx, dy = (int(round(v)) for v in layer.applied_px)
+        dx, dy = (nearest(v) for v in layer.applied_px)  # as the compiler placed edit@canvas
         rgba = np.dstack([image, plan.masks[layer.mask_canvas].data.astype(np.uint8)])
         out[LAYER_PREFIX + layer.id] = shift_pixels(rgba, dx, dy)
     return out
