@@ -436,11 +436,6 @@ def dilate_anchored(mask: Array, k: int) -> Array:
     return cv2.dilate(mask, square_kernel(k), anchor=(-1, -1), borderType=cv2.BORDER_CONSTANT, borderValue=0)
 
 
-def dilate_centred(mask: Array, k: int) -> Array:
-    """Dilation by a centred (2*(k//2)+1)-square: symmetric, unlike the reference anchor."""
-    return grow(mask, k // 2)
-
-
 def downsample_topleft(mask: Array, scale: int) -> Array:
     """Latent cell (i, j) reads pixel (scale*i, scale*j) (OpenCV INTER_NEAREST / torch nearest)."""
     h, w = mask.shape[0] // scale, mask.shape[1] // scale

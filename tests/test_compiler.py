@@ -592,3 +592,10 @@ def test_fast_moves_round_halves_away_from_zero():
     # 1024 px canvas on a 1024 render, 8 px cells: +-4 px is half a cell either way
     assert [to_cells(v, 1024, 1024, 8, "fast") for v in (4, -4, 12, -12, 3.9, -3.9)] == [1, -1, 2, -2, 0, 0]
     assert [to_cells(v, 1024, 1024, 8, "reference") for v in (4, -4, 15.9, -15.9)] == [0, 0, 1, -1]
+
+
+def test_scene_hash_of_an_unreadable_picture_is_a_scene_error(tmp_path):
+    copy_pictures(tmp_path)
+    s = scene(tmp_path, images=[m.Image(id="poster", src="poster.png"), m.Image(id="gone", src="gone.png")])
+    with pytest.raises(SceneError, match=r"image 'gone': 'gone.png' cannot be read"):
+        compile_scene(s)

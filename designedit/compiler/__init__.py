@@ -60,11 +60,13 @@ def _scene_hash(scene: Scene) -> str:
     """The scene model and the content of every file it names: the same for every schedule and step count
     (those are recorded beside it), different after any edit of the document or of a picture."""
     h = hashlib.sha256(json.dumps(scene.model_dump(mode="json"), sort_keys=True).encode())
-    for image in scene.images:
-        h.update(file_sha256(resolve_reference(scene.origin, image.src, f"image {image.id!r}")).encode())
-    for mask in scene.masks:
-        if mask.src is not None:
-            h.update(file_sha256(resolve_reference(scene.origin, mask.src, f"mask {mask.id!r}")).encode())
+    named = [(i.src, f"image {i.id!r}") for i in scene.images] + [(m.src, f"mask {m.id!r}") for m in scene.masks if m.src]
+    for src, what in named:
+        path = resolve_reference(scene.origin, src, what)
+        try:
+            h.update(file_sha256(path).encode())
+        except OSError as exc:  # a scene built or loaded without its files checked
+            raise SceneError(Problem(what, f"{src!r} cannot be read ({exc.strerror or exc})")) from None
     return h.hexdigest()[:32]
 
 
