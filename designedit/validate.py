@@ -23,16 +23,6 @@ from .pictures import PictureError, check_decodes, has_transparency, picture_siz
 Report = Callable[[tuple, str], None]
 
 
-def _picture_problem(origin: m.Origin, ref: str, cache: dict, open_pictures: bool) -> Optional[str]:
-    why = reference_problem(origin, ref)
-    if why is not None or not open_pictures:
-        return why
-    path = (origin.base / ref).resolve()
-    if path not in cache:
-        cache[path] = _open_problem(path, ref)
-    return cache[path]
-
-
 def _open_problem(path: Path, ref: str) -> Optional[str]:
     try:
         if not path.exists():
@@ -49,18 +39,6 @@ def _open_problem(path: Path, ref: str) -> Optional[str]:
     return None
 
 
-def _scene_files(data: dict, origin: m.Origin) -> set[Path]:
-    """Every picture file the document names (where the name is acceptable)."""
-    files = set()
-    for key in ("images", "masks"):
-        items = data.get(key)
-        for item in items if isinstance(items, list) else []:
-            src = item.get("src") if isinstance(item, dict) else None
-            if isinstance(src, str) and reference_problem(origin, src) is None:
-                files.add((origin.base / src).resolve())
-    return files
-
-
 def _has_alpha(path: Path) -> bool:
     with PILImage.open(path) as im:  # header only; the size was checked already
         return has_transparency(im)
@@ -71,7 +49,8 @@ def problems(data: Any, origin: m.Origin, report: Report, open_pictures: bool = 
     path rules (spec/format.md 8) and the output's rules are checked."""
     if not isinstance(data, dict):
         return
-    cache: dict[Path, Optional[str]] = {}
+    opened: dict[Path, Optional[str]] = {}  # each file opened once, however many times it is named
+    named: set[Path] = set()  # every picture file the document names acceptably (the output may not be one)
     good_images: dict[str, Path] = {}
     for key in ("images", "masks"):
         items = data.get(key)
@@ -79,24 +58,32 @@ def problems(data: Any, origin: m.Origin, report: Report, open_pictures: bool = 
             src = item.get("src") if isinstance(item, dict) else None
             if not isinstance(src, str):
                 continue
-            why = _picture_problem(origin, src, cache, open_pictures)
+            why = reference_problem(origin, src)
+            if why is None:
+                path = (origin.base / src).resolve()
+                named.add(path)
+                if open_pictures:
+                    if path not in opened:
+                        opened[path] = _open_problem(path, src)
+                    why = opened[path]
             if why is not None:
                 report((key, i, "src"), why)
             elif open_pictures and key == "images" and isinstance(item.get("id"), str):
-                good_images.setdefault(item["id"], (origin.base / src).resolve())
+                good_images.setdefault(item["id"], path)
     output = data.get("output")
     if isinstance(output, dict) and isinstance(output.get("path"), str) and output["path"]:
         ref = output["path"]
         why = reference_problem(origin, ref)
-        if why is None:
+        target = (origin.base / ref).resolve() if why is None else None
+        if target is not None:
             try:
-                if (origin.base / ref).resolve().is_dir():
+                if target.is_dir():
                     why = f"{ref!r} is a folder; the output path names the picture to write"
             except OSError as exc:
                 why = f"{ref!r} cannot be written ({unreadable_reason(exc)})"
         if why is None and not ref.lower().endswith(".png"):
             why = f"{ref!r} must end in .png; dedit writes PNG pictures"
-        if why is None and (origin.base / ref).resolve() in _scene_files(data, origin):
+        if why is None and target in named:
             why = f"{ref!r} is one of the scene's own pictures; the output would overwrite it"
         if why is not None:
             report(("output", "path"), why)

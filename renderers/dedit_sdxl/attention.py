@@ -47,12 +47,11 @@ class KeyMaskState:
         self.masks = masks
         self._keep = {}
         if masks is not None and dtype is not None:
-            h, w = masks.shape[-2:]
             for level in self.levels:
-                size = (h, w)
+                h, w = masks.shape[-2:]
                 for _ in range(level):
-                    size = (math.ceil(size[0] / 2), math.ceil(size[1] / 2))
-                self.keep(size[0] * size[1], dtype)
+                    h, w = _halved(h, w)
+                self.keep(h * w, dtype)
 
     def clear(self) -> None:
         self.set(None)
@@ -79,10 +78,15 @@ def attention_levels(unet) -> tuple[int, ...]:
     return tuple(sorted(levels))
 
 
+def _halved(h: int, w: int) -> tuple[int, int]:
+    """One UNet downsampling: each side halved, rounding up (stride-2 convolutions with padding 1)."""
+    return math.ceil(h / 2), math.ceil(w / 2)
+
+
 def _grid_for(h: int, w: int, seq_len: int) -> tuple[int, int]:
     """The UNet level with h*w == seq_len: each downsampling halves a side, rounding up."""
     while h * w > seq_len:
-        h, w = math.ceil(h / 2), math.ceil(w / 2)
+        h, w = _halved(h, w)
     if h * w != seq_len:
         raise RuntimeError(f"no UNet level of a {h}x{w} latent has {seq_len} positions")
     return h, w
