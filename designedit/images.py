@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 from PIL import Image as PILImage
 
+from . import warp
 from .errors import DeditError
 from .pictures import has_transparency, open_picture
 from .plan import ImageOp, PlanImage, Size
@@ -141,6 +142,7 @@ def _load(frame: np.ndarray, args: dict[str, Any]) -> None:
 
 def _affine(frame: np.ndarray, args: dict[str, Any]) -> np.ndarray:
     m = np.asarray(args["matrix"], dtype=np.float64).reshape(2, 3)
+    warp.check_bounded(m)
     h, w = frame.shape[:2]
     return cv2.warpAffine(frame, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 

@@ -77,3 +77,33 @@ def test_a_background_picture_broken_after_loading_points_at_its_src(folder: Pat
     data = (folder / "poster.png").read_bytes()
     (folder / "poster.png").write_bytes(data[:10])
     assert problems(scene) == [f"{folder}/b.dedit:2:17: poster.png is not a picture this reader can read (PNG, JPEG, WebP, ...)"]
+
+
+@pytest.mark.parametrize(
+    "ops, why",
+    [
+        ('<resize scale="0.0001"/>' * 2, "its transforms shrink the object to nothing"),  # SIGSEGV in cv2.warpAffine
+        ('<resize scale="0.002"/>', "its transforms shrink the object to nothing"),  # the ball is ~120 px: 0.24 px
+    ],
+)
+def test_a_transform_below_one_pixel_is_refused_by_validate_as_by_render(folder: Path, ops: str, why: str):
+    """Decided from the folded numbers before anything is warped, so validate and both renderers agree and
+    OpenCV never sees a nearly singular matrix (a subprocess: a native crash would show as -11)."""
+    import subprocess
+    import sys
+
+    (folder / "s.dedit").write_text(SHRINK.format(ops=ops))
+    expected = f"s.dedit:6:5: layer 'l': {why}"
+    for command in (["validate", "s.dedit"], ["render", "s.dedit", "--renderer", "preview", "-o", "o.png"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "designedit", *command], cwd=folder, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2, (command, done.returncode, done.stderr)
+        assert expected in done.stderr.splitlines()
+    assert not (folder / "o.png").exists()
+
+
+def test_an_object_shrunk_to_a_few_pixels_still_compiles(folder: Path):
+    (folder / "s.dedit").write_text(SHRINK.format(ops='<resize scale="0.05"/>'))
+    plan = compile_scene(load(folder / "s.dedit"))
+    assert plan.masks  # a ~6 px ball is small but drawn

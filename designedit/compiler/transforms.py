@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 
 from .. import limits
 from .. import masks as M
+from .. import warp
 from ..images import nearest
 from ..model import Flip, Move, Resize, Rotate, Scene, resolve_length
 from ..plan import Size
@@ -69,7 +69,7 @@ def warp_mask(mask: np.ndarray, matrix: np.ndarray, box=None) -> tuple[np.ndarra
         return out, None
     local = matrix.copy()
     local[:, 2] -= (X0, Y0)
-    crop = cv2.warpAffine(mask, local, (X1 - X0, Y1 - Y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    crop = warp.warp_mask(mask, local, X1 - X0, Y1 - Y0)
     out[Y0:Y1, X0:X1] = crop
     inner = M.bbox(crop)
     if inner is None:
@@ -84,11 +84,19 @@ def to_cells(px_canvas: float, canvas_side: int, render_side: int, scale: int, s
     return nearest(cells)  # halves away from zero: -4 px moves as far as +4
 
 
-def _out_of_range(a: np.ndarray, tx: float, ty: float) -> str | None:
+def _out_of_range(a: np.ndarray, tx: float, ty: float, box: tuple[int, int, int, int]) -> str | None:
     """Why the folded transforms cannot be applied: each op is within its limit (designedit.limits), but many
-    of them together may not be."""
+    of them together may not be. Decided from the numbers alone, before any picture is warped, so `validate`
+    and every renderer refuse the same scenes (a warp by a nearly singular matrix crashes OpenCV)."""
     if not np.isfinite(a).all() or np.abs(a).max() > limits.MAX_SCALE:
         return f"its transforms together enlarge the object more than {limits.MAX_SCALE} times"
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=np.float64) @ a.T
+    extent = corners.max(axis=0) - corners.min(axis=0)
+    if extent.min() < 1.0:
+        return "its transforms shrink the object to nothing"
+    if np.linalg.svd(a, compute_uv=False).min() < limits.MIN_SCALE * (1 - 1e-9):  # one resize may be MIN_SCALE
+        return f"its transforms together shrink the object more than {round(1 / limits.MIN_SCALE)} times in one direction"
     if not (math.isfinite(tx) and math.isfinite(ty)) or max(abs(tx), abs(ty)) > limits.MAX_MOVE_PX:
         return f"its moves add up to more than {limits.MAX_MOVE_PX} pixels"
     return None
@@ -104,7 +112,7 @@ def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: 
         c = M.centroid(M.binary(layer.drawn_placed), layer.box_placed)
         if c is None:  # pragma: no cover - resolve_layers refuses empty masks
             raise fail(scene, f"layer {layer.id!r}", "its mask selects nothing", at)
-        why = _out_of_range(a, tx, ty)
+        why = _out_of_range(a, tx, ty, layer.box_placed or M.bbox(layer.mask_placed))
         if why is not None:
             raise fail(scene, f"layer {layer.id!r}", why, at)
         layer.linear, layer.centroid = a, c
