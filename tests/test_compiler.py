@@ -276,6 +276,33 @@ def test_occlusion_schedules(ops):
     assert abs(ys.mean() - (np.nonzero(front)[0].mean() - 90)) < 12
 
 
+@pytest.mark.parametrize("name", ["occlusion", "move", "remove"])
+def test_fast_proximal_pool_samples_what_the_reference_pools(ops, name):
+    """spec/compiler.md, fast deviation 9: the reference takes the quantile over its whole batch, where a
+    branch whose cond half is key-masked has a delta of its own and every other one a delta of 0. The fast
+    L0's pool must hold each such key-masked branch (with occlusion, C^ on steps 30..39) and stand zeros in
+    for the rest, so the sample has the reference's size and values."""
+    ref = compile_scene(ops[name], schedule="reference")
+    fast = compile_scene(ops[name], schedule="fast")
+    checked = 0
+    for s in range(50):
+        (prox,) = [o for o in ops_at(fast, s, "proximal") if o.target == "L0"] or [None]
+        ref_prox = [o for o in ops_at(ref, s, "proximal") if o.target == "L0"]
+        if prox is None:
+            continue
+        keyed = [e.branch for e in ref.plan_steps[s].evals if e.keymask]
+        assert ref_prox and len(ref_prox[0].pool) == len(prox.pool) + prox.pool_zeros
+        assert set(keyed) <= set(prox.pool)
+        # a pooled branch the fast schedule evaluates with both halves exactly where the reference keys it
+        fast_evals = evals_at(fast, s)
+        assert all(b in fast_evals for b in prox.pool)
+        assert {b for b in prox.pool if len(fast_evals[b].halves) == 2} == set(keyed)
+        checked += 1
+    assert checked >= 10
+    if name == "occlusion":
+        assert all("C^" in o.pool for s in range(30, 40) for o in ops_at(fast, s, "proximal"))
+
+
 # ---------------------------------------------------------------- transforms and lowering
 
 
