@@ -51,6 +51,20 @@ def test_summary_names_branches_windows_offsets_costs(docs, capsys):
         assert needle in out, needle
 
 
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_summary_says_the_occlusion_canvas_is_fused_not_read_from_a_trajectory(docs, schedule, capsys):
+    """With occlusion the canvas C is rebuilt by the fusion after every step up to the fusion step (method 10):
+    it is no inversion trajectory, and C^ takes its outside from it (Eq. 5)."""
+    assert main(["plan", str(docs / "occlusion.dedit"), "--schedule", schedule]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ") and line.split()[0] in ("S", "C", "C^", "L1")}
+    assert "inversion trajectory" not in lines["C"]
+    assert "rebuilt by the fusion after 0..41" in lines["C"]
+    assert "outside its mask taken from the canvas after 0..41 (Eq. 5)" in lines["C^"]
+    if schedule == "fast":
+        assert lines["C"].endswith("never evaluated: rebuilt by the fusion after 0..41")
+        assert "read from its inversion trajectory" in lines["S"] and "read from its inversion trajectory" in lines["L1"]
+
+
 def test_json_has_the_costs(docs, capsys):
     assert main(["plan", str(docs / "remove.dedit"), "--schedule", "reference", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
