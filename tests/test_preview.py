@@ -261,3 +261,17 @@ def test_far_apart_holes_are_filled_each_from_its_own_surroundings():
     assert np.abs(out[20:120, 20:120] - (40, 90, 200)).max() <= 2
     assert np.abs(out[1380:1480, 1380:1480] - (200, 180, 40)).max() <= 2
     assert np.array_equal(out[hole == 0], img[hole == 0])
+
+
+def test_a_wide_hole_near_another_colour_is_filled_with_its_own_surroundings_only():
+    """Issue 12, 10: text removed from sand just below the sky left a darker band: the membrane's coarse levels
+    averaged in the sky, which lies beyond the hole's boundary (every pixel around the hole is sand)."""
+    img = np.zeros((384, 512, 3), np.uint8)
+    img[:280] = (176, 203, 201)  # sky
+    img[280:] = (236, 214, 160)  # sand
+    hole = np.zeros((384, 512), np.uint8)
+    hole[289:361, 29:483] = 255  # a title's box, grown: 9 px below the horizon
+    img[hole > 0] = (60, 40, 30)  # the letters
+    out = inpaint(img, hole).astype(int)
+    assert np.abs(out[hole > 0] - (236, 214, 160)).max() <= 1
+    assert np.array_equal(out[hole == 0], img[hole == 0])
