@@ -337,6 +337,33 @@ def test_resize_scales_the_area_and_rotate_turns_clockwise(ops, folder):
     assert knob_cols.max() > xs.mean() + 15  # the knob that pointed up now points right
 
 
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_a_resize_by_width_and_height_ratios_stretches_the_layer_about_its_centroid(folder, schedule):
+    """Format 1.1 (issue 12, 9f): scale-x / scale-y fold into the image-level affine as diag(sx, sy) about the
+    centroid; the layer picture's recipe and its masks are stretched alike, and a turn after it turns the
+    stretched object."""
+    box = m.Mask(id="box", shapes=[m.Rect(x=300, y=150, width=120, height=120)])
+    sc = scene(folder, version="1.1", masks=[box],
+               layers=[m.Layer(id="box", image="poster", mask="box", keep=True, transforms=[m.Resize(scale_x=1.5, scale_y=0.5)])])
+    plan = compile_scene(sc, schedule=schedule)
+    (layer,) = plan.layers
+    affine = plan.image(layer.image).ops[-1]
+    assert affine.op == "affine"
+    np.testing.assert_allclose(np.asarray(affine.args["matrix"]).reshape(2, 3), [[1.5, 0, 359.5 - 1.5 * 359.5], [0, 0.5, 209.5 - 0.5 * 209.5]])
+    ys, xs = np.nonzero(plan.masks[layer.mask_canvas].data >= 128)
+    assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (180, 60)
+    assert abs(xs.mean() - 359.5) < 0.5 and abs(ys.mean() - 209.5) < 0.5
+    pixels = materialize(plan.image(layer.image), plan.canvas)
+    green = (pixels[..., 1] > 150) & (pixels[..., 0] < 100)
+    gy, gx = np.nonzero(green[100:320, 200:520])
+    # the picture stretched as the mask (its box's edges are soft: a pixel or two either way)
+    assert abs(gx.max() - gx.min() + 1 - 180) <= 2 and abs(gy.max() - gy.min() + 1 - 60) <= 2
+    turned = scene(folder, version="1.1", masks=[box], layers=[m.Layer(
+        id="box", image="poster", mask="box", keep=True, transforms=[m.Resize(scale_x=1.5, scale_y=0.5), m.Rotate(degrees=90)])])
+    ys, xs = np.nonzero(compile_scene(turned, schedule=schedule).masks["layer:box@canvas"].data >= 128)
+    assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (60, 180)
+
+
 def test_flip_mirrors_the_layer_picture(ops):
     plan = compile_scene(ops["flip"], schedule="fast")
     img = materialize(plan.image(plan.layers[0].image), plan.canvas).astype(int)

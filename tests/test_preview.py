@@ -368,3 +368,43 @@ def test_the_preview_fills_what_an_occluder_hid_as_the_plan_says(poster):
     # without the occluder the background shows there; with it, the ball's red reaches into the hidden part
     red_excess = lambda img: (img[..., 0] - img[..., 2])[hidden & (np.arange(fx.H)[:, None] < 175)].mean()  # noqa: E731
     assert red_excess(with_occluder) > red_excess(plain) + 20
+
+
+STRETCH_DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<dedit version="{version}">
+  <image id="p" src="poster.png"/>
+  <mask id="box"><rect x="300" y="150" width="120" height="120"/></mask>
+  <background image="p"/>
+  <layer id="box" image="p" mask="box" keep="true">
+    <resize {resize}/>
+    <move dx="-200" dy="90"/>
+  </layer>
+</dedit>
+"""
+
+
+def _green(img: np.ndarray) -> np.ndarray:
+    r, g, b = (img[..., i].astype(int) for i in range(3))
+    return (g > 120) & (r < 120) & (b < 120)
+
+
+@pytest.mark.parametrize("resize, size", [('scale-x="1.5" scale-y="0.5"', (180, 60)), ('scale-x="0.5"', (60, 120)),
+                                          ('scale-y="1.25"', (120, 150)), ('scale="0.75"', (90, 90))])
+def test_a_resize_by_width_and_height_ratios_shows_on_the_preview_pixels(poster, resize, size):
+    """Issue 12, 9f: the paper resizes by a width and a height ratio; format 1.1 says them as scale-x and
+    scale-y (the one left out is 1). The 120 px green box, copied 200 px left and 90 px down, measures
+    width x height on the rendered picture, about its own centre."""
+    import designedit
+
+    doc = poster.parent / "stretch.dedit"
+    doc.write_text(STRETCH_DOCUMENT.format(version="1.1", resize=resize))
+    (moved,) = designedit.compile(designedit.load(doc)).layers
+    out = designedit.render(doc, renderer="preview", announce=None).image
+    copy = _green(out)
+    copy[:, 280:] = False  # the original box stays where it was (keep="true")
+    ys, xs = np.nonzero(copy)
+    assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == size
+    # about the box's centre (359.5, 209.5), then moved by whole latent cells
+    assert abs(xs.mean() - (359.5 + round(moved.applied_px[0]))) <= 0.5
+    assert abs(ys.mean() - (209.5 + round(moved.applied_px[1]))) <= 0.5
+    assert copy.sum() == pytest.approx(size[0] * size[1], abs=2 * (size[0] + size[1]))

@@ -408,3 +408,41 @@ def test_an_offloaded_unet_sees_small_batches_with_the_same_result(docs, tiny32,
     assert max(sizes) == renderer_module.OFFLOAD_BATCH and b.stats["unet_evals"] == a.stats["unet_evals"]
     rel = (chunked.last_latent - whole.last_latent).norm() / whole.last_latent.norm()
     assert rel < 1e-5, float(rel)
+
+
+STRETCH = """<?xml version="1.0" encoding="UTF-8"?>
+<dedit version="1.1">
+  <image id="poster" src="poster.png"/>
+  <mask id="box"><rect x="300" y="150" width="120" height="120"/></mask>
+  <background image="poster"/>
+  <layer id="box" image="poster" mask="box" keep="true">
+    <resize scale-x="1.5" scale-y="0.5"/>
+    <move dx="-200" dy="90"/>
+  </layer>
+</dedit>
+"""
+
+
+def test_the_sdxl_renderer_inverts_and_exports_the_layer_stretched_by_width_and_height(docs, renderer, tmp_path, monkeypatch):
+    """Issue 12, 9f: the layer picture the model inverts is the one stretched by scale-x / scale-y about the
+    box's centre (the image-level affine), and `--layers` exports it so."""
+    shutil.copyfile(docs / "poster.png", tmp_path / "poster.png")
+    (tmp_path / "stretch.dedit").write_text(STRETCH)
+    plan = compile_scene(load(tmp_path / "stretch.dedit"), latent_scale=renderer.latent_scale, schedule="fast", steps=2)
+    encoded = []
+    real = renderer._encode
+    monkeypatch.setattr(renderer, "_encode", lambda pixels: encoded.append(pixels.copy()) or real(pixels))
+    result = renderer.render(plan)
+
+    def green_size(pixels):
+        g = (pixels[..., 1] > 150) & (pixels[..., 0] < 100) & (pixels[..., 2] < 120)
+        ys, xs = np.nonzero(g)
+        return xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+
+    sx, sy = plan.render.width / plan.canvas.width, plan.render.height / plan.canvas.height
+    # the layer's picture (its recipe is this scene's own, so no cache serves it; the background may be)
+    (width, height), = [green_size(p) for p in encoded if green_size(p)[0] > 150 * sx]  # not the 120 px original
+    assert abs(width - 180 * sx) <= 4 and abs(height - 60 * sy) <= 3, (width, height)
+    alpha = result.layers["layer:box"][..., 3] >= 128
+    ys, xs = np.nonzero(alpha)
+    assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (180, 60)
