@@ -117,6 +117,11 @@ def _decoded(path: Path) -> np.ndarray:
     return _decoded_cached(str(path), file_version(path.stat()))
 
 
+def has_alpha(path: Path) -> bool:
+    """Whether a picture has transparency (read from the decode that recipes share)."""
+    return _decoded(Path(path)).shape[2] == 4
+
+
 def _load(frame: np.ndarray, args: dict[str, Any]) -> None:
     path = Path(args["src"])
     if "sha256" in args and file_sha256(path) != args["sha256"]:

@@ -78,6 +78,8 @@ _NUMBERS = {
     (m.Mask, "feather"): lambda v: _range(v, 0, MAX_GROW, " pixels"),
     (m.ZoomOut, "factor"): lambda v: _range(v, 1, MAX_ZOOM, ""),
     (m.Resize, "scale"): lambda v: _range(v, MIN_SCALE, MAX_SCALE, ""),
+    (m.Resize, "scale-x"): lambda v: _range(v, MIN_SCALE, MAX_SCALE, ""),
+    (m.Resize, "scale-y"): lambda v: _range(v, MIN_SCALE, MAX_SCALE, ""),
     (m.Rotate, "degrees"): lambda v: _finite(v),  # any turn is a real rotation (format-v1): only infinities are not
     (m.Render, "guidance"): lambda v: _range(v, 0, MAX_GUIDANCE, ""),
 }
@@ -169,6 +171,6 @@ def check(scene: m.Scene, where: Callable[[tuple], str]) -> None:
     from .errors import Problem, SceneError
 
     found: list[Problem] = []
-    problems(scene.model_dump(), lambda path, msg: found.append(Problem(where(path), msg)))
+    problems(scene.model_dump(by_alias=True), lambda path, msg: found.append(Problem(where(path), msg)))  # document keys
     if found:
         raise SceneError(found)

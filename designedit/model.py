@@ -11,11 +11,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StrictFloat, StrictInt, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
-FORMAT_VERSION = "1.0"
+FORMAT_VERSION = "1.1"  # 1.1 added scale-x / scale-y to resize
 SUPPORTED_MAJOR = 1
 
 PERCENT_RE = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%$")  # ASCII digits only
@@ -141,8 +153,49 @@ class Move(_Node):
 
 
 class Resize(_Node):
+    """About the mask's centroid: by `scale`, or by a width ratio `scale-x` and a height ratio `scale-y`
+    (format 1.1; one left out is 1)."""
+
+    # Python code names the ratios scale_x and scale_y; documents write them with a hyphen
     op: Literal["resize"] = "resize"
-    scale: Number = Field(gt=0)
+    scale: Optional[Number] = Field(default=None, gt=0)
+    scale_x: Optional[Number] = Field(default=None, gt=0, alias="scale-x")
+    scale_y: Optional[Number] = Field(default=None, gt=0, alias="scale-y")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _python_names(cls, data: Any, info: ValidationInfo) -> Any:
+        # Resize(scale_x=2) in code; a document's keys are taken as written (its `scale_x` is unknown)
+        if isinstance(data, dict) and not (info.context or {}).get("form"):
+            data = {RESIZE_ALIASES.get(k, k): v for k, v in data.items()}
+        return data
+
+    @model_validator(mode="after")
+    def _one_form(self, info: ValidationInfo) -> "Resize":
+        per_axis = self.scale_x is not None or self.scale_y is not None
+        if self.scale is not None and per_axis:
+            raise ValueError("scale cannot be combined with scale-x or scale-y: give scale for a uniform resize, "
+                             "or scale-x and scale-y for one by width and height")
+        if self.scale is None and not per_axis:
+            if (info.context or {}).get("form") == "xml":
+                raise ValueError("<resize> needs a scale attribute (or scale-x and scale-y)")
+            raise ValueError("'scale' is required (or 'scale-x' and 'scale-y')")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _set_fields_only(self, handler: Any) -> dict:
+        # a uniform resize dumps as before 1.1 (scene hashes of 1.0 documents do not change)
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+    @property
+    def factors(self) -> tuple[float, float]:
+        """(width ratio, height ratio)."""
+        if self.scale is not None:
+            return float(self.scale), float(self.scale)
+        return (1.0 if self.scale_x is None else float(self.scale_x)), (1.0 if self.scale_y is None else float(self.scale_y))
+
+
+RESIZE_ALIASES = {"scale_x": "scale-x", "scale_y": "scale-y"}
 
 
 class Flip(_Node):

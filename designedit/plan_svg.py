@@ -2,9 +2,12 @@
 
 One row per branch, one column per step. A filled cell is an evaluation: dark
 for both guidance halves, light for the cond half alone, outlined in the
-colour of the mask that keys it. Above the rows, bars show the key-masking
-and refine windows, the Eq. 2 blends, the fusion and the proximal-guidance
-steps; in the rows, markers show blends (dot), fusion (diamond) and drops (x).
+colour of the mask that keys its cond half (key masking never touches the
+uncond half: method 4). Above the rows, bars show the key-masking and refine
+windows, the Eq. 2 blends into L0, the Eq. 5 blends into C^ (occlusion), the
+fusion, the proximal-guidance steps and the harmonisation (the output
+denoised after the last fusion); each bar's `<title>` names its steps. In the
+rows, markers show blends (dot), fusion (diamond) and drops (x).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from xml.sax.saxutils import escape
 
 from .plan import Plan
 
-CELL_W, ROW_H, LEFT, TOP = 12, 22, 120, 118
+CELL_W, ROW_H, LEFT, BARS_TOP, BAR_H = 12, 22, 180, 48, 11
 KEY_COLOURS = {"remove@latent": "#d9480f", "refine@latent": "#7048e8", "occlude@latent": "#0b7285"}
 BOTH, COND = "#1c7ed6", "#a5d8ff"
 
@@ -36,10 +39,12 @@ def plan_svg(plan: Plan, title: str = "") -> str:
     T = plan.steps
     cell_w = max(3, min(CELL_W, 900 // max(T, 1)))
     rows = [b.id for b in plan.branches]
+    bars = _bars(plan)
+    top = BARS_TOP + BAR_H * len(bars) + 18  # the step axis, then the rows, below the bars
     width = LEFT + cell_w * T + 40
-    height = TOP + ROW_H * len(rows) + 120
+    height = top + ROW_H * len(rows) + 120
     x = lambda s: LEFT + s * cell_w  # noqa: E731
-    y = lambda r: TOP + r * ROW_H  # noqa: E731
+    y = lambda r: top + r * ROW_H  # noqa: E731
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
@@ -47,27 +52,13 @@ def plan_svg(plan: Plan, title: str = "") -> str:
         f'<text x="10" y="36">UNet sample-evaluations: inversion {plan.cost.inversion} + denoise {plan.cost.denoise} = {plan.cost.total}; output {escape(plan.output)}; render {plan.render.width}x{plan.render.height}</text>',
     ]
 
-    # windows, read back from the steps
-    keyed: dict[str, list[int]] = {}
-    blends, fusions, proximal = [], [], []
-    for st in plan.plan_steps:
-        for e in st.evals:
-            if e.keymask:
-                keyed.setdefault(e.keymask, []).append(st.index)
-        kinds = {o.kind for o in st.ops}
-        if any(o.kind == "blend" and o.target == "L0" for o in st.ops):
-            blends.append(st.index)
-        if "fuse" in kinds:
-            fusions.append(st.index)
-        if "proximal" in kinds:
-            proximal.append(st.index)
-    bars = [(f"key: {k}", _key_colour(k), v) for k, v in keyed.items()]
-    bars += [("Eq.2 blend into L0", "#2b8a3e", blends), ("fusion", "#c2255c", fusions), ("proximal (t<400)", "#868e96", proximal)]
     for i, (label, colour, steps) in enumerate(bars):
-        by = 48 + i * 11
+        by = BARS_TOP + i * BAR_H
         out.append(f'<text x="{LEFT - 6}" y="{by + 8}" text-anchor="end" font-size="9">{escape(label)}</text>')
         for a, b in _runs(steps):
-            out.append(f'<rect x="{x(a)}" y="{by}" width="{(b - a + 1) * cell_w}" height="8" fill="{colour}" opacity="0.8"/>')
+            span = f"step {a}" if a == b else f"steps {a}..{b}"
+            out.append(f'<rect x="{x(a)}" y="{by}" width="{(b - a + 1) * cell_w}" height="8" fill="{colour}" opacity="0.8">'
+                       f'<title>{escape(label)}: {span}</title></rect>')
     # step axis
     axis_y = y(0) - 4
     for s in range(0, T, max(1, T // 10)):
@@ -101,7 +92,7 @@ def plan_svg(plan: Plan, title: str = "") -> str:
     legend = [
         (f'<rect x="0" y="-9" width="10" height="10" fill="{BOTH}"/>', "both guidance halves"),
         (f'<rect x="0" y="-9" width="10" height="10" fill="{COND}"/>', "cond half only"),
-        (f'<rect x="0" y="-9" width="10" height="10" fill="white" stroke="{KEY_COLOURS["remove@latent"]}" stroke-width="2"/>', "key-masked (outline colour = mask)"),
+        (f'<rect x="0" y="-9" width="10" height="10" fill="white" stroke="{KEY_COLOURS["remove@latent"]}" stroke-width="2"/>', "cond half key-masked (outline colour = mask; the uncond half never is)"),
         ('<circle cx="5" cy="-4" r="2.5" fill="#2b8a3e"/>', "blend"),
         ('<path d="M5 -9 L10 -4 L5 1 L0 -4 Z" fill="#c2255c"/>', "fusion"),
         ('<path d="M2 -7 L8 -1 M2 -1 L8 -7" stroke="#495057" stroke-width="1.5"/>', "drop"),
@@ -124,6 +115,34 @@ def plan_svg(plan: Plan, title: str = "") -> str:
         svg = svg.replace(f'height="{height}" viewBox="0 0 {width} {height}"', f'height="{layer_y + 10}" viewBox="0 0 {width} {layer_y + 10}"', 1)
         svg = svg.replace(f'<rect width="{width}" height="{height}"', f'<rect width="{width}" height="{layer_y + 10}"', 1)
     return svg + "\n"
+
+
+def _bars(plan: Plan) -> list[tuple[str, str, list[int]]]:
+    """(label, colour, steps) of every window, read back from the steps; empty windows are left out."""
+    keyed: dict[str, list[int]] = {}
+    blends, occlusion_blends, fusions, proximal = [], [], [], []
+    occluding = {b.id for b in plan.branches if b.role == "occlusion"}
+    for st in plan.plan_steps:
+        for e in st.evals:
+            if e.keymask:
+                keyed.setdefault(e.keymask, []).append(st.index)
+        kinds = {o.kind for o in st.ops}
+        if any(o.kind == "blend" and o.target == "L0" for o in st.ops):
+            blends.append(st.index)
+        if any(o.kind == "blend" and o.target in occluding for o in st.ops):
+            occlusion_blends.append(st.index)
+        if "fuse" in kinds:
+            fusions.append(st.index)
+        if "proximal" in kinds:
+            proximal.append(st.index)
+    # after the last fusion the output is denoised with nothing pasted into it: the seams blend (method 7)
+    last = max(fusions, default=None)
+    harmonise = [] if last is None else [st.index for st in plan.plan_steps if st.index > last and any(e.branch == plan.output for e in st.evals)]
+    bars = [(f"key: {k} (cond half)", _key_colour(k), v) for k, v in keyed.items()]
+    bars += [("Eq.2 blend into L0", "#2b8a3e", blends), ("Eq.5 blend into C^ from C", "#5c940d", occlusion_blends),
+             ("fusion", "#c2255c", fusions), ("proximal (t<400)", "#868e96", proximal),
+             (f"harmonisation ({plan.output})", "#f08c00", harmonise)]
+    return [bar for bar in bars if bar[2]]
 
 
 def _ref(ref) -> str:

@@ -72,6 +72,11 @@ def json_schema() -> dict:
         {"required": ["src"]},
         {"required": ["shapes"], "properties": {"shapes": {"minItems": 1}}},
     ]
+    per_axis = {"anyOf": [{"required": ["scale-x"]}, {"required": ["scale-y"]}]}
+    schema["$defs"]["Resize"]["oneOf"] = [  # scale, or scale-x and/or scale-y, never both forms
+        {"required": ["scale"], "not": per_axis},
+        {**per_axis, "not": {"required": ["scale"]}},
+    ]
     out = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": ".dedit scene, format 1.x, JSON form",
@@ -148,7 +153,13 @@ def _element(tag: str, model: type[BaseModel], indent: str) -> list[str]:
             continue
         if model is m.Mask and f.name == "src":
             continue  # written below with the shapes: a mask needs a picture or a shape
+        if model is m.Resize and f.name in ("scale", "scale-x", "scale-y"):
+            continue  # written below: scale, or scale-x and/or scale-y
         lines.append(inner + _attribute(model, f))
+    if model is m.Resize:
+        scale, sx, sy = (_attribute(model, vocab.field(model, n)).replace("<optional>", "").replace("</optional>", "")
+                         for n in ("scale", "scale-x", "scale-y"))
+        lines.append(f"{inner}<choice>{scale}<group>{sx}<optional>{sy}</optional></group>{sy}</choice>")
     if model is m.Mask:
         src = _attribute(model, vocab.field(model, "src")).replace("<optional>", "").replace("</optional>", "")
         lines.append(f"{inner}<choice><group>{src}<zeroOrMore>{children}</zeroOrMore></group>"

@@ -276,6 +276,33 @@ def test_occlusion_schedules(ops):
     assert abs(ys.mean() - (np.nonzero(front)[0].mean() - 90)) < 12
 
 
+@pytest.mark.parametrize("name", ["occlusion", "move", "remove"])
+def test_fast_proximal_pool_samples_what_the_reference_pools(ops, name):
+    """spec/compiler.md, fast deviation 9: the reference takes the quantile over its whole batch, where a
+    branch whose cond half is key-masked has a delta of its own and every other one a delta of 0. The fast
+    L0's pool must hold each such key-masked branch (with occlusion, C^ on steps 30..39) and stand zeros in
+    for the rest, so the sample has the reference's size and values."""
+    ref = compile_scene(ops[name], schedule="reference")
+    fast = compile_scene(ops[name], schedule="fast")
+    checked = 0
+    for s in range(50):
+        (prox,) = [o for o in ops_at(fast, s, "proximal") if o.target == "L0"] or [None]
+        ref_prox = [o for o in ops_at(ref, s, "proximal") if o.target == "L0"]
+        if prox is None:
+            continue
+        keyed = [e.branch for e in ref.plan_steps[s].evals if e.keymask]
+        assert ref_prox and len(ref_prox[0].pool) == len(prox.pool) + prox.pool_zeros
+        assert set(keyed) <= set(prox.pool)
+        # a pooled branch the fast schedule evaluates with both halves exactly where the reference keys it
+        fast_evals = evals_at(fast, s)
+        assert all(b in fast_evals for b in prox.pool)
+        assert {b for b in prox.pool if len(fast_evals[b].halves) == 2} == set(keyed)
+        checked += 1
+    assert checked >= 10
+    if name == "occlusion":
+        assert all("C^" in o.pool for s in range(30, 40) for o in ops_at(fast, s, "proximal"))
+
+
 # ---------------------------------------------------------------- transforms and lowering
 
 
@@ -308,6 +335,33 @@ def test_resize_scales_the_area_and_rotate_turns_clockwise(ops, folder):
     assert wide_rows.mean() > ys.mean()  # the bar's right end went down
     knob_cols = np.nonzero(turned[wide_rows].any(axis=0))[0]
     assert knob_cols.max() > xs.mean() + 15  # the knob that pointed up now points right
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_a_resize_by_width_and_height_ratios_stretches_the_layer_about_its_centroid(folder, schedule):
+    """Format 1.1 (issue 12, 9f): scale-x / scale-y fold into the image-level affine as diag(sx, sy) about the
+    centroid; the layer picture's recipe and its masks are stretched alike, and a turn after it turns the
+    stretched object."""
+    box = m.Mask(id="box", shapes=[m.Rect(x=300, y=150, width=120, height=120)])
+    sc = scene(folder, version="1.1", masks=[box],
+               layers=[m.Layer(id="box", image="poster", mask="box", keep=True, transforms=[m.Resize(scale_x=1.5, scale_y=0.5)])])
+    plan = compile_scene(sc, schedule=schedule)
+    (layer,) = plan.layers
+    affine = plan.image(layer.image).ops[-1]
+    assert affine.op == "affine"
+    np.testing.assert_allclose(np.asarray(affine.args["matrix"]).reshape(2, 3), [[1.5, 0, 359.5 - 1.5 * 359.5], [0, 0.5, 209.5 - 0.5 * 209.5]])
+    ys, xs = np.nonzero(plan.masks[layer.mask_canvas].data >= 128)
+    assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (180, 60)
+    assert abs(xs.mean() - 359.5) < 0.5 and abs(ys.mean() - 209.5) < 0.5
+    pixels = materialize(plan.image(layer.image), plan.canvas)
+    green = (pixels[..., 1] > 150) & (pixels[..., 0] < 100)
+    gy, gx = np.nonzero(green[100:320, 200:520])
+    # the picture stretched as the mask (its box's edges are soft: a pixel or two either way)
+    assert abs(gx.max() - gx.min() + 1 - 180) <= 2 and abs(gy.max() - gy.min() + 1 - 60) <= 2
+    turned = scene(folder, version="1.1", masks=[box], layers=[m.Layer(
+        id="box", image="poster", mask="box", keep=True, transforms=[m.Resize(scale_x=1.5, scale_y=0.5), m.Rotate(degrees=90)])])
+    ys, xs = np.nonzero(compile_scene(turned, schedule=schedule).masks["layer:box@canvas"].data >= 128)
+    assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (60, 180)
 
 
 def test_flip_mirrors_the_layer_picture(ops):

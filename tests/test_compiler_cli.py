@@ -51,6 +51,20 @@ def test_summary_names_branches_windows_offsets_costs(docs, capsys):
         assert needle in out, needle
 
 
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_summary_says_the_occlusion_canvas_is_fused_not_read_from_a_trajectory(docs, schedule, capsys):
+    """With occlusion the canvas C is rebuilt by the fusion after every step up to the fusion step (method 10):
+    it is no inversion trajectory, and C^ takes its outside from it (Eq. 5)."""
+    assert main(["plan", str(docs / "occlusion.dedit"), "--schedule", schedule]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ") and line.split()[0] in ("S", "C", "C^", "L1")}
+    assert "inversion trajectory" not in lines["C"]
+    assert "rebuilt by the fusion after 0..41" in lines["C"]
+    assert "outside its mask taken from the canvas after 0..41 (Eq. 5)" in lines["C^"]
+    if schedule == "fast":
+        assert lines["C"].endswith("never evaluated: rebuilt by the fusion after 0..41")
+        assert "read from its inversion trajectory" in lines["S"] and "read from its inversion trajectory" in lines["L1"]
+
+
 def test_json_has_the_costs(docs, capsys):
     assert main(["plan", str(docs / "remove.dedit"), "--schedule", "reference", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
@@ -163,3 +177,52 @@ def test_plan_svg_must_be_named_svg(tmp_path, capsys):
         main(["plan", "--svg", str(tmp_path / "x.png"), str(tmp_path / "x.dedit")])
     assert stop.value.code == 2 and "x.png is not an .svg file name" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def _svg_bars(path: Path) -> tuple[dict[str, tuple[list[int], list[float]]], str, dict[int, float]]:
+    """The timeline's bars ({label: (steps, rect xs)}), all its text, and the x of each step's cells."""
+    import re
+
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    root = etree.parse(str(path)).getroot()
+    bars: dict[str, tuple[list[int], list[float]]] = {}
+    cells: dict[int, float] = {}
+    for rect in root.iterfind(".//s:rect", ns):
+        title = rect.find("s:title", ns)
+        if title is None:
+            continue
+        bar = re.fullmatch(r"(.+): steps? (\d+)(?:\.\.(\d+))?", title.text)
+        if bar:
+            a, b = int(bar.group(2)), int(bar.group(3) or bar.group(2))
+            steps, xs = bars.setdefault(bar.group(1), ([], []))
+            steps += range(a, b + 1)
+            xs.append(float(rect.get("x")))
+        elif title.text.startswith("step "):
+            cells.setdefault(int(title.text.split()[1]), float(rect.get("x")) - 1)
+    text = " ".join(t.text or "" for t in root.iterfind(".//s:text", ns))
+    return bars, text, cells
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_svg_shows_eq5_blends_harmonisation_and_that_keys_touch_the_cond_half(docs, tmp_path, schedule):
+    out = tmp_path / f"{schedule}.svg"
+    assert main(["plan", str(docs / "occlusion.dedit"), "--svg", str(out), "--schedule", schedule]) == 0
+    bars, text, cells = _svg_bars(out)
+    assert bars["Eq.5 blend into C^ from C"][0] == list(range(0, 42))
+    assert bars["Eq.2 blend into L0"][0] == list(range(0, 41))
+    assert bars["fusion"][0] == list(range(0, 42))
+    assert bars["harmonisation (C^)"][0] == list(range(42, 50))
+    assert bars["key: occlude@latent (cond half)"][0] == list(range(1, 40))
+    assert bars["key: remove@latent (cond half)"][0] == list(range(1, 40))
+    # each bar starts at its first step's column
+    assert bars["harmonisation (C^)"][1] == [cells[42]] and bars["Eq.5 blend into C^ from C"][1] == [cells[0]]
+    assert "harmonisation (C^)" in text and "Eq.5 blend into C^ from C" in text
+    assert "the uncond half never is" in text
+
+
+def test_svg_of_a_move_harmonises_its_canvas_and_has_no_eq5_bar(docs, tmp_path):
+    out = tmp_path / "move.svg"
+    assert main(["plan", str(docs / "move-resize.dedit"), "--svg", str(out)]) == 0
+    bars, text, _ = _svg_bars(out)
+    assert bars["harmonisation (C)"][0] == list(range(42, 50)) and bars["fusion"][0] == [41]
+    assert not any(label.startswith("Eq.5") for label in bars) and "Eq.5" not in text

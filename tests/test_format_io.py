@@ -324,3 +324,90 @@ def test_problem_sentences_have_no_pydantic_jargon():
     text = (CONFORMANCE / "invalid" / "bad-values.dedit").read_text()
     for p in problems_of(text, CONFORMANCE / "invalid"):
         assert not re.search(r"Input should|type=|pydantic|errors\.pydantic", p), p
+
+
+# ------------------------------------------------------------------ format 1.1: resize by width and height
+
+RESIZE_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<dedit version="{version}">
+  <image id="p" src="poster.png"/>
+  <background image="p"/>
+  <layer id="l" image="p">
+    <resize {attrs}/>
+  </layer>
+</dedit>
+"""
+
+
+def _resize_json(version: str, resize: dict) -> str:
+    return json.dumps({"dedit": version, "images": [{"id": "p", "src": "poster.png"}], "background": {"image": "p"},
+                       "layers": [{"id": "l", "image": "p", "transforms": [{"op": "resize", **resize}]}]})
+
+
+def test_format_1_1_resizes_by_a_width_and_a_height_ratio_in_both_forms():
+    """Issue 12, 9f. The ratios are `scale-x` / `scale-y` in both forms (as every name is the same in both,
+    hyphenated like zoom-out); Python code names them scale_x / scale_y. One left out is 1."""
+    xml = RESIZE_XML.format(version="1.1", attrs='scale-x="1.5" scale-y="0.5"')
+    scene = load_text(xml, "doc", CONFORMANCE, check_files=False)
+    (resize,) = scene.layers[0].transforms
+    assert (resize.scale, resize.scale_x, resize.scale_y, resize.factors) == (None, 1.5, 0.5, (1.5, 0.5))
+    assert resize == m.Resize(scale_x=1.5, scale_y=0.5)
+    assert dump(scene, "xml") == xml
+    js = dump(scene, "json")
+    assert '{"op": "resize", "scale-x": 1.5, "scale-y": 0.5}' in js
+    assert load_text(js, "doc", CONFORMANCE, check_files=False) == scene
+    assert load_text(_resize_json("1.1", {"scale-y": 2}), "doc", CONFORMANCE, check_files=False).layers[0].transforms[0].factors == (1.0, 2.0)
+
+
+def test_a_1_0_document_reads_as_before_and_is_refused_where_it_uses_scale_x():
+    """1.0 documents read exactly as before; the per-axis ratios need 1.1, said where they are written."""
+    old = load_text(RESIZE_XML.format(version="1.0", attrs='scale="0.5"'), "doc", CONFORMANCE, check_files=False)
+    assert old.layers[0].transforms[0].model_dump() == {"op": "resize", "scale": 0.5}  # as 1.0 dumped it (scene hash)
+    assert problems_of(RESIZE_XML.format(version="1.0", attrs='scale-x="1.5" scale-y="0.5"'), CONFORMANCE, False) == [
+        'doc:6:13: scale-x needs format version 1.1 or later; this document says 1.0: write version="1.1" to use it',
+        'doc:6:27: scale-y needs format version 1.1 or later; this document says 1.0: write version="1.1" to use it',
+    ]
+    assert problems_of(_resize_json("1.0", {"scale-y": 2}), CONFORMANCE, False) == [
+        'doc#/layers/0/transforms/0/scale-y: scale-y needs format version 1.1 or later; this document says 1.0: '
+        'write "dedit": "1.1" to use it'
+    ]
+
+
+@pytest.mark.parametrize("form", ["xml", "json"])
+def test_scale_and_the_per_axis_ratios_are_mutually_exclusive_and_one_is_needed(form):
+    def doc(**resize):
+        if form == "xml":
+            return RESIZE_XML.format(version="1.1", attrs=" ".join(f'{k}="{v}"' for k, v in resize.items()))
+        return _resize_json("1.1", resize)
+
+    where = "doc:6:5" if form == "xml" else "doc#/layers/0/transforms/0"
+    assert problems_of(doc(**{"scale": 2, "scale-x": 1.5}), CONFORMANCE, False) == [
+        f"{where}: scale cannot be combined with scale-x or scale-y: give scale for a uniform resize, or scale-x and "
+        "scale-y for one by width and height"]
+    needs = "<resize> needs a scale attribute" if form == "xml" else "'scale' is required"
+    assert problems_of(doc(), CONFORMANCE, False) == [f"{where}: {needs} (or scale-x and scale-y)" if form == "xml"
+                                                     else f"{where}: {needs} (or 'scale-x' and 'scale-y')"]
+    # the Python names are no document's: scale_x is an unknown key or attribute
+    unknown = problems_of(doc(scale_x=2), CONFORMANCE, False)
+    assert any("unknown" in p and "'scale_x'" in p for p in unknown), unknown
+    assert problems_of(doc(**{"scale-x": 0}), CONFORMANCE, False)[0].endswith("scale-x must be a number above 0, not 0")
+    assert problems_of(doc(**{"scale-y": 20000}), CONFORMANCE, False)[0].endswith("scale-y must be between 0.0001 and 10000, not 20000")
+
+
+def test_a_scene_built_in_code_is_held_to_its_version_too(tmp_path):
+    import numpy as np
+
+    from designedit.compiler import compile_scene
+
+    shutil.copy(CONFORMANCE / "poster.png", tmp_path / "poster.png")
+    text = RESIZE_XML.format(version="1.1", attrs='scale-x="0.5"').replace(
+        '<image id="p" src="poster.png"/>', '<image id="p" src="poster.png"/>\n  <mask id="b"><rect x="300" y="150" width="120" height="120"/></mask>'
+    ).replace('<layer id="l" image="p">', '<layer id="l" image="p" mask="b">')
+    scene = load_text(text, "doc", tmp_path)
+    ys, xs = np.nonzero(compile_scene(scene).masks["layer:l@canvas"].data >= 128)
+    assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (60, 120)  # half as wide, as tall
+    built = m.Scene(**{**scene.model_dump(exclude={"layers"}), "version": "1.0",
+                       "layers": [m.Layer(id="l", image="p", mask="b", transforms=[m.Resize(scale_x=0.5)])]})
+    built.with_origin(scene.origin)
+    with pytest.raises(SceneError, match="scale-x needs format version 1.1"):
+        compile_scene(built)

@@ -77,6 +77,8 @@ def scenes(draw) -> m.Scene:
     transforms = st.lists(st.one_of(
         st.builds(m.Move, dx=lengths, dy=lengths),
         st.builds(m.Resize, scale=positive),
+        st.builds(m.Resize, scale_x=positive, scale_y=st.one_of(st.none(), positive)),  # format 1.1
+        st.builds(m.Resize, scale_y=positive),
         st.builds(m.Flip, axis=st.sampled_from(["horizontal", "vertical"])),
         st.builds(m.Rotate, degrees=numbers_within(10**12)),  # any finite turn
     ), max_size=4)
@@ -88,6 +90,7 @@ def scenes(draw) -> m.Scene:
                 transforms=draw(transforms))
         for layer_id in draw(st.lists(ids, max_size=3, unique=True))
     ]
+    per_axis = any(isinstance(t, m.Resize) and t.scale is None for layer in layers for t in layer.transforms)
     render = draw(st.one_of(st.none(), st.builds(
         m.Render,
         seed=st.one_of(st.none(), st.integers(0, 2**63 - 1)),
@@ -96,7 +99,7 @@ def scenes(draw) -> m.Scene:
         guidance=st.one_of(st.none(), st.integers(0, 20), st.floats(min_value=0, max_value=20)),
     )))
     return m.Scene(
-        version=draw(st.sampled_from(["1.0", "1.0", "1.0", "1.2"])),
+        version=draw(st.sampled_from(["1.1", "1.2"] if per_axis else ["1.0", "1.0", "1.0", "1.2"])),
         canvas=draw(st.one_of(st.none(), st.builds(m.Canvas, width=st.integers(1, 16384), height=st.integers(1, 2441)),
                             st.builds(m.Canvas, width=st.integers(1, 6000), height=st.integers(1, 6000)))),
         prompt=draw(st.one_of(st.none(), text)),

@@ -71,3 +71,23 @@ def test_schemas_refuse_bad_values():
     assert not rng.validate(xml_tree('<dedit version="1.0"><mask id="m"/><background image="p"/></dedit>'))
     assert not rng.validate(xml_tree('<dedit version="1.0"><mask id="m"><polygon points="1,2 3,4"/></mask><background image="p"/></dedit>'))
     assert rng.validate(xml_tree('<dedit version="1.0"><mask id="m"><polygon points="1,2 3,4 5%,6"/></mask><background image="p"/></dedit>'))
+
+
+def test_schemas_know_the_per_axis_resize_of_format_1_1():
+    """scale, or scale-x and/or scale-y (never both forms, never neither), in both schemas."""
+    validator, rng = json_validator(), relax_ng()
+
+    def doc(resize: dict) -> dict:
+        return {"dedit": "1.1", "images": [{"id": "p", "src": "p.png"}], "background": {"image": "p"},
+                "layers": [{"id": "l", "image": "p", "transforms": [{"op": "resize", **resize}]}]}
+
+    def xml(attrs: str):
+        return xml_tree(f'<dedit version="1.1"><image id="p" src="p.png"/><background image="p"/>'
+                        f'<layer id="l" image="p"><resize {attrs}/></layer></dedit>')
+
+    for ok in ({"scale": 2}, {"scale-x": 2}, {"scale-y": 0.5}, {"scale-x": 2, "scale-y": 0.5}):
+        assert not list(validator.iter_errors(doc(ok))), ok
+        assert rng.validate(xml(" ".join(f'{k}="{v}"' for k, v in ok.items()))), (ok, rng.error_log)
+    for bad in ({}, {"scale": 2, "scale-x": 2}, {"scale": 2, "scale-y": 2}, {"scale_x": 2}):
+        assert list(validator.iter_errors(doc(bad))), bad
+        assert not rng.validate(xml(" ".join(f'{k}="{v}"' for k, v in bad.items()))), bad

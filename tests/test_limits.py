@@ -25,7 +25,7 @@ from shared_paths import CONFORMANCE
 
 # A document with every numeric field of the model (paths in its JSON shape).
 BASE = {
-    "dedit": "1.0",
+    "dedit": "1.1",
     "canvas": {"width": 512, "height": 384},
     "render": {"seed": 1, "steps": 4, "guidance": 5},
     "images": [{"id": "p", "src": "poster.png"}],
@@ -46,6 +46,7 @@ BASE = {
         {"op": "move", "dx": 16, "dy": -8},
         {"op": "resize", "scale": 1.2},
         {"op": "rotate", "degrees": 10},
+        {"op": "resize", "scale-x": 1.1, "scale-y": 0.9},
     ]}],
 }
 
@@ -104,7 +105,7 @@ def validate(folder: Path, name: str, text: str, capsys, *flags: str) -> tuple[i
 def test_the_base_document_is_valid_and_has_every_numeric_field_of_the_model(folder: Path, capsys):
     assert validate(folder, "base.dedit", json.dumps(BASE), capsys) == (0, [])
     in_base = {(type(node).__name__, name) for node, name in _numeric_fields_of(load(folder / "base.dedit"))}
-    assert in_base == _numeric_fields_of_model(m.Scene) and len(in_base) == 25
+    assert in_base == _numeric_fields_of_model(m.Scene) and len(in_base) == 27
 
 
 def _numeric_fields_of_model(model, seen=None) -> set:
@@ -124,8 +125,8 @@ def _numeric_fields_of(scene: m.Scene):
 
     def walk(node):
         for f in vocab.fields(type(node)):
-            value = getattr(node, f.name)
-            if f.kind in ("length", "number", "int", "points"):
+            value = getattr(node, f.attr)
+            if f.kind in ("length", "number", "int", "points") and value is not None:
                 yield node, f.name
             elif isinstance(value, m._Node):
                 yield from walk(value)
@@ -141,7 +142,7 @@ def _numeric_fields_of(scene: m.Scene):
 def test_extreme_numbers_are_refused_with_their_place(path, folder: Path, capsys):
     pointer = json_pointer(("version",) + path[1:] if path[0] == "dedit" else path)
     for value in EXTREMES:
-        if isinstance(value, str) and path[-2:-1] in (("canvas",), ("render",)) or isinstance(value, str) and path[-1] in ("grow", "feather", "factor", "scale", "degrees"):
+        if isinstance(value, str) and path[-2:-1] in (("canvas",), ("render",)) or isinstance(value, str) and path[-1] in ("grow", "feather", "factor", "scale", "scale-x", "scale-y", "degrees"):
             continue  # percentages are lengths only
         if path == ("render", "seed") and value == 10**9:
             value = 2**63  # a billion is a fine seed; seeds stop below 2^63
@@ -259,11 +260,12 @@ def test_many_transforms_within_their_limits_are_refused_together(folder: Path):
 def _value_for(path):
     name = path[-1] if isinstance(path[-1], str) else "points"
     edge = {"grow": limits.MAX_GROW, "feather": limits.MAX_GROW, "factor": limits.MAX_ZOOM, "scale": limits.MAX_SCALE,
+            "scale-x": limits.MAX_SCALE, "scale-y": limits.MAX_SCALE,
             "degrees": 1e308, "guidance": limits.MAX_GUIDANCE, "seed": 2**63 - 1, "steps": 1000,
             "width": 16384, "height": 2441}.get(name, limits.MAX_LENGTH_PX)
     choices = [st.just(edge), st.just(-edge), st.floats(-float(edge), float(edge), allow_nan=False), st.integers(-64, 64),
                st.sampled_from([1e9, -1e308, 1e-9, 0, 0.5])]
-    if name not in ("grow", "feather", "factor", "scale", "degrees", "guidance", "seed", "steps", "width", "height"):
+    if name not in ("grow", "feather", "factor", "scale", "scale-x", "scale-y", "degrees", "guidance", "seed", "steps", "width", "height"):
         choices.append(st.sampled_from(["400%", "-400%", "50%", "0%", "1e3%", "401%"]))
     return st.one_of(choices)
 

@@ -375,8 +375,10 @@ def test_flipped_layer_is_mirrored_and_the_copy_is_exact(babies, tmp_path):
     d_mirror = np.abs(patch - mirrored).mean()
     d_straight = np.abs(patch - straight).mean()
     assert d_mirror < 8 and d_mirror < d_straight / 3
-    # the kept copy: the title moved up by 96 px (whole cells), pixel for pixel
-    assert np.array_equal(out[100 - 96 : 220 - 96, 260:780], source[100:220, 260:780])
+    # the kept copy: the title moved up by 96 px (whole cells), pixel for pixel inside the rim where the preview
+    # mattes out what matches the picture around the rectangle (16 px at 1024: matte.py)
+    copy, title = out[100 - 96 : 220 - 96, 260:780], source[100:220, 260:780]
+    assert np.array_equal(copy[16:-16, 16:-16], title[16:-16, 16:-16])
     assert np.array_equal(out[150:220, 260:780], source[150:220, 260:780])  # the original stays too
 
 

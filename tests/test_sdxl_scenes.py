@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 from designedit.compiler import compile_scene
+from designedit.images import materialize
 from designedit.io import load
 from designedit.renderer import RenderOptions
 from sdxl_tiny import build_tiny_sdxl, hub_cache_with
@@ -84,6 +85,57 @@ def test_the_layers_background_is_decoded_only_when_read(docs, renderer, monkeyp
     assert not np.array_equal(background[..., :3], result.image)
 
 
+def _background_at_fusion(renderer, plan, monkeypatch):
+    """Render `plan`, recording the removal branch's clean estimate at every step; returns the result and the
+    background the fusion step's estimate decodes to (at the canvas size, as the renderer resizes)."""
+    from dedit_sdxl import interpreter
+    from dedit_sdxl.renderer import _resize
+
+    seen: dict[int, torch.Tensor] = {}
+    real = interpreter.Interpreter.evaluate
+
+    def evaluate(self, step):
+        real(self, step)
+        if "L0" in self.x0:
+            seen[step.index] = self.x0["L0"].clone()
+
+    monkeypatch.setattr(interpreter.Interpreter, "evaluate", evaluate)
+    result = renderer.render(plan)
+    fusion = max(st.index for st in plan.plan_steps if any(o.kind == "fuse" for o in st.ops))
+    assert fusion in seen and 0 in seen and not torch.equal(seen[0], seen[fusion])
+    with torch.inference_mode():
+        decoded = renderer._decode(seen[fusion])
+    return result, _resize(decoded, (plan.canvas.width, plan.canvas.height), plan.schedule)
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_an_occlusion_scenes_layers_background_is_the_removal_branch_at_the_fusion_step(docs, renderer, monkeypatch, schedule):
+    """Issue 12, 9a: with occlusion the canvas is fused after every step through the fusion step, so the first
+    fuse op is at step 0; the exported background is the removal branch at the fusion step (as for a plain
+    move), not after step 0."""
+    plan = _plan(docs, "occlusion.dedit", renderer, steps=6, schedule=schedule)
+    assert sum(1 for st in plan.plan_steps for o in st.ops if o.kind == "fuse") > 1
+    result, want = _background_at_fusion(renderer, plan, monkeypatch)
+    np.testing.assert_array_equal(result.layers["background"][..., :3], want)
+
+
+def test_a_moves_layers_background_is_the_removal_branch_at_the_fusion_step(docs, renderer, monkeypatch):
+    plan = _plan(docs, "move-resize.dedit", renderer, steps=6)
+    result, want = _background_at_fusion(renderer, plan, monkeypatch)
+    np.testing.assert_array_equal(result.layers["background"][..., :3], want)
+
+
+def test_when_nothing_is_removed_the_layers_background_is_the_source_picture(docs, renderer):
+    """A composition removes nothing: the fusion starts from the background's trajectory, and the decomposition's
+    background is that picture, not the edited one (which holds the layers a second time)."""
+    plan = _plan(docs, "compose.dedit", renderer)
+    assert not plan.masks["remove@latent"].data.any()
+    result = renderer.render(plan)
+    source = materialize(plan.image(plan.background), plan.canvas)  # the backdrop on the canvas
+    np.testing.assert_array_equal(result.layers["background"][..., :3], source)
+    assert not np.array_equal(source, result.image)
+
+
 def test_outside_the_edit_region_the_source_pixels_come_back(docs, renderer):
     """(c) paste-back: outside edit@canvas the output is the background picture, exactly."""
     plan = _plan(docs, "move-resize.dedit", renderer)
@@ -135,6 +187,9 @@ def test_move_only_rerender_costs_fusion_and_harmonisation(docs, tiny32, tmp_pat
     assert not fresh.stats["branch_reuse"]
     np.testing.assert_array_equal(fresh.image, warm.image)
     assert not np.array_equal(cold.image, warm.image)
+    # and so is the decomposition's background, the removal branch at the fusion step (restored, not re-run)
+    np.testing.assert_array_equal(fresh.layers["background"], warm.layers["background"])
+    np.testing.assert_array_equal(cold.layers["background"], warm.layers["background"])
 
     # across processes: a new instance finds the branch state in the on-disk cache
     other = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c")).render(plans[1])
@@ -353,3 +408,41 @@ def test_an_offloaded_unet_sees_small_batches_with_the_same_result(docs, tiny32,
     assert max(sizes) == renderer_module.OFFLOAD_BATCH and b.stats["unet_evals"] == a.stats["unet_evals"]
     rel = (chunked.last_latent - whole.last_latent).norm() / whole.last_latent.norm()
     assert rel < 1e-5, float(rel)
+
+
+STRETCH = """<?xml version="1.0" encoding="UTF-8"?>
+<dedit version="1.1">
+  <image id="poster" src="poster.png"/>
+  <mask id="box"><rect x="300" y="150" width="120" height="120"/></mask>
+  <background image="poster"/>
+  <layer id="box" image="poster" mask="box" keep="true">
+    <resize scale-x="1.5" scale-y="0.5"/>
+    <move dx="-200" dy="90"/>
+  </layer>
+</dedit>
+"""
+
+
+def test_the_sdxl_renderer_inverts_and_exports_the_layer_stretched_by_width_and_height(docs, renderer, tmp_path, monkeypatch):
+    """Issue 12, 9f: the layer picture the model inverts is the one stretched by scale-x / scale-y about the
+    box's centre (the image-level affine), and `--layers` exports it so."""
+    shutil.copyfile(docs / "poster.png", tmp_path / "poster.png")
+    (tmp_path / "stretch.dedit").write_text(STRETCH)
+    plan = compile_scene(load(tmp_path / "stretch.dedit"), latent_scale=renderer.latent_scale, schedule="fast", steps=2)
+    encoded = []
+    real = renderer._encode
+    monkeypatch.setattr(renderer, "_encode", lambda pixels: encoded.append(pixels.copy()) or real(pixels))
+    result = renderer.render(plan)
+
+    def green_size(pixels):
+        g = (pixels[..., 1] > 150) & (pixels[..., 0] < 100) & (pixels[..., 2] < 120)
+        ys, xs = np.nonzero(g)
+        return xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+
+    sx, sy = plan.render.width / plan.canvas.width, plan.render.height / plan.canvas.height
+    # the layer's picture (its recipe is this scene's own, so no cache serves it; the background may be)
+    (width, height), = [green_size(p) for p in encoded if green_size(p)[0] > 150 * sx]  # not the 120 px original
+    assert abs(width - 180 * sx) <= 4 and abs(height - 60 * sy) <= 3, (width, height)
+    alpha = result.layers["layer:box"][..., 3] >= 128
+    ys, xs = np.nonzero(alpha)
+    assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (180, 60)

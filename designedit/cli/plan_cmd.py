@@ -100,7 +100,16 @@ def summary(plan, name: str = "") -> str:
         for s, e in evals:
             what = "+".join(e.halves) + (f" keyed by {e.keymask}" if e.keymask else "")
             groups.setdefault(what, []).append(s)
-        desc = "; ".join(f"{what} at {_runs(steps)}" for what, steps in groups.items()) or "never evaluated (read from its inversion trajectory)"
+        desc = "; ".join(f"{what} at {_runs(steps)}" for what, steps in groups.items())
+        fused = [st.index for st in plan.plan_steps if any(o.kind == "fuse" and o.target == b.id for o in st.ops)]
+        if fused:  # a canvas the fusion rebuilds (with occlusion every step through the fusion step)
+            desc = (desc + "; " if desc else "never evaluated: ") + f"rebuilt by the fusion after {_runs(fused)}"
+        elif not desc:
+            desc = "never evaluated (read from its inversion trajectory)"
+        if b.role == "occlusion":
+            kept = [st.index for st in plan.plan_steps if any(o.kind == "blend" and o.target == b.id for o in st.ops)]
+            if kept:
+                desc += f"; outside its mask taken from the canvas after {_runs(kept)} (Eq. 5)"
         extra = f" layer {b.layer}" if b.layer else ""
         lines.append(f"  {b.id:<3} {b.role:<9} image {b.image}{extra}: {desc}")
     blends = [st.index for st in plan.plan_steps if any(o.kind == "blend" and o.target == "L0" for o in st.ops)]

@@ -86,6 +86,9 @@ def compile_scene(
     if scene.origin is None:
         raise SceneError(Problem("<scene>", "the scene has no origin; load it from a file or give it one with with_origin"))
     limits.check(scene, lambda path: place(scene, path))  # a scene built in code skipped the reader's checks
+    from ..io import versions  # the reader's module, like place()
+
+    versions.check(scene, lambda path: place(scene, path))
     opts = resolve_options(scene, schedule, steps, latent_scale, seed, guidance)
     canvas = canvas_of(scene)
     if native_size < 1:

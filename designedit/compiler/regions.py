@@ -9,7 +9,8 @@
   transform, before the move), dilation 10; `layer:<id>@canvas` the same mask
   undilated at canvas size (feathered values kept).
 - `occlude:<id>@latent`: the occluder after the layer's image-level transform,
-  dilation 20, shifted by the layer's latent move; `occlude@latent` the union.
+  dilation 20, shifted by the layer's latent move; `occlude@latent` the union;
+  `occlude@canvas` the same union at canvas size (what a pixel preview fills).
 - `remove@canvas`: the removal region at canvas size (centred dilations scaled
   to the canvas), what a pixel preview inpaints.
 - `edit@canvas`: everything that may change (removal region, each layer's
@@ -66,7 +67,7 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
     out["remove@canvas"] = MaskData("remove@canvas", remove_canvas)
 
     edit = remove_canvas.copy()
-    occluders = []
+    occluders, occluders_canvas = [], []
     r_layer_canvas = M.scaled_radius(K_LAYER, long_side)
     for l in layers:
         out[f"layer:{l.id}@latent"] = MaskData(f"layer:{l.id}@latent", latent_of([l.mask_frame], K_LAYER, render, latent, opts, l.box_frame))
@@ -78,9 +79,12 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
             occ = M.shift_latent(latent_of([l.occluder_frame], K_OCCLUDE, render, latent, opts), l.dx, l.dy)
             out[f"occlude:{l.id}@latent"] = MaskData(f"occlude:{l.id}@latent", occ)
             occluders.append(occ)
-            np.maximum(edit, M.shift(canvas_dilated([l.occluder_frame], K_OCCLUDE), *shift_px), out=edit)
+            moved = M.shift(canvas_dilated([l.occluder_frame], K_OCCLUDE), *shift_px)
+            occluders_canvas.append(moved)
+            np.maximum(edit, moved, out=edit)
     if occluders:
         out["occlude@latent"] = MaskData("occlude@latent", np.maximum.reduce(occluders))
+        out["occlude@canvas"] = MaskData("occlude@canvas", np.maximum.reduce(occluders_canvas))
 
     grow_px = M.scaled_kernel(EDIT_GROW, long_side)
     feather_px = M.scaled_kernel(EDIT_FEATHER, long_side)

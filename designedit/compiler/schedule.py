@@ -15,7 +15,8 @@ Fast: S and the layer branches are never evaluated (blends and fusion read
 the inversion trajectories); L0 runs both halves only while key-masked (only
 the cond half otherwise) and only until the fusion; C runs cond-only from the
 step after the fusion; proximal guidance only where it is not a no-op (L0;
-canvases are forced to E = 1 everywhere); a branch is dropped after its last
+canvases are forced to E = 1 everywhere; its quantile pools C^'s delta like the
+reference's); a branch is dropped after its last
 read; when nothing is removed, L0 is not evaluated at all and the fusion
 starts from the background trajectory. When nothing changes at all (no
 layer, empty edit region) there are no branches and no steps: the output is
@@ -161,9 +162,11 @@ def fast(x: ScheduleInput) -> Scheduled:
             never = ["S"] + [l.branch for l in x.layers] + ([] if evaluate_l0 else ["L0"])
             ops += [Op("drop", b) for b in never]
         if l0_active and x.timesteps[s] < PROXIMAL_BELOW_T:
-            # the reference pools |cond - uncond| over its whole batch, where every branch
-            # but L0 has identical halves (delta 0): the same zeros keep its threshold
-            ops.append(_proximal("L0", "bg", traj, "remove@latent", ["L0"], len(branches) - 1))
+            # the reference pools |cond - uncond| over its whole batch: L0 and C^ (key-masked on the key
+            # window, so its halves differ there) with their own deltas, every other branch with identical
+            # halves (delta 0); C^ is evaluated every step here (one half, so zeros, when not key-masked)
+            pool = ["L0"] + (["C^"] if x.occlusion else [])
+            ops.append(_proximal("L0", "bg", traj, "remove@latent", pool, len(branches) - len(pool)))
         if l0_active and s in w.blend:
             ops.append(Op("blend", "L0", source=LatentRef(inversion="bg", index=traj), mask="remove@latent"))
         if x.layers and (s == w.fusion or (x.occlusion and s <= w.fusion)):

@@ -26,7 +26,7 @@ from .context import LayerIR, Options, fail
 
 def linear_of(op) -> np.ndarray:
     if isinstance(op, Resize):
-        return np.eye(2) * float(op.scale)
+        return np.diag(op.factors)  # width and height ratios (equal for `scale`)
     if isinstance(op, Flip):
         return np.diag([-1.0, 1.0]) if op.axis == "horizontal" else np.diag([1.0, -1.0])
     if isinstance(op, Rotate):

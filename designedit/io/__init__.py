@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from .. import model as m
 from .. import refs
 from ..errors import Problem, SceneError
-from . import json_form, messages, xml_comments, xml_form
+from . import json_form, messages, versions, xml_comments, xml_form
 from .source import LineIndex, LocatedOrigin, SourceMap
 
 __all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", "Loaded", "MAX_DOCUMENT_BYTES"]
@@ -126,10 +126,11 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
         notes = _check_version(data, source)
         scene = None
         try:
-            scene = m.Scene.model_validate(data)
+            scene = m.Scene.model_validate(data, context={"form": form})  # keys as the document wrote them
         except ValidationError as exc:
             messages.explain(exc, data, source)
         limits.problems(data, source.report, source.is_reported)
+        versions.problems(data, source.report, form)
         refs.problems(data, source.report)
         if origin is not None:
             # one problem per place: a src the model refused already (empty, not text) is not checked as a file

@@ -108,7 +108,7 @@ def _plain_node(node: Any) -> Any:
     if isinstance(node, m._Node):
         out: dict = {}
         for f in vocab.fields(type(node)):
-            value = getattr(node, f.name)
+            value = getattr(node, f.attr)
             key = vocab.VERSION_KEY if isinstance(node, m.Scene) and f.name == "version" else f.name
             if f.kind == "tag":
                 out[key] = value

@@ -117,7 +117,7 @@ def _clean_path(loc: tuple, data: Any) -> tuple:
             if step in node:
                 node = node[step]
                 out.append(step)
-            elif last:
+            elif last and step not in _tags(node):  # a tagged item's own errors name its tag last: not a key
                 out.append(step)
             continue
         if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
@@ -127,6 +127,10 @@ def _clean_path(loc: tuple, data: Any) -> tuple:
         if not isinstance(node, (dict, list)):
             break
     return tuple(out)
+
+
+def _tags(node: dict) -> set:
+    return {node.get(tag) for _list, tag in vocab.CHILD_LISTS.values() if isinstance(node.get(tag), str)}
 
 
 def _value_at(path: tuple, data: Any) -> tuple[bool, Any]:

@@ -72,6 +72,7 @@ class FieldKind:
     high: Optional[tuple[str, float]] = None  # ("lt"|"le", bound)
     model: Optional[type[BaseModel]] = None  # for object fields
     members: tuple = ()  # for children: the union's models
+    attr: str = ""  # the model's attribute; `name` is the document's (they differ for scale-x / scale_x)
 
 
 def _strip(tp: Any) -> tuple[Any, bool]:
@@ -148,7 +149,7 @@ def fields(model: type[BaseModel]) -> tuple[FieldKind, ...]:
                     kind = "ref"
                 else:
                     kind = "text"
-        out.append(FieldKind(name, kind, info.is_required(), default, choices, low, high, sub, members))
+        out.append(FieldKind(info.alias or name, kind, info.is_required(), default, choices, low, high, sub, members, name))
     return tuple(out)
 
 

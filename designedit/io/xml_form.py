@@ -387,7 +387,7 @@ def _open_tag(tag: str, node: BaseModel) -> tuple[str, list]:
     children: list = []
     model = type(node)
     for f in vocab.fields(model):
-        value = getattr(node, f.name)
+        value = getattr(node, f.attr)
         if f.kind == "tag":
             continue
         if f.kind == "children":
@@ -428,7 +428,7 @@ def write(scene: m.Scene, comments: Optional[xml_comments.Comments] = None) -> s
     for f in vocab.fields(m.Scene):
         if f.name == "version":
             continue
-        value = getattr(scene, f.name)
+        value = getattr(scene, f.attr)
         tag = vocab.FIELD_ELEMENT[f.name]
         if value is None:
             continue

@@ -7,13 +7,18 @@ It shows the layout a diffusion render will have, in a fraction of a second:
    the mask's soft edge;
 3. each plan layer in paint order: its image (already resized / flipped /
    rotated about the mask centroid by the recipe) and its feathered
-   `layer:<id>@canvas` mask, shifted by the translation the SDXL path
-   achieves (`PlanLayer.applied_px`, in whole pixels), composited over;
-4. unless paste-back is off, pixels outside `edit@canvas` are the source's.
+   `layer:<id>@canvas` mask, without the rim of the picture's own background
+   that a grown or loose mask carries (`matte.py`; pictures with alpha keep
+   theirs), shifted by the translation the SDXL path achieves
+   (`PlanLayer.applied_px`, in whole pixels), composited over;
+4. occlusion: `occlude@canvas` (the moved occluders), less what the layers
+   cover, filled from its surroundings as a removal is: where the model
+   inpaints a revealed part, the preview continues the object and its
+   background smoothly instead of showing what lay there before;
+5. unless paste-back is off, pixels outside `edit@canvas` are the source's.
 
 It also returns the decomposition: `background` (inpainted, opaque) and
-`layer:<id>` (moved layer, alpha = its mask), RGBA at the canvas size.
-Occluded parts of a layer are not invented: the preview has no model.
+`layer:<id>` (moved layer, alpha = its matted mask), RGBA at the canvas size.
 """
 
 from __future__ import annotations
@@ -32,8 +37,10 @@ from designedit.plan import Plan, PlanImage, Size
 from designedit.renderer import RenderOptions, RenderResult
 
 from .inpaint import inpaint
+from .matte import matted_alpha
 
 LAYER_PREFIX = "layer:"
+OCCLUDE = "occlude@canvas"
 KEPT_IMAGES = 16  # materialised images kept across renders (watch mode), by recipe content key
 
 
@@ -69,14 +76,23 @@ class PreviewRenderer:
 
         picture = background.copy()
         layers: dict[str, np.ndarray] = {"background": _with_alpha(background, None)}
+        covered = np.zeros((size.height, size.width), np.uint8)  # what the layers paint, for occlusion
         for n, layer in enumerate(plan.layers):
-            image = self._materialize(plan.image(layer.image), size)
+            plan_image = plan.image(layer.image)
+            image = self._materialize(plan_image, size)
             mask = plan.masks[layer.mask_canvas].data
+            if _opaque(plan_image):
+                mask = matted_alpha(image, mask)
             dx, dy = (nearest(v) for v in layer.applied_px)  # as the compiler placed edit@canvas
             image, mask = shift(image, dx, dy), shift(mask, dx, dy)
             composite_over(picture, image, mask)
+            np.maximum(covered, mask, out=covered)
             layers[LAYER_PREFIX + layer.id] = _with_alpha(image, mask)
             tick(2 + n, total)
+        if OCCLUDE in plan.masks:
+            # the revealed parts the model inpaints (method 10): the objects' pixels are kept
+            hidden = np.where(covered >= 128, 0, plan.masks[OCCLUDE].data).astype(np.uint8)
+            picture = inpaint(picture, hidden)
 
         if self.options.paste_back and plan.edit_region in plan.masks:
             picture = paste_back(picture, source, plan.masks[plan.edit_region].data)
@@ -109,6 +125,13 @@ class PreviewRenderer:
             while len(self._images) > KEPT_IMAGES:
                 self._images.popitem(last=False)
         return pixels
+
+
+def _opaque(image: PlanImage) -> bool:
+    """Whether every picture the recipe draws is opaque (one with alpha carries its own matte)."""
+    from designedit.images import has_alpha
+
+    return not any(has_alpha(op.args["src"]) for op in image.ops if op.op == "load")
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:

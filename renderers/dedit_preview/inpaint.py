@@ -20,6 +20,8 @@ blends the fill with the original pixels.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import cv2
 import numpy as np
 
@@ -29,6 +31,7 @@ THIN_HOLE = 8  # px: a hole part whose pixels are all this close to its edge is 
 TELEA_RADIUS = 3
 COARSE_SWEEPS, FINE_SWEEPS = 8, 1  # relaxation sweeps per pyramid level in the membrane fill
 MARGIN = 16  # px of surroundings around a region's holes that its fills read
+RING = 3  # px of known pixels around the holes that the membrane keeps (its boundary values)
 
 
 def inpaint(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -58,8 +61,12 @@ def _fill(image: np.ndarray, mask: np.ndarray, hole: np.ndarray) -> np.ndarray:
     if np.count_nonzero(thin) > HOLE_BUDGET:
         thick, thin = hole, np.zeros_like(hole)
     if thick.any():
-        # the membrane reads no pixel of any hole, thin ones included (it keeps every known pixel)
-        filled = push_pull(image, hole)
+        # the membrane reads only a thin ring of known pixels around the holes: that ring is the boundary its
+        # solution depends on, and what lies beyond it (the sky above a title on sand) would only leak into
+        # the coarse levels' first guess and tint the fill where the sweeps do not carry the ring's values
+        ring = cv2.dilate(hole.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * RING + 1,) * 2)) > 0
+        filled = push_pull(image, hole, ring & ~hole)
+        np.copyto(filled, image, where=~hole[..., None], casting="unsafe")  # Telea reads the real surroundings
     else:
         filled = image.astype(np.float32)
     if thin.any():
@@ -88,9 +95,9 @@ def _thick_parts(hole: np.ndarray) -> np.ndarray:
     return thick[labels]
 
 
-def push_pull(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """Float32 (h, w, 3): `image` where known, a smooth fill in `hole`."""
-    weight = (~hole).astype(np.float32)
+def push_pull(image: np.ndarray, hole: np.ndarray, known: Optional[np.ndarray] = None) -> np.ndarray:
+    """Float32 (h, w, 3): `image` where `known` (default: outside `hole`), a smooth fill elsewhere."""
+    weight = (~hole if known is None else known).astype(np.float32)
     colour = image.astype(np.float32)
     colour *= weight[..., None]
     levels = [(colour, weight)]

@@ -67,6 +67,9 @@ class Interpreter:
         self.latents: dict[str, torch.Tensor] = {}
         self.deltas: dict[str, torch.Tensor] = {}
         self.x0: dict[str, torch.Tensor] = {}
+        # the clean estimate of the branch the last fuse op started from, at that step: the decomposition's
+        # background (with occlusion the canvas is fused every step through the fusion step; the last counts)
+        self.fused_x0: Optional[torch.Tensor] = None
 
     # ------------------------------------------------------------ helpers
 
@@ -172,6 +175,8 @@ class Interpreter:
             m = self.mask(op.mask)
             self.latents[op.target] = self.latents[op.target] * m + self.latent(op.source) * (1 - m)
         elif op.kind == "fuse":
+            if op.source.branch is not None:
+                self.fused_x0 = self.x0.get(op.source.branch)
             z = self.latent(op.source).clone()
             for layer in op.layers:
                 m = shift(self.mask(layer.mask), layer.dx, layer.dy)

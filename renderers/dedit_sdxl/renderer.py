@@ -273,9 +273,8 @@ class SDXLRenderer:
                 self._remember(key, captured["s"])
             with self._timed(phases, "decode"):
                 picture = self._decode(z)
-            # the decomposition's background: the removal branch's clean estimate where fusion read it
-            snap, fused = resume or captured.get("s"), _fused_from(plan)
-            background_latent = snap.x0[fused] if snap is not None and fused in snap.x0 else None
+            # the decomposition's background: the removal branch's clean estimate at the fusion step
+            background_latent = interp.fused_x0
 
         with self._timed(phases, "compose"):
             canvas = (plan.canvas.width, plan.canvas.height)
@@ -286,7 +285,9 @@ class SDXLRenderer:
         def layers() -> dict[str, np.ndarray]:
             # built when first read (--layers, .ora): its background costs a VAE decode nobody may want
             if background_latent is None:
-                return _layers(plan, picture)
+                # no fusion: the output is the removal branch itself; a fusion from the background
+                # trajectory (nothing removed): the background is the source picture
+                return _layers(plan, _background(plan) if _fuses_from_trajectory(plan) else picture)
             with torch.inference_mode():
                 background = self._decode(background_latent)
             return _layers(plan, _resize(background, canvas, plan.schedule))
@@ -640,12 +641,10 @@ class _Ticks:
             self.progress(self.done, self.total)
 
 
-def _fused_from(plan: Plan) -> Optional[str]:
+def _fuses_from_trajectory(plan: Plan) -> bool:
+    """Whether the plan's fusion starts from an inversion trajectory (nothing removed: no L0 is evaluated)."""
     at = first_fuse(plan)
-    if at is None:
-        return None
-    op = plan.plan_steps[at[0]].ops[at[1]]
-    return op.source.branch if op.source is not None else None
+    return at is not None and plan.plan_steps[at[0]].ops[at[1]].source.inversion is not None
 
 
 def _resize(picture: np.ndarray, size: tuple[int, int], schedule: str) -> np.ndarray:
