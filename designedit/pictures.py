@@ -206,10 +206,3 @@ def load_mask_values(path: Path) -> np.ndarray:
     if values is None:
         values = np.asarray(im.convert("L"), dtype=np.uint8)
     return values
-
-
-def load_mask_picture(path: Path) -> np.ndarray:
-    """(h, w) uint8 0/255: load_mask_values thresholded at one half."""
-    import numpy as np
-
-    return np.where(load_mask_values(path) >= 128, 255, 0).astype(np.uint8)

@@ -41,10 +41,10 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: 
         x = nearest(resolve_length(layer.x, w))
         y = nearest(resolve_length(layer.y, h))
         canvas_mask = None
-        if layer.mask is not None:
-            mask = M.shift(resolver(layer.mask), x, y) if (x, y) != (0, 0) else resolver(layer.mask)
+        if layer.mask is not None:  # mask pictures are scaled to the layer's image
+            mask = resolver.crop(layer.mask, image.id).moved(x, y).full()
             if drawn is not None and drawn is not resolver:
-                canvas_mask = M.shift(drawn(layer.mask), x, y) if (x, y) != (0, 0) else drawn(layer.mask)
+                canvas_mask = drawn.crop(layer.mask, image.id).moved(x, y).full()
         else:
             try:
                 alpha = load_alpha(path)
@@ -58,7 +58,7 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: 
             raise fail(scene, where, "its mask selects nothing, so there is no object to place", at)
         occluder = None
         if layer.occluder is not None:
-            occluder = M.shift(resolver(layer.occluder), x, y) if (x, y) != (0, 0) else resolver(layer.occluder)
+            occluder = resolver.crop(layer.occluder, image.id).moved(x, y).full()
         cuts = not layer.keep and (layer.image == bg_image.id or path == bg_path)
         out.append(
             LayerIR(

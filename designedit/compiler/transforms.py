@@ -54,7 +54,7 @@ def warp_mask(mask: np.ndarray, matrix: np.ndarray, box=None) -> tuple[np.ndarra
     """Warp a mask (bilinear, zero outside), computing only the box its set pixels land in.
     Returns (mask, box of its non-zero pixels or None)."""
     h, w = mask.shape
-    out = np.zeros_like(mask)
+    out = np.zeros(mask.shape, mask.dtype)  # zeros_like would write every page of a 40 MP canvas
     box = box or M.bbox(mask)
     if box is None:
         return out, None
