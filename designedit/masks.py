@@ -692,8 +692,8 @@ class MaskResolver:
             parts.append(Crop.of(self._picture(mask, where, target)[: self.height, : self.width], shape=shape))
         drawn = []
         for s in mask.shapes:
-            if isinstance(s, Use):
-                parts.append(self._take(self._key(s.mask, target)[0]))
+            if isinstance(s, Use):  # made already (`_uses_first`); made again only if a request nobody
+                parts.append(self._get(*self._key(s.mask, target)))  # announced took it away meanwhile
             else:
                 drawn.append(s)
         box = (0, 0, self.width, self.height) if mask.invert else union_box(
@@ -776,17 +776,23 @@ class MaskGroup:
         self.count = 0
         self._union: Optional[Array] = None
         self.resized = np.zeros((render[1], render[0]), np.uint8) if render is not None else None
+        self._canvas: Optional[Array] = None  # one zero canvas each mask is resized from (then cleared)
 
     def add(self, mask: Crop) -> None:
         self.count += 1
-        if mask.box is None:
+        box = mask.box
+        if box is None:
             return
         if self._union is None:
             self._union = np.zeros(self.shape, np.uint8)
         mask.max_into(self._union)
         if self.resized is not None:
+            if self._canvas is None:
+                self._canvas = np.zeros(self.shape, np.uint8)
+            mask.max_into(self._canvas)
             rh, rw = self.resized.shape
-            self.resized = cv2.add(self.resized, resize_linear(mask.full(), rw, rh))
+            self.resized = cv2.add(self.resized, resize_linear(self._canvas, rw, rh))
+            self._canvas[box[1] : box[3], box[0] : box[2]] = 0
 
     def union(self) -> Array:
         """Every mask added, at canvas size (zero when none selects anything)."""

@@ -319,3 +319,37 @@ def test_cropped_masks_equal_the_whole_canvas_computation(tmp_path_factory, laye
     resolver = M.MaskResolver(sc, W, H)
     for mask in masks:
         assert np.array_equal(resolver(mask.id), _full_canvas_value(sc, mask.id, W, H)), mask.id
+
+
+def test_announced_masks_are_made_once_and_dropped_after_their_last_use(tmp_path, monkeypatch):
+    """A diamond (a and b use base; top uses a and b) and a chain: each mask is made once, and once every
+    announced request is served the resolver holds nothing."""
+    made: list[str] = []
+    value = M.MaskResolver._value
+    monkeypatch.setattr(M.MaskResolver, "_value", lambda self, mask, target: made.append(mask.id) or value(self, mask, target))
+    rect = lambda i: m.Rect(x=i, y=i, width=5, height=5)  # noqa: E731
+    masks = [m.Mask(id="base", shapes=[rect(0)]), m.Mask(id="a", shapes=[m.Use(mask="base"), rect(10)]),
+             m.Mask(id="b", shapes=[m.Use(mask="base"), rect(20)]), m.Mask(id="top", shapes=[m.Use(mask="a"), m.Use(mask="b")])]
+    masks += [m.Mask(id="c0", shapes=[rect(1)])] + [m.Mask(id=f"c{i}", shapes=[m.Use(mask=f"c{i - 1}"), rect(i)]) for i in range(1, 50)]
+    resolver = M.MaskResolver(scene(tmp_path, masks=masks), W, H)
+    for mask_id in ("top", "a", "c49", "top"):
+        resolver.expect(mask_id)
+    held = []
+    for mask_id in ("top", "a", "c49", "top"):
+        assert np.count_nonzero(resolver(mask_id)) > 0
+        held.append(len(resolver._cache))
+    assert sorted(made) == sorted(["base", "a", "b", "top"] + [f"c{i}" for i in range(50)])
+    assert held[-1] == 0 and resolver._held.bytes == 0
+    assert held[2] == 1  # after the chain: only `top`, asked for once more
+
+
+def test_requests_nobody_announced_are_still_answered(tmp_path):
+    """A mask used twice by one mask, asked for without `expect` after others were announced: made again
+    where its announced uses were spent, never missing."""
+    masks = [m.Mask(id="y", shapes=[m.Rect(x=1, y=1, width=4, height=4)]),
+             m.Mask(id="x", shapes=[m.Use(mask="y"), m.Use(mask="y"), m.Rect(x=9, y=9, width=2, height=2)]),
+             m.Mask(id="z", shapes=[m.Use(mask="y")])]
+    resolver = M.MaskResolver(scene(tmp_path, masks=masks), W, H)
+    resolver.expect("z")
+    assert np.count_nonzero(resolver("x")) == 16 + 4 and np.count_nonzero(resolver("z")) == 16
+    assert np.count_nonzero(resolver("x")) == 20 and resolver._held.bytes == 0
