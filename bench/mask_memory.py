@@ -14,7 +14,8 @@ Cases:
 - removes1000-40mp: 1000 removals, each of its own small mask, on 40 MP;
 - inverted20-40mp: 20 removals of inverted masks (each the whole canvas but a rect) on 40 MP;
 - layers20-40mp, rotated20-40mp: 20 layers of small masks, moved (and rotated), on 40 MP: the plan holds a
-  canvas-size mask per layer.
+  canvas-size mask per layer;
+- large-layers30-40mp: 30 rotated copies of one mask selecting most of the 40 MP canvas.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ def layers(n: int, size: tuple[int, int], transform: str) -> str:
     return _doc(masks, [], body)
 
 
+def large_layers(n: int, size: tuple[int, int]) -> str:
+    """n layers that each select most of the canvas (one mask), moved and rotated."""
+    masks = ['<mask id="big"><rect x="5%" y="5%" width="90%" height="90%"/></mask>']
+    body = "".join(f'<layer id="l{i}" image="bg" mask="big" keep="true"><rotate degrees="{i}"/><move dx="{i}" dy="0"/></layer>\n'
+                   for i in range(n))
+    return _doc(masks, [], body)
+
+
 CASES: dict[str, tuple[tuple[int, int], Callable[[], str]]] = {
     "chain100-40mp": (BIG, lambda: chain(100, BIG)),
     "chain10000": (SMALL, lambda: chain(10_000, SMALL)),
@@ -87,6 +96,7 @@ CASES: dict[str, tuple[tuple[int, int], Callable[[], str]]] = {
     "inverted20-40mp": (BIG, lambda: inverted(20, BIG)),
     "layers20-40mp": (BIG, lambda: layers(20, BIG, '<move dx="40" dy="0"/>')),
     "rotated20-40mp": (BIG, lambda: layers(20, BIG, '<rotate degrees="10"/><move dx="40" dy="0"/>')),
+    "large-layers30-40mp": (BIG, lambda: large_layers(30, BIG)),
 }
 
 

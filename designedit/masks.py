@@ -450,6 +450,9 @@ def centroid(mask: Array, box: Optional[tuple[int, int, int, int]] = None) -> Op
 # Bytes of masks one compile holds at once (masks made and still to be used, and the one being made): a
 # few whole 40 MP canvases, so that a document's masks stay well inside a gigabyte whatever it chains.
 MASK_BUDGET = 256 * 2**20
+# Bytes of the canvas-size masks a compile keeps for its layers (each layer's mask where its picture sits
+# and after its transforms: the plan carries one per layer), counted by the rows they touch.
+LAYER_BUDGET = 384 * 2**20
 
 
 class Target(NamedTuple):
@@ -467,16 +470,25 @@ class _OverBudget(Exception):
     """Making a mask would hold more than the budget; reported at the mask asked for."""
 
 
-def _amount(n: int) -> str:
+def amount(n: int) -> str:
+    """A number of bytes in words: "256 MB", "30 KB"."""
     return f"{n // 2**20} MB" if n >= 2**20 else f"{n // 1024} KB"
 
 
-class _Held:
-    """Bytes of masks held, shared by the resolvers of one compile."""
+class Budget:
+    """Bytes of masks held against a limit: the resolvers of one compile share one, its layers have one."""
 
     def __init__(self, limit: int):
         self.limit = limit
         self.bytes = 0
+
+    def charge_rows(self, mask: Optional[Array], box: Optional[Box] = None) -> bool:
+        """Count a canvas-size mask by the rows its non-zero `box` spans (the memory pages it touches: the
+        rest of a fresh array costs nothing); whether the total is still within the limit."""
+        if mask is not None:
+            box = box or bbox(mask)
+            self.bytes += 0 if box is None else (box[3] - box[1]) * mask.shape[1]
+        return self.bytes <= self.limit
 
 
 def same_proportions(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -528,7 +540,7 @@ class MaskResolver:
         self._grey_pictures = grey_pictures and load_picture is None
         # the thresholded resolver an inverted mask is computed with (grey_pictures only)
         self._plain = (plain or MaskResolver(scene, width, height, budget=budget)) if self._grey_pictures else None
-        self._held = self._plain._held if self._plain is not None else _Held(MASK_BUDGET if budget is None else budget)
+        self._held = self._plain._held if self._plain is not None else Budget(MASK_BUDGET if budget is None else budget)
         self._demand: Optional[dict[Key, int]] = None  # uses still to come, once `expect` was called
         self._reached: set[Key] = set()
         self._sizes: dict[str, tuple[int, int]] = {}
@@ -637,7 +649,7 @@ class MaskResolver:
             except _OverBudget:  # the mask asked for is what makes the masks below it wait together
                 raise SceneError(Problem(
                     self._place(self._mask_path(key[0])),
-                    f"mask {key[0]!r} needs more than {_amount(self._held.limit)} of masks at once on the "
+                    f"mask {key[0]!r} needs more than {amount(self._held.limit)} of masks at once on the "
                     f"{self.width}x{self.height} canvas (each mask it uses is kept until it is made): "
                     "use fewer large masks together, or a smaller canvas",
                 )) from None

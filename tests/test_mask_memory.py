@@ -113,3 +113,25 @@ def test_other_opencv_errors_are_not_called_out_of_memory():
     from designedit.cli import out_of_memory
 
     assert not out_of_memory(cv2.error("bad argument")) and not out_of_memory(ValueError("no"))
+
+
+@pytest.mark.parametrize(
+    "transform, masks, refused",
+    [('<move dx="1" dy="0"/>', 3, "l3"),  # five placed masks: the fourth is one too many
+     ('<rotate degrees="5"/>', 6, "l1")],  # five placed, then a turned copy of each: the second is one too many
+)
+def test_layers_masks_beyond_the_budget_are_refused_at_the_layer(tmp_path, monkeypatch, capsys, transform, masks, refused):
+    """The plan keeps a canvas-size mask per layer (two when it is turned): past the layers' budget, a
+    located sentence instead of gigabytes (30 rotated copies of a large object on 40 MP took 2.5 GB)."""
+    monkeypatch.setattr(M, "LAYER_BUDGET", masks * 64 * 48)  # masks spanning the canvas's height
+    layers = "".join(f'<layer id="l{i}" image="bg" mask="tall" keep="true">{transform}</layer>\n' for i in range(5))
+    doc = _document(tmp_path, (64, 48), ['<mask id="tall"><rect x="10" y="0" width="20" height="48"/></mask>'], [])
+    doc.write_text(doc.read_text().replace("</dedit>", layers + "</dedit>"))
+    assert main(["validate", str(doc)]) == 2
+    line = 5 + int(refused[1:])  # layer i is on line 5 + i
+    assert capsys.readouterr().err == (
+        f"{doc}:{line}:1: layer '{refused}': its masks bring the layers' masks past {masks * 3} KB on the 64x48 canvas: "
+        "use fewer or smaller layers, or a smaller canvas\n"
+    )
+    monkeypatch.setattr(M, "LAYER_BUDGET", 10 * 64 * 48)
+    assert main(["validate", str(doc)]) == 0

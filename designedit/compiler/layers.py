@@ -20,12 +20,21 @@ from ..model import Scene, resolve_length
 from ..paths import resolve_reference
 from ..pictures import PictureError, load_alpha
 from ..plan import Size
+from ..errors import SceneError
 from .context import LayerIR, fail, image_path, place
 
 
-def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: Optional[M.MaskResolver] = None) -> list[LayerIR]:
+def over_budget(scene: Scene, layer_id: str, at: tuple, budget: M.Budget, canvas: Size) -> SceneError:
+    return fail(scene, f"layer {layer_id!r}", f"its masks bring the layers' masks past {M.amount(budget.limit)} on the "
+                f"{canvas.width}x{canvas.height} canvas: use fewer or smaller layers, or a smaller canvas", at)
+
+
+def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: Optional[M.MaskResolver] = None,
+                   budget: Optional[M.Budget] = None) -> list[LayerIR]:
     """`drawn`: the resolver of the masks drawn on the canvas, when `resolver` is another (the reference's
-    grey mask pictures)."""
+    grey mask pictures). `budget`: what the layers' canvas-size masks may take (refused at the layer that
+    passes it)."""
+    budget = budget or M.Budget(M.LAYER_BUDGET)
     w, h = canvas.width, canvas.height
     bg_image = scene.image(scene.background.image)
     bg_path = resolve_reference(scene.origin, bg_image.src, place(scene, image_path(scene, bg_image.id)))
@@ -59,6 +68,8 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: 
         occluder = None
         if layer.occluder is not None:
             occluder = resolver.crop(layer.occluder, image.id).moved(x, y).full()
+        if not (budget.charge_rows(mask, box) and budget.charge_rows(canvas_mask) and budget.charge_rows(occluder)):
+            raise over_budget(scene, layer.id, at, budget, canvas)
         cuts = not layer.keep and (layer.image == bg_image.id or path == bg_path)
         out.append(
             LayerIR(

@@ -12,6 +12,7 @@ zero (method 12), fast rounds to nearest; the remainder is reported.
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -22,6 +23,7 @@ from ..images import nearest
 from ..model import Flip, Move, Resize, Rotate, Scene, resolve_length
 from ..plan import Size
 from .context import LayerIR, Options, fail
+from .layers import over_budget
 
 
 def linear_of(op) -> np.ndarray:
@@ -94,8 +96,11 @@ def _out_of_range(a: np.ndarray, tx: float, ty: float) -> str | None:
     return None
 
 
-def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: Size, opts: Options) -> None:
+def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: Size, opts: Options,
+                     budget: Optional[M.Budget] = None) -> None:
+    """`budget`: the layers' (`resolve_layers`), which the warped masks join."""
     w, h = canvas.width, canvas.height
+    budget = budget or M.Budget(M.LAYER_BUDGET)
     for index, (layer, spec) in enumerate(zip(layers, scene.layers)):
         at = ("layers", index)
         a, (tx, ty) = fold(spec.transforms, w, h)
@@ -122,6 +127,9 @@ def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: 
                 raise fail(scene, f"layer {layer.id!r}", "its transforms shrink the object to nothing", at)
             layer.occluder_frame = None if layer.occluder_placed is None else warp_mask(layer.occluder_placed, layer.matrix)[0]
             layer.canvas_frame = None if layer.canvas_placed is None else warp_mask(layer.canvas_placed, layer.matrix)[0]
+            warped = (layer.mask_frame, layer.occluder_frame, layer.canvas_frame)
+            if not (budget.charge_rows(warped[0], b) and budget.charge_rows(warped[1]) and budget.charge_rows(warped[2])):
+                raise over_budget(scene, layer.id, at, budget, canvas)
         layer.dx_px, layer.dy_px = tx, ty
         layer.dx = to_cells(tx, w, render.width, opts.latent_scale, opts.schedule)
         layer.dy = to_cells(ty, h, render.height, opts.latent_scale, opts.schedule)
