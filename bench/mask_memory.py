@@ -15,7 +15,8 @@ Cases:
 - inverted20-40mp: 20 removals of inverted masks (each the whole canvas but a rect) on 40 MP;
 - layers20-40mp, rotated20-40mp: 20 layers of small masks, moved (and rotated), on 40 MP: the plan holds a
   canvas-size mask per layer;
-- large-layers30-40mp: 30 rotated copies of one mask selecting most of the 40 MP canvas.
+- large-layers30-40mp: 30 rotated copies of one mask selecting most of the 40 MP canvas;
+- layers2000: 2000 small moved layers on 512x384 (what stays is the plan's size and the schedule's work).
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ CASES: dict[str, tuple[tuple[int, int], Callable[[], str]]] = {
     "layers20-40mp": (BIG, lambda: layers(20, BIG, '<move dx="40" dy="0"/>')),
     "rotated20-40mp": (BIG, lambda: layers(20, BIG, '<rotate degrees="10"/><move dx="40" dy="0"/>')),
     "large-layers30-40mp": (BIG, lambda: large_layers(30, BIG)),
+    "layers2000": (SMALL, lambda: layers(2000, SMALL, '<move dx="40" dy="0"/>')),
 }
 
 

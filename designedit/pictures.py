@@ -140,8 +140,11 @@ def _eight_bits(im: PILImage.Image, white: float, unsigned32: bool) -> PILImage.
     values = np.asarray(im)
     if unsigned32:
         values = values.view(np.uint32)
-    scaled = np.nan_to_num(values.astype(np.float64) * (255.0 / white), nan=0.0, posinf=255.0, neginf=0.0)
-    return PILImage.fromarray(np.floor(np.clip(scaled, 0.0, 255.0) + 0.5).astype(np.uint8), "L")
+    out = np.empty(values.shape, np.uint8)
+    for y in range(0, values.shape[0], 256):  # a band at a time: a 40 MP float picture needs no second copy
+        scaled = np.nan_to_num(values[y : y + 256].astype(np.float64) * (255.0 / white), nan=0.0, posinf=255.0, neginf=0.0)
+        out[y : y + 256] = np.floor(np.clip(scaled, 0.0, 255.0) + 0.5)
+    return PILImage.fromarray(out, "L")
 
 
 def _damaged(path: Path) -> str:
