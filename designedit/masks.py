@@ -558,13 +558,12 @@ class MaskResolver:
 
     def expect(self, mask_id: str, image: Optional[str] = None) -> None:
         """Announce one request to come (`crop` or a call): masks are then dropped after their last use."""
-        if self._demand is None:
-            self._demand = {}
         self._expect(*self._key(mask_id, self._target(image)))
 
     def _expect(self, key: Key, target: Optional[Target]) -> None:
         """One more use of `key`; the first time, each use its mask makes (each mask is made once)."""
-        assert self._demand is not None
+        if self._demand is None:
+            self._demand = {}
         self._demand[key] = self._demand.get(key, 0) + 1
         stack = [(key, target)]
         while stack:
@@ -577,8 +576,6 @@ class MaskResolver:
                 continue
             mask = found[1]
             if self._plain is not None and mask.invert:  # made by the plain resolver, once
-                if self._plain._demand is None:
-                    self._plain._demand = {}
                 self._plain._expect(*self._plain._key(mask.id, target))
                 continue
             for shape in mask.shapes:

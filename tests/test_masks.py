@@ -353,3 +353,26 @@ def test_requests_nobody_announced_are_still_answered(tmp_path):
     resolver.expect("z")
     assert np.count_nonzero(resolver("x")) == 16 + 4 and np.count_nonzero(resolver("z")) == 16
     assert np.count_nonzero(resolver("x")) == 20 and resolver._held.bytes == 0
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_a_compile_makes_each_mask_once(tmp_path, monkeypatch, schedule):
+    """Shared, inverted and picture masks, asked for by removals and layers (the reference reads grey
+    pictures and makes inverted masks with its drawn resolver): every request was announced, so no mask is
+    made twice by one resolver and none is missing when its user comes."""
+    from collections import Counter
+
+    from designedit.compiler import compile_scene
+
+    made: Counter = Counter()
+    value = M.MaskResolver._value
+    monkeypatch.setattr(M.MaskResolver, "_value", lambda self, mask, target: made.update([(id(self), mask.id)]) or value(self, mask, target))
+    copy_pictures(tmp_path)
+    masks = [m.Mask(id="ball", src="ball-mask.png"), m.Mask(id="inv", shapes=[m.Rect(x=0, y=0, width=400, height=300)], invert=True),
+             m.Mask(id="u", shapes=[m.Use(mask="inv"), m.Use(mask="ball")]), m.Mask(id="box", src="box-mask.png", grow=3)]
+    layers = [m.Layer(id="ball", image="poster", mask="ball", occluder="u", transforms=[m.Move(dx=30, dy=0)]),
+              m.Layer(id="copy", image="poster", mask="ball", keep=True, transforms=[m.Resize(scale=0.5)]),
+              m.Layer(id="box", image="poster", mask="box", transforms=[m.Move(dx=-40, dy=0)])]
+    edits = [m.Remove(mask="u", refine="inv"), m.Remove(mask="box")]
+    compile_scene(scene(tmp_path, masks=masks, layers=layers, background=m.Background(image="poster", edits=edits)), schedule=schedule)
+    assert made and max(made.values()) == 1

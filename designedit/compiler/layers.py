@@ -15,12 +15,12 @@ from typing import Optional
 import numpy as np
 
 from .. import masks as M
+from ..errors import SceneError
 from ..images import file_sha256, nearest
 from ..model import Scene, resolve_length
 from ..paths import resolve_reference
 from ..pictures import PictureError, load_alpha
 from ..plan import Size
-from ..errors import SceneError
 from .context import LayerIR, fail, image_path, place
 
 
