@@ -1,7 +1,9 @@
 """Masks: rasterising scene masks at canvas size, and the method's mask preprocessing.
 
 Every mask is a (height, width) uint8 array, 0..255. Binary decisions
-(centroid, cut, latent masks) use >= 128.
+(centroid, cut, latent masks) use >= 128. Scene masks are computed and kept as
+`Crop`s, the box around their pixels, so that thousands of masks on a 40 MP
+canvas take what their pixels take; `MaskGroup` folds a region's masks.
 
 A scene mask's value is union(picture, shapes, `use`d masks), then invert,
 then grow (square dilation, negative erodes), then feather (a linear soft
@@ -21,7 +23,7 @@ from __future__ import annotations
 import math
 
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, NamedTuple, Optional
 
 import cv2
 import numpy as np
@@ -30,12 +32,14 @@ from .errors import Problem, SceneError
 from .images import shifted_paste
 from .model import Ellipse, Mask, Polygon, Rect, Scene, Use, resolve_length
 from .paths import resolve_reference
-from .pictures import PictureError, load_mask_picture, load_mask_values
+from .pictures import PictureError, load_mask_values
 
 Array = np.ndarray
 
 
 # ---------------------------------------------------------------- shapes
+
+Box = tuple[int, int, int, int]  # (x0, y0, x1, y1) in canvas pixels, end exclusive
 
 
 def _centres(lo: float, hi: float, extent: int) -> tuple[int, int]:
@@ -49,14 +53,21 @@ def _target(out: Optional[Array], width: int, height: int) -> Array:
     return np.zeros((height, width), np.uint8) if out is None else out
 
 
-def _max_into(out: Array, r0: int, r1: int, c0: int, c1: int, inside: Array) -> None:
-    region = out[r0:r1, c0:c1]
+def _in_window(out: Array, at: tuple[int, int], box: Box) -> Optional[Box]:
+    """`box` clipped to the part of the canvas `out` holds (its top-left at `at`); None when nothing is left."""
+    ax, ay = at
+    x0, y0 = max(box[0], ax), max(box[1], ay)
+    x1, y1 = min(box[2], ax + out.shape[1]), min(box[3], ay + out.shape[0])
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def _max_into(out: Array, at: tuple[int, int], box: Box, inside: Array) -> None:
+    x0, y0, x1, y1 = box
+    region = out[y0 - at[1] : y1 - at[1], x0 - at[0] : x1 - at[0]]
     np.maximum(region, np.where(inside, np.uint8(255), np.uint8(0)), out=region)
 
 
-def rasterise_rect(x: float, y: float, w: float, h: float, width: int, height: int, out: Optional[Array] = None) -> Array:
-    """Pixels whose centres are inside; drawn (max) into `out` when given."""
-    out = _target(out, width, height)
+def _rect_box(x: float, y: float, w: float, h: float, width: int, height: int) -> Box:
     x0, x1 = sorted((x, x + w))
     y0, y1 = sorted((y, y + h))
     # pixel centre c = i + 0.5 is inside when x0 <= c < x1
@@ -64,36 +75,60 @@ def rasterise_rect(x: float, y: float, w: float, h: float, width: int, height: i
     c1 = min(width, int(np.ceil(x1 - 0.5)))
     r0 = max(0, int(np.ceil(y0 - 0.5)))
     r1 = min(height, int(np.ceil(y1 - 0.5)))
-    if c1 > c0 and r1 > r0:
-        out[r0:r1, c0:c1] = 255
-    return out
+    return c0, r0, max(c0, c1), max(r0, r1)
 
 
-def rasterise_ellipse(cx: float, cy: float, rx: float, ry: float, width: int, height: int, out: Optional[Array] = None) -> Array:
-    out = _target(out, width, height)
+def _ellipse_box(cx: float, cy: float, rx: float, ry: float, width: int, height: int) -> Box:
     rx, ry = abs(rx), abs(ry)
     if rx == 0 or ry == 0:
-        return out
+        return 0, 0, 0, 0
     c0, c1 = _centres(cx - rx, cx + rx, width)
     r0, r1 = _centres(cy - ry, cy + ry, height)
-    if c1 <= c0 or r1 <= r0:
-        return out
-    with np.errstate(over="ignore"):  # a sliver-thin ellipse squares to inf far from its axis: outside, as it should
-        xs = (np.arange(c0, c1) + 0.5 - cx) / rx
-        ys = (np.arange(r0, r1) + 0.5 - cy) / ry
-        _max_into(out, r0, r1, c0, c1, ys[:, None] ** 2 + xs[None, :] ** 2 <= 1.0)
+    return c0, r0, c1, r1
+
+
+def _polygon_box(points: list[tuple[float, float]], width: int, height: int) -> Box:
+    pts = np.asarray(points, dtype=np.float64)
+    c0, c1 = _centres(pts[:, 0].min(), pts[:, 0].max(), width)
+    r0, r1 = _centres(pts[:, 1].min(), pts[:, 1].max(), height)
+    return c0, r0, c1, r1
+
+
+def rasterise_rect(x: float, y: float, w: float, h: float, width: int, height: int, out: Optional[Array] = None,
+                   at: tuple[int, int] = (0, 0)) -> Array:
+    """Pixels whose centres are inside; drawn (max) into `out` when given, which holds the part of the
+    canvas whose top-left is `at` (the whole canvas by default)."""
+    out = _target(out, width, height)
+    box = _in_window(out, at, _rect_box(x, y, w, h, width, height))
+    if box is not None:
+        out[box[1] - at[1] : box[3] - at[1], box[0] - at[0] : box[2] - at[0]] = 255
     return out
 
 
-def rasterise_polygon(points: list[tuple[float, float]], width: int, height: int, out: Optional[Array] = None) -> Array:
+def rasterise_ellipse(cx: float, cy: float, rx: float, ry: float, width: int, height: int, out: Optional[Array] = None,
+                      at: tuple[int, int] = (0, 0)) -> Array:
+    out = _target(out, width, height)
+    box = _in_window(out, at, _ellipse_box(cx, cy, rx, ry, width, height))
+    if box is None:
+        return out
+    c0, r0, c1, r1 = box
+    with np.errstate(over="ignore"):  # a sliver-thin ellipse squares to inf far from its axis: outside, as it should
+        xs = (np.arange(c0, c1) + 0.5 - cx) / abs(rx)
+        ys = (np.arange(r0, r1) + 0.5 - cy) / abs(ry)
+        _max_into(out, at, box, ys[:, None] ** 2 + xs[None, :] ** 2 <= 1.0)
+    return out
+
+
+def rasterise_polygon(points: list[tuple[float, float]], width: int, height: int, out: Optional[Array] = None,
+                      at: tuple[int, int] = (0, 0)) -> Array:
     """Even-odd fill, sampled at pixel centres."""
     out = _target(out, width, height)
+    box = _in_window(out, at, _polygon_box(points, width, height))
+    if box is None:
+        return out
+    c0, r0, c1, r1 = box
     pts = np.asarray(points, dtype=np.float64)
     xs_p, ys_p = pts[:, 0], pts[:, 1]
-    r0, r1 = _centres(ys_p.min(), ys_p.max(), height)
-    c0, c1 = _centres(xs_p.min(), xs_p.max(), width)
-    if r1 <= r0 or c1 <= c0:
-        return out
     cy = np.arange(r0, r1) + 0.5  # rows' centre lines
     cx = np.arange(c0, c1) + 0.5
     ax, ay = xs_p, ys_p
@@ -109,22 +144,121 @@ def rasterise_polygon(points: list[tuple[float, float]], width: int, height: int
             continue
         x_cross = x_a + (cy[rows] - y_a) * (x_b - x_a) / (y_b - y_a)
         inside[rows] ^= cx[None, :] < x_cross[:, None]
-    _max_into(out, r0, r1, c0, c1, inside)
+    _max_into(out, at, box, inside)
     return out
 
 
-def rasterise_shape(shape, width: int, height: int, out: Optional[Array] = None) -> Array:
-    """A rect, ellipse or polygon (lengths resolved against the canvas) as a 0/255 mask,
-    drawn (max) into `out` when given."""
+def _resolved(shape, width: int, height: int) -> tuple[str, tuple]:
+    """A shape's kind and its arguments in canvas pixels (lengths resolved against the canvas)."""
     X = lambda v: resolve_length(v, width)  # noqa: E731
     Y = lambda v: resolve_length(v, height)  # noqa: E731
     if isinstance(shape, Rect):
-        return rasterise_rect(X(shape.x), Y(shape.y), X(shape.width), Y(shape.height), width, height, out)
+        return "rect", (X(shape.x), Y(shape.y), X(shape.width), Y(shape.height))
     if isinstance(shape, Ellipse):
-        return rasterise_ellipse(X(shape.cx), Y(shape.cy), X(shape.rx), Y(shape.ry), width, height, out)
+        return "ellipse", (X(shape.cx), Y(shape.cy), X(shape.rx), Y(shape.ry))
     if isinstance(shape, Polygon):
-        return rasterise_polygon([(X(px), Y(py)) for px, py in shape.points], width, height, out)
+        return "polygon", ([(X(px), Y(py)) for px, py in shape.points],)
     raise TypeError(f"not a drawable shape: {shape!r}")
+
+
+_BOXES = {"rect": _rect_box, "ellipse": _ellipse_box, "polygon": _polygon_box}
+_RASTERISERS = {"rect": rasterise_rect, "ellipse": rasterise_ellipse, "polygon": rasterise_polygon}
+
+
+def shape_box(shape, width: int, height: int) -> Optional[Box]:
+    """The box of canvas pixels a shape may set (`rasterise_shape` touches nothing outside); None when empty."""
+    kind, args = _resolved(shape, width, height)
+    x0, y0, x1, y1 = _BOXES[kind](*args, width, height)
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def rasterise_shape(shape, width: int, height: int, out: Optional[Array] = None, at: tuple[int, int] = (0, 0)) -> Array:
+    """A rect, ellipse or polygon (lengths resolved against the canvas) as a 0/255 mask,
+    drawn (max) into `out` when given (holding the part of the canvas whose top-left is `at`)."""
+    kind, args = _resolved(shape, width, height)
+    return _RASTERISERS[kind](*args, width, height, out, at)
+
+
+# ---------------------------------------------------------------- masks kept to their extent
+
+
+class Crop:
+    """A canvas-size mask kept as the box around its pixels that may be non-zero: `data` has its top-left at
+    (x0, y0) on a canvas of `shape` (height, width), and the canvas is zero outside it. A mask of a few
+    pixels on a 40 MP canvas then takes a few bytes, not 40 MB; `full()` gives the canvas-size array."""
+
+    __slots__ = ("shape", "x0", "y0", "data")
+
+    def __init__(self, shape: tuple[int, int], x0: int, y0: int, data: Array):
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.x0, self.y0 = int(x0), int(y0)
+        self.data = data
+
+    @classmethod
+    def empty(cls, shape: tuple[int, int]) -> "Crop":
+        return cls(shape, 0, 0, np.zeros((0, 0), np.uint8))
+
+    @classmethod
+    def of(cls, mask: Array, x0: int = 0, y0: int = 0, shape: Optional[tuple[int, int]] = None) -> "Crop":
+        """`mask` (top-left at (x0, y0) on a canvas of `shape`, by default its own), cut to its non-zero box."""
+        return cls(mask.shape if shape is None else shape, x0, y0, mask).trimmed()
+
+    @property
+    def box(self) -> Optional[Box]:
+        h, w = self.data.shape
+        return (self.x0, self.y0, self.x0 + w, self.y0 + h) if h and w else None
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.data.nbytes)
+
+    def trimmed(self) -> "Crop":
+        """The same mask cut to its non-zero pixels (a copy when smaller, so the larger array can go)."""
+        if self.box is None:
+            return self
+        inner = bbox(self.data)
+        if inner is None:
+            return Crop.empty(self.shape)
+        x0, y0, x1, y1 = inner
+        if (x1 - x0, y1 - y0) == self.data.shape[::-1]:
+            return self
+        return Crop(self.shape, self.x0 + x0, self.y0 + y0, self.data[y0:y1, x0:x1].copy())
+
+    def max_into(self, out: Array, at: tuple[int, int] = (0, 0)) -> None:
+        """out := max(out, this mask) where `out` holds the part of the canvas whose top-left is `at`."""
+        if self.box is not None:
+            paste_max(out, self.data, self.x0 - at[0], self.y0 - at[1])
+
+    def window(self, box: Box) -> Array:
+        """The mask's values over the canvas box `box` (a new array)."""
+        x0, y0, x1, y1 = box
+        out = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        self.max_into(out, (x0, y0))
+        return out
+
+    def full(self) -> Array:
+        return self.window((0, 0, self.shape[1], self.shape[0]))
+
+    def moved(self, dx: int, dy: int) -> "Crop":
+        """Translated by whole pixels (`shift`): what leaves the canvas is gone."""
+        box = self.box
+        if box is None:
+            return self
+        H, W = self.shape
+        x0, y0, x1, y1 = box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy
+        cx0, cy0, cx1, cy1 = max(0, x0), max(0, y0), min(W, x1), min(H, y1)
+        if cx1 <= cx0 or cy1 <= cy0:
+            return Crop.empty(self.shape)
+        data = self.data[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+        return Crop(self.shape, cx0, cy0, data if data.shape == self.data.shape else data.copy())
+
+
+def union_box(boxes: Iterable[Optional[Box]]) -> Optional[Box]:
+    """The smallest box holding every given box (None ones are empty); None when all are."""
+    present = [b for b in boxes if b is not None]
+    if not present:
+        return None
+    return min(b[0] for b in present), min(b[1] for b in present), max(b[2] for b in present), max(b[3] for b in present)
 
 
 # ---------------------------------------------------------------- grow, feather, placing
@@ -139,19 +273,35 @@ LINE_RADIUS = 1536  # up to here two 1-D OpenCV passes are; beyond, the running 
 
 
 def grow(mask: Array, px: float) -> Array:
-    """Centred square dilation by `px` pixels each way (negative erodes).
-
-    A radius past the canvas's long side changes nothing more, so it is clamped there. The square is
-    separable: mid-size radii run as a row pass then a column pass of OpenCV, large ones as two
-    one-dimensional running extrema (`_running_extreme`), whose cost does not depend on the radius
-    (measured on a 4096x4096 mask: the switch-over points above)."""
-    r = min(int(round(min(abs(px), 1e9))), max(mask.shape))
-    if r == 0:
+    """Centred square dilation by `px` pixels each way (negative erodes); see `grow_crop`."""
+    if _radius(px, mask.shape) == 0:
         return mask
-    if px > 0:  # only the neighbourhood of the set pixels can change
-        return in_box(mask, r, lambda a: _square(a, r, cv2.dilate, np.maximum, 0))
-    # erosion treats outside the canvas as set, so masks touching the border stay there
-    return _square(mask, r, cv2.erode, np.minimum, 255)
+    return grow_crop(Crop.of(mask), px).full()
+
+
+def _radius(px: float, shape: tuple[int, int]) -> int:
+    """A radius past the canvas's long side changes nothing more, so it is clamped there."""
+    return min(int(round(min(abs(px), 1e9))), max(shape))
+
+
+def grow_crop(mask: "Crop", px: float) -> "Crop":
+    """Centred square dilation by `px` pixels each way (negative erodes), computed around the crop only.
+
+    The square is separable: mid-size radii run as a row pass then a column pass of OpenCV, large ones as
+    two one-dimensional running extrema (`_running_extreme`), whose cost does not depend on the radius
+    (measured on a 4096x4096 mask: the switch-over points above). Dilation works on the crop grown by the
+    radius (nothing farther can change); erosion on the crop and one pixel of the zeros around it, which
+    every window reaching outside the crop then sees, while outside the canvas counts as set (so masks
+    touching the border stay there): exactly the result on the whole canvas."""
+    r = _radius(px, mask.shape)
+    box = mask.box
+    if r == 0 or box is None:
+        return mask
+    if px > 0:
+        region = pad_box(box, r, mask.shape)
+        return Crop(mask.shape, region[0], region[1], _square(mask.window(region), r, cv2.dilate, np.maximum, 0))
+    region = pad_box(box, 1, mask.shape)
+    return Crop(mask.shape, region[0], region[1], _square(mask.window(region), r, cv2.erode, np.minimum, 255)).trimmed()
 
 
 def _square(a: Array, r: int, morph, op, outside: int) -> Array:
@@ -195,16 +345,30 @@ def _running_extreme(a: Array, r: int, op, outside: int, axis: int, rows_per_chu
 
 
 def feather(mask: Array, px: float) -> Array:
+    """A linear soft edge 2*px wide centred on the edge of the >= 128 shape; see `feather_crop`."""
+    if px <= 0:
+        return mask
+    return feather_crop(Crop.of(mask), px).full()
+
+
+def feather_crop(mask: "Crop", px: float) -> "Crop":
     """A linear soft edge 2*px wide centred on the edge of the >= 128 shape.
 
     The value follows the signed distance to the edge, so `>= 128` gives back
-    exactly the shape (corners included), unlike a blur.
+    exactly the shape (corners included), unlike a blur. The ramp reaches px
+    outside the shape: where the canvas has unselected pixels, only that
+    neighbourhood of the shape is computed.
     """
     if px <= 0:
         return mask
-    if mask.min() == 0:  # the ramp reaches px outside the shape: work in that neighbourhood only
-        return in_box(binary(mask), int(np.ceil(px)) + 2, lambda a: _feather_all(a, px))
-    return _feather_all(mask, px)
+    box = mask.box
+    if box == (0, 0, mask.shape[1], mask.shape[0]) and mask.data.min() > 0:  # nothing unselected anywhere
+        return Crop(mask.shape, 0, 0, _feather_all(mask.data, px))
+    inside = Crop(mask.shape, mask.x0, mask.y0, binary(mask.data)).trimmed()
+    if inside.box is None:
+        return inside
+    region = pad_box(inside.box, int(np.ceil(px)) + 2, mask.shape)
+    return Crop(mask.shape, region[0], region[1], _feather_all(inside.window(region), px))
 
 
 def _feather_all(mask: Array, px: float) -> Array:
@@ -223,7 +387,7 @@ def _feather_all(mask: Array, px: float) -> Array:
 
 def shift(mask: Array, dx: int, dy: int) -> Array:
     """Translate an (h, w) or (h, w, c) array by whole pixels; what comes in from outside is zero."""
-    out = np.zeros_like(mask)
+    out = np.zeros(mask.shape, mask.dtype)  # not zeros_like, which writes every page: untouched ones cost nothing
     shifted_paste(out, mask, dx, dy)
     return out
 
@@ -268,17 +432,6 @@ def pad_box(box: tuple[int, int, int, int], pad: int, shape: tuple[int, int]) ->
     return max(0, x0 - pad), max(0, y0 - pad), min(shape[1], x1 + pad), min(shape[0], y1 + pad)
 
 
-def in_box(mask: Array, pad: int, fn: Callable[[Array], Array]) -> Array:
-    """Apply a local operation (reaching at most `pad` pixels) only around the non-zero pixels."""
-    box = bbox(mask, pad)
-    out = np.zeros_like(mask)
-    if box is None:
-        return out
-    x0, y0, x1, y1 = box
-    out[y0:y1, x0:x1] = fn(mask[y0:y1, x0:x1])
-    return out
-
-
 def centroid(mask: Array, box: Optional[tuple[int, int, int, int]] = None) -> Optional[tuple[float, float]]:
     """(x, y) in pixel-index coordinates (image moments of the values), or None when empty.
     `box`: the non-zero pixels' box when already known."""
@@ -294,9 +447,77 @@ def centroid(mask: Array, box: Optional[tuple[int, int, int, int]] = None) -> Op
 
 # ---------------------------------------------------------------- scene masks
 
+# Bytes of masks one compile holds at once (masks made and still to be used, and the one being made): a
+# few whole 40 MP canvases, so that a document's masks stay well inside a gigabyte whatever it chains.
+MASK_BUDGET = 256 * 2**20
+# Bytes of the canvas-size masks a compile keeps for its layers (each layer's mask where its picture sits
+# and after its transforms: the plan carries one per layer), counted by the rows they touch.
+LAYER_BUDGET = 384 * 2**20
+
+
+class Target(NamedTuple):
+    """The picture a mask selects from: its image id (for messages) and upright size (width, height). A
+    mask picture of another size but the same proportions is scaled to it."""
+
+    image: str
+    size: tuple[int, int]
+
+
+Key = tuple[str, Optional[tuple[int, int]]]  # a mask id and the size its pictures are scaled to (None: as they are)
+
+
+class _OverBudget(Exception):
+    """Making a mask would hold more than the budget; reported at the mask asked for."""
+
+
+def amount(n: int) -> str:
+    """A number of bytes in words: "256 MB", "30 KB"."""
+    return f"{n // 2**20} MB" if n >= 2**20 else f"{n // 1024} KB"
+
+
+class Budget:
+    """Bytes of masks held against a limit: the resolvers of one compile share one, its layers have one."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.bytes = 0
+
+    def charge_rows(self, mask: Optional[Array], box: Optional[Box] = None) -> bool:
+        """Count a canvas-size mask by the rows its non-zero `box` spans (the memory pages it touches: the
+        rest of a fresh array costs nothing); whether the total is still within the limit."""
+        if mask is not None:
+            box = box or bbox(mask)
+            self.bytes += 0 if box is None else (box[3] - box[1]) * mask.shape[1]
+        return self.bytes <= self.limit
+
+
+def same_proportions(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether pictures of sizes `a` and `b` (width, height) have the same proportions, within the rounding
+    of one pixel of the smaller picture (a 1000x333 photo saved at a tenth is 100x33)."""
+    (sw, sh), (bw, bh) = sorted((a, b), key=lambda size: size[0] * size[1])
+    if sw >= sh:  # the smaller picture's rounded short side, predicted from its long side
+        return abs(bh * sw / bw - sh) <= 1 + 1e-9
+    return abs(bw * sh / bh - sw) <= 1 + 1e-9
+
+
+def scale_mask_picture(values: Array, size: tuple[int, int]) -> Array:
+    """Mask values resized to `size` (width, height), bilinear (antialiased when shrinking), before any
+    threshold, so a scaled mask keeps a clean edge."""
+    from PIL import Image as PILImage
+
+    return np.asarray(PILImage.fromarray(values, "L").resize(size, PILImage.BILINEAR), dtype=np.uint8)
+
 
 class MaskResolver:
-    """Computes scene masks at canvas size, each once (`use` chains share the work).
+    """Computes scene masks at canvas size, kept as `Crop`s (`use` chains share the work).
+
+    A mask picture is scaled to the image the mask selects from (`Target`) when their sizes differ but not
+    their proportions, and refused when their proportions differ; without a target it is placed as it is.
+
+    Memory: once `expect` has been told every request the caller will make, a mask is dropped as soon as
+    its last user has it, so a chain of thousands of masks holds two at a time; what is held at once
+    (`MASK_BUDGET`) is bounded, and a document that needs more is refused at the mask that passes it.
+    Without `expect`, every mask is kept (a caller asking for masks freely).
 
     `grey_pictures` (the reference schedule): a mask picture that is not inverted keeps its grey values
     instead of being thresholded at one half, as the authors' preprocessing reads mask pictures
@@ -305,20 +526,237 @@ class MaskResolver:
     it: inverted, faint noise would select nearly everything."""
 
     def __init__(self, scene: Scene, width: int, height: int, load_picture: Optional[Callable[[str, str], Array]] = None,
-                 grey_pictures: bool = False, plain: Optional["MaskResolver"] = None):
+                 grey_pictures: bool = False, plain: Optional["MaskResolver"] = None, budget: Optional[int] = None):
         self.scene = scene
         self.width = width
         self.height = height
-        self._cache: dict[str, Array] = {}
+        self._cache: dict[Key, Crop] = {}
         # by id, once: thousands of masks are looked up in constant time (the first of an id wins, as the
         # reader refused duplicates already)
         self._masks: dict[str, tuple[int, Mask]] = {}
         for index, mask in enumerate(scene.masks):
             self._masks.setdefault(mask.id, (index, mask))
-        self._load_picture = load_picture or self._default_loader
+        self._load_picture = load_picture
         self._grey_pictures = grey_pictures and load_picture is None
         # the thresholded resolver an inverted mask is computed with (grey_pictures only)
-        self._plain = (plain or MaskResolver(scene, width, height)) if self._grey_pictures else None
+        self._plain = (plain or MaskResolver(scene, width, height, budget=budget)) if self._grey_pictures else None
+        self._held = self._plain._held if self._plain is not None else Budget(MASK_BUDGET if budget is None else budget)
+        self._demand: Optional[dict[Key, int]] = None  # uses still to come, once `expect` was called
+        self._reached: set[Key] = set()
+        self._sizes: dict[str, tuple[int, int]] = {}
+        self._pictured: dict[str, bool] = {}
+
+    # ------------------------------------------------------------ requests
+
+    def __call__(self, mask_id: str, image: Optional[str] = None) -> Array:
+        """The mask at canvas size (a new array); `image`: the id of the image it selects from."""
+        return self.crop(mask_id, image).full()
+
+    def crop(self, mask_id: str, image: Optional[str] = None) -> Crop:
+        key, target = self._key(mask_id, self._target(image))
+        return self._get(key, target)
+
+    def expect(self, mask_id: str, image: Optional[str] = None) -> None:
+        """Announce one request to come (`crop` or a call): masks are then dropped after their last use."""
+        self._expect(*self._key(mask_id, self._target(image)))
+
+    def _expect(self, key: Key, target: Optional[Target]) -> None:
+        """One more use of `key`; the first time, each use its mask makes (each mask is made once)."""
+        if self._demand is None:
+            self._demand = {}
+        self._demand[key] = self._demand.get(key, 0) + 1
+        stack = [(key, target)]
+        while stack:
+            key, target = stack.pop()
+            if key in self._reached:
+                continue
+            self._reached.add(key)
+            found = self._masks.get(key[0])
+            if found is None:
+                continue
+            mask = found[1]
+            if self._plain is not None and mask.invert:  # made by the plain resolver, once
+                self._plain._expect(*self._plain._key(mask.id, target))
+                continue
+            for shape in mask.shapes:
+                if isinstance(shape, Use):
+                    used = self._key(shape.mask, target)
+                    self._demand[used[0]] = self._demand.get(used[0], 0) + 1
+                    stack.append(used)
+
+    # ------------------------------------------------------------ keys and targets
+
+    def _target(self, image: Optional[str]) -> Optional[Target]:
+        if image is None:
+            return None
+        if image not in self._sizes:
+            from .pictures import picture_size
+
+            index, found = next(((i, im) for i, im in enumerate(self.scene.images) if im.id == image), (None, None))
+            if found is None:
+                raise SceneError(Problem(self._place(("images",)), f"there is no image {image!r}"))
+            where = self._place(("images", index, "src"))
+            path = self._resolve(found.src, where)
+            try:
+                self._sizes[image] = picture_size(path)
+            except PictureError as exc:
+                raise SceneError(Problem(where, str(exc))) from None
+        return Target(image, self._sizes[image])
+
+    def _key(self, mask_id: str, target: Optional[Target]) -> tuple[Key, Optional[Target]]:
+        """A mask that reaches no picture is the same whatever it selects from: one key for all targets."""
+        if target is None or not self._reaches_picture(mask_id):
+            return (mask_id, None), None
+        return (mask_id, target.size), target
+
+    def _reaches_picture(self, mask_id: str) -> bool:
+        """Whether the mask or one it reaches through `use` has a picture (without recursion: chains of
+        thousands are fine; a cycle is reported when the mask is made)."""
+        stack, open_ = [mask_id], set()
+        while stack:
+            current = stack[-1]
+            found = self._masks.get(current)
+            if current in self._pictured or found is None:
+                self._pictured.setdefault(current, False)
+                stack.pop()
+                continue
+            used = [s.mask for s in found[1].shapes if isinstance(s, Use)]
+            waiting = [u for u in used if u not in self._pictured and u not in open_]
+            if current not in open_ and waiting:
+                open_.add(current)
+                stack.extend(waiting)
+                continue
+            self._pictured[current] = found[1].src is not None or any(self._pictured.get(u, False) for u in used)
+            open_.discard(current)
+            stack.pop()
+        return self._pictured[mask_id]
+
+    # ------------------------------------------------------------ making and holding
+
+    def _get(self, key: Key, target: Optional[Target]) -> Crop:
+        if key not in self._cache:
+            # the masks it uses first, deepest first, with an explicit stack: a `use` chain of thousands of
+            # masks then costs no Python recursion (each value below finds what it uses already made)
+            try:
+                for needed, needed_target in self._uses_first(key, target):
+                    value = self._value(self._mask(needed[0]), needed_target)
+                    value.data.setflags(write=False)
+                    self._cache[needed] = value
+                    self._held.bytes += value.nbytes
+            except _OverBudget:  # the mask asked for is what makes the masks below it wait together
+                raise SceneError(Problem(
+                    self._place(self._mask_path(key[0])),
+                    f"mask {key[0]!r} needs more than {amount(self._held.limit)} of masks at once on the "
+                    f"{self.width}x{self.height} canvas (each mask it uses is kept until it is made): "
+                    "use fewer large masks together, or a smaller canvas",
+                )) from None
+        return self._take(key)
+
+    def _take(self, key: Key) -> Crop:
+        """A made mask, for one of its uses: dropped after the last one `expect` announced."""
+        value = self._cache[key]
+        if self._demand is not None:
+            left = self._demand.get(key, 0) - 1
+            self._demand[key] = left
+            if left <= 0:
+                del self._cache[key]
+                self._held.bytes -= value.nbytes
+        return value
+
+    def _uses_first(self, key: Key, target: Optional[Target]) -> list[tuple[Key, Optional[Target]]]:
+        """`key` and every mask it reaches through `use` not made yet, each after the masks it uses."""
+        order: list[tuple[Key, Optional[Target]]] = []
+        ordered: set[Key] = set()
+        on_path: set[Key] = set()
+        stack: list[tuple[Key, Optional[Target], Optional[list]]] = [(key, target, None)]
+        while stack:
+            current, current_target, pending = stack[-1]
+            if pending is None:
+                mask = self._mask(current[0])
+                on_path.add(current)
+                made_elsewhere = self._plain is not None and mask.invert
+                pending = [] if made_elsewhere else [self._key(s.mask, current_target) for s in mask.shapes if isinstance(s, Use)]
+                stack[-1] = (current, current_target, pending)
+            if pending:
+                used, used_target = pending.pop(0)
+                if used in on_path:
+                    raise SceneError(Problem(self._place(self._mask_path(used[0])), f"mask {used[0]!r} uses itself (a `use` cycle)"))
+                if used not in self._cache and used not in ordered:
+                    stack.append((used, used_target, None))
+                continue
+            stack.pop()
+            on_path.discard(current)
+            order.append((current, current_target))
+            ordered.add(current)
+        return order
+
+    def _value(self, mask: Mask, target: Optional[Target]) -> Crop:
+        if self._plain is not None and mask.invert:
+            # an inverted mask, and every mask that uses it, as if its pictures were thresholded
+            return self._plain._get(*self._plain._key(mask.id, target))
+        shape = (self.height, self.width)
+        parts: list[Crop] = []
+        if mask.src is not None:
+            where = self._place(self._mask_path(mask.id) + ("src",))
+            parts.append(Crop.of(self._picture(mask, where, target)[: self.height, : self.width], shape=shape))
+        drawn = []
+        for s in mask.shapes:
+            if isinstance(s, Use):  # made already (`_uses_first`); made again only if a request nobody
+                parts.append(self._get(*self._key(s.mask, target)))  # announced took it away meanwhile
+            else:
+                drawn.append(s)
+        box = (0, 0, self.width, self.height) if mask.invert else union_box(
+            [c.box for c in parts] + [shape_box(s, self.width, self.height) for s in drawn])
+        if box is None:
+            return Crop.empty(shape)
+        x0, y0, x1, y1 = box
+        self._check_budget((x1 - x0) * (y1 - y0))
+        acc = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        for c in parts:
+            c.max_into(acc, (x0, y0))
+        for s in drawn:
+            rasterise_shape(s, self.width, self.height, out=acc, at=(x0, y0))
+        if mask.invert:
+            np.subtract(np.uint8(255), acc, out=acc)
+        value = grow_crop(Crop(shape, x0, y0, acc), mask.grow)
+        return feather_crop(value, mask.feather).trimmed()
+
+    def _check_budget(self, more: int) -> None:
+        if self._held.bytes + more > self._held.limit:
+            raise _OverBudget()
+
+    # ------------------------------------------------------------ pictures
+
+    def _picture(self, mask: Mask, where: str, target: Optional[Target]) -> Array:
+        """The mask's picture at the size of its target: grey values (`grey_pictures`) or thresholded."""
+        assert mask.src is not None
+        if self._load_picture is not None:
+            values = self._load_picture(mask.src, where)
+        else:
+            path = self._resolve(mask.src, where)
+            try:
+                values = load_mask_values(path)
+            except PictureError as exc:
+                raise SceneError(Problem(where, str(exc))) from None
+        height, width = values.shape
+        if target is not None and (width, height) != target.size:
+            if not same_proportions((width, height), target.size):
+                tw, th = target.size
+                raise SceneError(Problem(
+                    where,
+                    f"mask {mask.id!r} is a {width}x{height} picture and the image {target.image!r} it selects from "
+                    f"is {tw}x{th}: a mask picture needs its image's size, or its proportions to be scaled to it",
+                ))
+            values = scale_mask_picture(values, target.size)
+        return values if self._grey_pictures else binary(values)
+
+    def _resolve(self, src: str, location: str) -> Path:
+        origin = self.scene.origin
+        if origin is None:
+            raise SceneError(Problem(location, "the scene has no origin, so its pictures cannot be found"))
+        return resolve_reference(origin, src, location)
+
+    # ------------------------------------------------------------ locations
 
     def _place(self, path: tuple) -> str:
         from .io.source import scene_place
@@ -335,74 +773,39 @@ class MaskResolver:
             raise SceneError(Problem(self._place(("masks",)), f"there is no mask {mask_id!r}"))
         return found[1]
 
-    def _default_loader(self, src: str, location: str, grey: bool = False) -> Array:
-        origin = self.scene.origin
-        if origin is None:
-            raise SceneError(Problem(location, "the scene has no origin, so mask pictures cannot be found"))
-        path: Path = resolve_reference(origin, src, location)
-        try:
-            return load_mask_values(path) if grey else load_mask_picture(path)
-        except PictureError as exc:
-            raise SceneError(Problem(location, str(exc))) from None
 
-    def __call__(self, mask_id: str) -> Array:
-        if mask_id not in self._cache:
-            # the masks it uses first, deepest first, with an explicit stack: a `use` chain of thousands of
-            # masks then costs no Python recursion (each value below finds what it uses already made)
-            for needed in self._uses_first(mask_id):
-                value = self._value(self._mask(needed))
-                value.setflags(write=False)
-                self._cache[needed] = value
-        return self._cache[mask_id]
+class MaskGroup:
+    """The masks of one region (the removals, the refines, the holes), folded as they come, so that none
+    needs to be kept: their union at canvas size and, for the reference schedule (`render` given as
+    (width, height)), the saturating sum of their bilinear resizes to the render size that
+    `reference_latent` starts from (method 12). The union's pages are only touched where masks are."""
 
-    def _uses_first(self, mask_id: str) -> list[str]:
-        """`mask_id` and every mask it reaches through `use` not made yet, each after the masks it uses."""
-        order: list[str] = []
-        ordered: set[str] = set()
-        on_path: set[str] = set()
-        stack = [(mask_id, None)]
-        while stack:
-            current, pending = stack[-1]
-            if pending is None:
-                mask = self._mask(current)
-                on_path.add(current)
-                pending = [s.mask for s in mask.shapes if isinstance(s, Use)]
-                stack[-1] = (current, pending)
-            if pending:
-                used = pending.pop(0)
-                if used in on_path:
-                    raise SceneError(Problem(self._place(self._mask_path(used)), f"mask {used!r} uses itself (a `use` cycle)"))
-                if used not in self._cache and used not in ordered:
-                    stack.append((used, None))
-                continue
-            stack.pop()
-            on_path.discard(current)
-            order.append(current)
-            ordered.add(current)
-        return order
+    def __init__(self, shape: tuple[int, int], render: Optional[tuple[int, int]] = None):
+        self.shape = shape
+        self.count = 0
+        self._union: Optional[Array] = None
+        self.resized = np.zeros((render[1], render[0]), np.uint8) if render is not None else None
+        self._canvas: Optional[Array] = None  # one zero canvas each mask is resized from (then cleared)
 
-    def _value(self, mask: Mask) -> Array:
-        if self._plain is not None and mask.invert:
-            # an inverted mask, and every mask that uses it, as if its pictures were thresholded
-            return self._plain(mask.id)
-        w, h = self.width, self.height
-        acc = np.zeros((h, w), np.uint8)
-        if mask.src is not None:
-            where = self._place(self._mask_path(mask.id) + ("src",))
-            if self._grey_pictures:
-                picture = self._default_loader(mask.src, where, grey=True)
-            else:
-                picture = self._load_picture(mask.src, where)
-            acc = place(picture, w, h)
-        for shape in mask.shapes:
-            if isinstance(shape, Use):
-                np.maximum(acc, self(shape.mask), out=acc)
-            else:
-                rasterise_shape(shape, w, h, out=acc)
-        if mask.invert:
-            acc = 255 - acc
-        acc = grow(acc, mask.grow)
-        return feather(acc, mask.feather)
+    def add(self, mask: Crop) -> None:
+        self.count += 1
+        box = mask.box
+        if box is None:
+            return
+        if self._union is None:
+            self._union = np.zeros(self.shape, np.uint8)
+        mask.max_into(self._union)
+        if self.resized is not None:
+            if self._canvas is None:
+                self._canvas = np.zeros(self.shape, np.uint8)
+            mask.max_into(self._canvas)
+            rh, rw = self.resized.shape
+            self.resized = cv2.add(self.resized, resize_linear(self._canvas, rw, rh))
+            self._canvas[box[1] : box[3], box[0] : box[2]] = 0
+
+    def union(self) -> Array:
+        """Every mask added, at canvas size (zero when none selects anything)."""
+        return self._union if self._union is not None else np.zeros(self.shape, np.uint8)
 
 
 def union(masks: Iterable[Array], shape: tuple[int, int]) -> Array:
@@ -457,6 +860,11 @@ def reference_latent(masks: list[Array], k: int, render: tuple[int, int], scale:
     acc = np.zeros((rh, rw), np.uint8)
     for m in masks:
         acc = cv2.add(acc, resize_linear(m, rw, rh))
+    return reference_latent_of_sum(acc, k, scale)
+
+
+def reference_latent_of_sum(acc: Array, k: int, scale: int) -> Array:
+    """`reference_latent` from the sum of the resized masks (`MaskGroup.resized`). Returns 0/1."""
     if k > 1:
         acc = dilate_anchored(acc, k)
     return (downsample_topleft(acc, scale) > 0).astype(np.uint8)

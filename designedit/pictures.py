@@ -1,4 +1,8 @@
-"""Opening pictures safely: size limits checked from the header, before decoding.
+"""Opening pictures safely: size limits checked from the header, before decoding; pictures as viewers show them.
+
+Every picture is turned upright by its EXIF orientation (read from the header, so the size `picture_size`
+gives is the size a decode has), and deep pictures (16-bit or 32-bit integers, floats) are scaled to 8 bits
+over their full range (floats over 0..1), not clipped, before anything else reads them.
 
 numpy is imported by the loaders only: `dedit validate` reads headers and should not pay for it.
 """
@@ -38,6 +42,41 @@ def check_size(width: int, height: int, what: str = "the picture") -> None:
         raise PictureError(f"{what} is {width}x{height} pixels, above the limit of {MAX_PIXELS // 1_000_000} megapixels")
 
 
+# EXIF orientation -> the transposition that turns the picture upright (as PIL.ImageOps.exif_transpose)
+_UPRIGHT = {
+    2: PILImage.Transpose.FLIP_LEFT_RIGHT,
+    3: PILImage.Transpose.ROTATE_180,
+    4: PILImage.Transpose.FLIP_TOP_BOTTOM,
+    5: PILImage.Transpose.TRANSPOSE,
+    6: PILImage.Transpose.ROTATE_270,
+    7: PILImage.Transpose.TRANSVERSE,
+    8: PILImage.Transpose.ROTATE_90,
+}
+_ORIENTATION_TAG = 0x0112
+_QUARTER_TURNS = {5, 6, 7, 8}  # orientations that swap width and height
+
+
+_ORIENTED_BY_PILLOW = {"TIFF"}  # formats Pillow turns upright itself (size at open, pixels at load)
+
+
+def _orientation(im: PILImage.Image) -> int:
+    """The EXIF (or XMP) orientation still to apply, 1 when there is none, from what was read with the header.
+    The base class's getexif is called on purpose: a PNG's own would decode the whole picture to look after
+    its data."""
+    if im.format in _ORIENTED_BY_PILLOW:
+        return 1
+    try:
+        value = PILImage.Image.getexif(im).get(_ORIENTATION_TAG, 1)
+        return int(value) if int(value) in _UPRIGHT else 1
+    except Exception:  # a damaged EXIF block: the picture is shown as stored, as viewers do
+        return 1
+
+
+def _upright_size(im: PILImage.Image) -> tuple[int, int]:
+    w, h = im.size
+    return (h, w) if _orientation(im) in _QUARTER_TURNS else (w, h)
+
+
 def _open_checked(path: Path) -> PILImage.Image:
     """Open a picture (header only) and check its size before anything is decoded."""
     try:
@@ -60,14 +99,52 @@ def _open_checked(path: Path) -> PILImage.Image:
 
 
 def open_picture(path: Path) -> PILImage.Image:
-    """Open and fully decode a picture, refusing oversized or undecodable ones."""
+    """Open and fully decode a picture, refusing oversized or undecodable ones; upright and 8 bits deep."""
     im = _open_checked(path)
+    orientation = _orientation(im)
+    depth = _depth(im)  # the raw layout is gone once the data is decoded
     try:
         im.load()
     except (OSError, SyntaxError, ValueError, EOFError, struct_error):
         im.close()
         raise PictureError(_damaged(path)) from None
+    if depth is not None:
+        im = _eight_bits(im, *depth)
+    if orientation in _UPRIGHT:
+        im = im.transpose(_UPRIGHT[orientation])
     return im
+
+
+def _depth(im: PILImage.Image) -> tuple[float, bool] | None:
+    """(the value shown as white, whether the stored integers are unsigned 32-bit ones Pillow keeps in a
+    signed array) for a picture deeper than 8 bits, None for the others. Floats are white at 1.0."""
+    if im.mode.startswith("I;16"):
+        return 65535.0, False
+    if im.mode == "F":
+        return 1.0, False
+    if im.mode != "I":
+        return None
+    # the layout as stored (TIFF: I;16S, I;32S signed, I;32N unsigned; plain I is Pillow's signed 32-bit)
+    args = im.tile[0].args if im.tile else None
+    rawmode = args[0] if isinstance(args, tuple) and args and isinstance(args[0], str) else "I"
+    signed = rawmode == "I" or "S" in rawmode.partition(";")[2]
+    bits = 16 if "16" in rawmode else 32
+    return float(2 ** (bits - 1) - 1 if signed else 2**bits - 1), not signed and bits == 32
+
+
+def _eight_bits(im: PILImage.Image, white: float, unsigned32: bool) -> PILImage.Image:
+    """An 8-bit ("L") picture from a deep one, black at 0 and white at `white`, rounded to nearest; values
+    outside that range (negative integers, floats outside 0..1) are clipped, NaN is black."""
+    import numpy as np
+
+    values = np.asarray(im)
+    if unsigned32:
+        values = values.view(np.uint32)
+    out = np.empty(values.shape, np.uint8)
+    for y in range(0, values.shape[0], 256):  # a band at a time: a 40 MP float picture needs no second copy
+        scaled = np.nan_to_num(values[y : y + 256].astype(np.float64) * (255.0 / white), nan=0.0, posinf=255.0, neginf=0.0)
+        out[y : y + 256] = np.floor(np.clip(scaled, 0.0, 255.0) + 0.5)
+    return PILImage.fromarray(out, "L")
 
 
 def _damaged(path: Path) -> str:
@@ -99,9 +176,10 @@ def check_decodes(path: Path) -> None:
 
 
 def picture_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the header only; raises PictureError like open_picture."""
+    """(width, height) upright (EXIF orientation applied), from the header only; raises PictureError like
+    open_picture."""
     with _open_checked(path) as im:
-        return im.size
+        return _upright_size(im)
 
 
 def has_transparency(im: PILImage.Image) -> bool:
@@ -131,10 +209,3 @@ def load_mask_values(path: Path) -> np.ndarray:
     if values is None:
         values = np.asarray(im.convert("L"), dtype=np.uint8)
     return values
-
-
-def load_mask_picture(path: Path) -> np.ndarray:
-    """(h, w) uint8 0/255: load_mask_values thresholded at one half."""
-    import numpy as np
-
-    return np.where(load_mask_values(path) >= 128, 255, 0).astype(np.uint8)

@@ -20,31 +20,13 @@ from cli_fixtures import no_model  # noqa: F401 (fixture)
 @pytest.fixture()
 def folder(tmp_path):
     folder = copy_pictures(tmp_path)
-    big = np.zeros((768, 1024), np.uint8)
-    big[300:500, 200:400] = 255  # the ball's mask drawn for a picture twice the size
-    Image.fromarray(big).save(folder / "mask-2x.png")
     return folder
-
-
-HALF = m.Mask(id="half", src="mask-2x.png")
 
 
 @pytest.mark.parametrize("schedule", ["fast", "reference"])
 def test_ordinary_scenes_have_no_warnings(folder, schedule):
     for name, s in operation_scenes(folder).items():
         assert compile_scene(s, schedule=schedule).warnings == [], name
-
-
-def test_a_mask_picture_of_another_size_than_its_image(folder):
-    plan = compile_scene(scene(folder, masks=[BALL, HALF], layers=[ball_layer(m.Move(dx=40, dy=0), mask="half")]))
-    assert plan.warnings == [
-        "mask 'half' (1024x768) is not the size of image 'poster' (512x384) that layer 'ball' masks with it: "
-        "it is placed at the picture's top-left, unscaled"
-    ]
-    removal = compile_scene(scene(folder, masks=[HALF], background=m.Background(image="poster", edits=[m.Remove(mask="half")])))
-    assert len(removal.warnings) == 1 and "that the background masks with it" in removal.warnings[0]
-    same = compile_scene(scene(folder, masks=[BALL], background=m.Background(image="poster", edits=[m.Remove(mask="ball")])))
-    assert same.warnings == []
 
 
 @pytest.mark.parametrize("dx, keep, warned", [(2000, False, "its cut still removes the object from the background"), (-2000, True, "it changes nothing"), (300, False, None)])
@@ -97,12 +79,3 @@ def test_the_warnings_travel_with_the_plan_and_are_printed(folder, capsys):
     err = capsys.readouterr().err
     assert "warning: layer 'ball' ends up entirely outside the 512x384 canvas" in err
     assert json.loads(stats.read_text())["warnings"] == plan.warnings
-
-
-def test_a_picture_of_another_size_reached_through_use(folder):
-    uses = m.Mask(id="uses", shapes=[m.Rect(x=0, y=0, width=4, height=4), m.Use(mask="half")])
-    plan = compile_scene(scene(folder, masks=[HALF, uses], background=m.Background(image="poster", edits=[m.Remove(mask="uses")])))
-    assert plan.warnings == [
-        "mask 'half' (1024x768) is not the size of image 'poster' (512x384) that the background masks with it "
-        "(through mask 'uses'): it is placed at the picture's top-left, unscaled"
-    ]

@@ -283,14 +283,14 @@ def test_text_that_starts_like_a_picture_signature_is_still_read_as_text(tmp_pat
     assert "picture" not in err and "neither XML" in err
 
 
-def _scene_with_masks(folder: Path, mask_side: int, mask_value: int) -> Path:
+def _scene_with_masks(folder: Path, mask_value: int, dx: int = 5) -> Path:
     from PIL import Image
 
     Image.new("RGB", (64, 48), (200, 10, 10)).save(folder / "bg.png")
-    Image.new("L", (mask_side, mask_side), mask_value).save(folder / "m.png")
+    Image.new("L", (64, 48), mask_value).save(folder / "m.png")
     doc = {"dedit": "1.0", "images": [{"id": "bg", "src": "bg.png"}], "masks": [{"id": "m", "src": "m.png"}],
            "background": {"image": "bg"},
-           "layers": [{"id": "l", "image": "bg", "mask": "m", "transforms": [{"op": "move", "dx": 5, "dy": 0}]}]}
+           "layers": [{"id": "l", "image": "bg", "mask": "m", "transforms": [{"op": "move", "dx": dx, "dy": 0}]}]}
     path = folder / "s.dedit.json"
     path.write_text(json.dumps(doc))
     return path
@@ -298,7 +298,7 @@ def _scene_with_masks(folder: Path, mask_side: int, mask_value: int) -> Path:
 
 def test_validate_refuses_what_render_would_refuse(tmp_path: Path, capsys):
     """A mask that selects nothing is well-formed, but no object can be placed: validate says so, as render does."""
-    scene = _scene_with_masks(tmp_path, 48, 0)
+    scene = _scene_with_masks(tmp_path, 0)
     assert main(["validate", str(scene)]) == 2
     err = capsys.readouterr().err
     assert f"{scene}#/layers/0: layer 'l': its mask selects nothing" in err
@@ -306,11 +306,11 @@ def test_validate_refuses_what_render_would_refuse(tmp_path: Path, capsys):
 
 
 def test_validate_prints_the_plans_warnings(tmp_path: Path, capsys):
-    scene = _scene_with_masks(tmp_path, 32, 255)  # a 32x32 mask for a 64x48 picture
+    scene = _scene_with_masks(tmp_path, 255, dx=500)  # moved off the 64x48 canvas
     assert main(["validate", str(scene)]) == 0
     out, err = capsys.readouterr()
     assert out.strip() == f"{scene}: valid"
-    assert err.startswith(f"warning: {scene}: mask 'm' (32x32) is not the size of image 'bg' (64x48)")
+    assert err.startswith(f"warning: {scene}: layer 'l' ends up entirely outside the 64x48 canvas")
     assert main(["validate", "-q", str(scene)]) == 0
     out, err = capsys.readouterr()
     assert out == "" and "warning:" in err  # quiet drops the "valid" lines, not the warnings

@@ -212,3 +212,167 @@ def test_scaled_radius_keeps_the_reference_reach_on_small_canvases():
     dot[30, 30] = 255
     assert fast_latent([dot], 20, (128, 128)).sum() == 6 * 6
     assert fast_latent([dot], 0, (128, 128)).sum() == 2 * 2
+
+
+# ---------------------------------------------------------------- mask pictures of another size than their image
+
+
+def _ball_box_mask(folder, size: tuple[int, int], name: str = "sized.png") -> None:
+    """The ball's bounding box (x 100..199, y 150..249 on the 512x384 poster) drawn at another size."""
+    sx, sy = size[0] / 512, size[1] / 384
+    values = np.zeros((size[1], size[0]), np.uint8)
+    values[round(150 * sy) : round(250 * sy), round(100 * sx) : round(200 * sx)] = 255
+    Image.fromarray(values).save(folder / name)
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (256, 192), (171, 128)])  # 171x128: a third, rounded
+def test_a_mask_picture_in_its_images_proportions_is_scaled_to_it(tmp_path, size):
+    from designedit.compiler import compile_scene
+
+    copy_pictures(tmp_path)
+    _ball_box_mask(tmp_path, size)
+    masks = [m.Mask(id="sized", src="sized.png"), m.Mask(id="uses", shapes=[m.Use(mask="sized")])]
+    layer = m.Layer(id="ball", image="poster", mask="sized", transforms=[m.Move(dx=40, dy=0)])
+    sc = scene(tmp_path, masks=masks, layers=[layer], background=m.Background(image="poster", edits=[m.Remove(mask="uses")]))
+    plan = compile_scene(sc)
+    assert plan.warnings == []
+    for selected in (plan.masks["layer:ball@canvas"].data >= 128, M.MaskResolver(sc, 512, 384)("uses", "poster") >= 128):
+        ys, xs = np.nonzero(selected)
+        assert max(abs(xs.min() - 100), abs(xs.max() - 199), abs(ys.min() - 150), abs(ys.max() - 249)) <= 1
+
+
+@pytest.mark.parametrize("form", ["xml", "json"])
+def test_a_mask_picture_of_other_proportions_is_refused_at_the_mask(tmp_path, capsys, form):
+    from designedit.cli import main
+
+    copy_pictures(tmp_path)
+    _ball_box_mask(tmp_path, (1024, 700))
+    if form == "xml":
+        doc = tmp_path / "scene.dedit"
+        doc.write_text('<dedit version="1.0">\n<image id="poster" src="poster.png"/>\n<mask id="half"\n  src="sized.png"/>\n'
+                       '<background image="poster"/>\n<layer id="ball" image="poster" mask="half"><move dx="40" dy="0"/></layer>\n</dedit>\n')
+        where = f"{doc}:4:3"
+    else:
+        doc = tmp_path / "scene.dedit.json"
+        doc.write_text('{"dedit": "1.0", "images": [{"id": "poster", "src": "poster.png"}], "masks": [{"id": "half", "src": "sized.png"}], '
+                       '"background": {"image": "poster"}, "layers": [{"id": "ball", "image": "poster", "mask": "half", '
+                       '"transforms": [{"op": "move", "dx": 40, "dy": 0}]}]}')
+        where = f"{doc}#/masks/0/src"
+    assert main(["validate", str(doc)]) == 2
+    assert capsys.readouterr().err == (
+        f"{where}: mask 'half' is a 1024x700 picture and the image 'poster' it selects from is 512x384: "
+        "a mask picture needs its image's size, or its proportions to be scaled to it\n"
+    )
+
+
+def test_same_proportions_allows_one_pixel_of_rounding_in_the_smaller_picture():
+    assert M.same_proportions((100, 33), (1000, 333)) and M.same_proportions((3000, 1000), (1000, 333))
+    assert M.same_proportions((48, 64), (480, 640)) and M.same_proportions((10, 1), (1000, 3))
+    assert not M.same_proportions((1024, 700), (512, 384)) and not M.same_proportions((64, 64), (64, 48))
+
+
+# ---------------------------------------------------------------- masks kept to their extent
+
+
+def _full_canvas_value(sc: m.Scene, mask_id: str, width: int, height: int) -> np.ndarray:
+    """A scene mask as the format defines it, computed on whole canvases (as the resolver did before it kept
+    masks cropped): union of shapes and used masks, invert, grow, feather."""
+    mask = sc.mask(mask_id)
+    acc = np.zeros((height, width), np.uint8)
+    for shape in mask.shapes:
+        if isinstance(shape, m.Use):
+            np.maximum(acc, _full_canvas_value(sc, shape.mask, width, height), out=acc)
+        else:
+            M.rasterise_shape(shape, width, height, out=acc)
+    if mask.invert:
+        acc = 255 - acc
+    r = min(int(round(abs(mask.grow))), max(width, height))
+    if r and mask.grow > 0:
+        acc = cv2.dilate(acc, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    elif r:
+        acc = cv2.erode(acc, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=255)
+    return M._feather_all(acc, mask.feather) if mask.feather > 0 else acc
+
+
+_shapes = st.one_of(
+    st.builds(m.Rect, x=st.integers(-20, 70), y=st.integers(-20, 50), width=st.integers(-30, 40), height=st.integers(-30, 40)),
+    st.builds(m.Ellipse, cx=st.integers(-10, 70), cy=st.integers(-10, 50), rx=st.integers(1, 30), ry=st.integers(1, 30)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    layers=st.lists(
+        st.tuples(st.lists(_shapes, min_size=1, max_size=3), st.booleans(), st.integers(-6, 6), st.sampled_from([0, 0, 1.5, 4]), st.booleans()),
+        min_size=1, max_size=4,
+    )
+)
+def test_cropped_masks_equal_the_whole_canvas_computation(tmp_path_factory, layers):
+    """Each mask uses the one before it (when drawn so): crops, grows at the canvas border, erosions next to
+    unselected pixels, inverted and feathered masks all give the values computed on whole canvases."""
+    masks = []
+    for i, (shapes, invert, grow, feather, uses) in enumerate(layers):
+        extra = [m.Use(mask=f"m{i - 1}")] if uses and i else []
+        masks.append(m.Mask(id=f"m{i}", shapes=shapes + extra, invert=invert, grow=grow, feather=feather))
+    folder = tmp_path_factory.mktemp("crops")
+    sc = scene(folder, masks=masks)
+    resolver = M.MaskResolver(sc, W, H)
+    for mask in masks:
+        assert np.array_equal(resolver(mask.id), _full_canvas_value(sc, mask.id, W, H)), mask.id
+
+
+def test_announced_masks_are_made_once_and_dropped_after_their_last_use(tmp_path, monkeypatch):
+    """A diamond (a and b use base; top uses a and b) and a chain: each mask is made once, and once every
+    announced request is served the resolver holds nothing."""
+    made: list[str] = []
+    value = M.MaskResolver._value
+    monkeypatch.setattr(M.MaskResolver, "_value", lambda self, mask, target: made.append(mask.id) or value(self, mask, target))
+    rect = lambda i: m.Rect(x=i, y=i, width=5, height=5)  # noqa: E731
+    masks = [m.Mask(id="base", shapes=[rect(0)]), m.Mask(id="a", shapes=[m.Use(mask="base"), rect(10)]),
+             m.Mask(id="b", shapes=[m.Use(mask="base"), rect(20)]), m.Mask(id="top", shapes=[m.Use(mask="a"), m.Use(mask="b")])]
+    masks += [m.Mask(id="c0", shapes=[rect(1)])] + [m.Mask(id=f"c{i}", shapes=[m.Use(mask=f"c{i - 1}"), rect(i)]) for i in range(1, 50)]
+    resolver = M.MaskResolver(scene(tmp_path, masks=masks), W, H)
+    for mask_id in ("top", "a", "c49", "top"):
+        resolver.expect(mask_id)
+    held = []
+    for mask_id in ("top", "a", "c49", "top"):
+        assert np.count_nonzero(resolver(mask_id)) > 0
+        held.append(len(resolver._cache))
+    assert sorted(made) == sorted(["base", "a", "b", "top"] + [f"c{i}" for i in range(50)])
+    assert held[-1] == 0 and resolver._held.bytes == 0
+    assert held[2] == 1  # after the chain: only `top`, asked for once more
+
+
+def test_requests_nobody_announced_are_still_answered(tmp_path):
+    """A mask used twice by one mask, asked for without `expect` after others were announced: made again
+    where its announced uses were spent, never missing."""
+    masks = [m.Mask(id="y", shapes=[m.Rect(x=1, y=1, width=4, height=4)]),
+             m.Mask(id="x", shapes=[m.Use(mask="y"), m.Use(mask="y"), m.Rect(x=9, y=9, width=2, height=2)]),
+             m.Mask(id="z", shapes=[m.Use(mask="y")])]
+    resolver = M.MaskResolver(scene(tmp_path, masks=masks), W, H)
+    resolver.expect("z")
+    assert np.count_nonzero(resolver("x")) == 16 + 4 and np.count_nonzero(resolver("z")) == 16
+    assert np.count_nonzero(resolver("x")) == 20 and resolver._held.bytes == 0
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_a_compile_makes_each_mask_once(tmp_path, monkeypatch, schedule):
+    """Shared, inverted and picture masks, asked for by removals and layers (the reference reads grey
+    pictures and makes inverted masks with its drawn resolver): every request was announced, so no mask is
+    made twice by one resolver and none is missing when its user comes."""
+    from collections import Counter
+
+    from designedit.compiler import compile_scene
+
+    made: Counter = Counter()
+    value = M.MaskResolver._value
+    monkeypatch.setattr(M.MaskResolver, "_value", lambda self, mask, target: made.update([(id(self), mask.id)]) or value(self, mask, target))
+    copy_pictures(tmp_path)
+    masks = [m.Mask(id="ball", src="ball-mask.png"), m.Mask(id="inv", shapes=[m.Rect(x=0, y=0, width=400, height=300)], invert=True),
+             m.Mask(id="u", shapes=[m.Use(mask="inv"), m.Use(mask="ball")]), m.Mask(id="box", src="box-mask.png", grow=3)]
+    layers = [m.Layer(id="ball", image="poster", mask="ball", occluder="u", transforms=[m.Move(dx=30, dy=0)]),
+              m.Layer(id="copy", image="poster", mask="ball", keep=True, transforms=[m.Resize(scale=0.5)]),
+              m.Layer(id="box", image="poster", mask="box", transforms=[m.Move(dx=-40, dy=0)])]
+    edits = [m.Remove(mask="u", refine="inv"), m.Remove(mask="box")]
+    compile_scene(scene(tmp_path, masks=masks, layers=layers, background=m.Background(image="poster", edits=edits)), schedule=schedule)
+    assert made and max(made.values()) == 1

@@ -86,6 +86,21 @@ def stopped_line(stop: BaseException) -> str:
     return f"dedit: {word}; nothing was written."
 
 
+OUT_OF_MEMORY = "dedit: out of memory: this needs more memory than the machine has free (a smaller canvas, or fewer large masks and layers, needs less)."
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` says memory ran out: Python's (and numpy's) MemoryError, OpenCV's allocation failure
+    (cv2.error with code -4, StsNoMem) or PyTorch's; told apart by name, so nothing heavy is imported."""
+    if isinstance(exc, MemoryError):
+        return True
+    kind = type(exc)
+    package = kind.__module__.partition(".")[0]
+    if package == "cv2":
+        return kind.__name__ == "error" and getattr(exc, "code", None) == -4
+    return package == "torch" and kind.__name__ == "OutOfMemoryError"
+
+
 # module name in this package -> registers one or more subcommands
 SUBCOMMAND_MODULES = ["format_cmds", "plan_cmd", "render_cmd", "watch_cmd"]
 
@@ -124,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM as Terminated
             print(stopped_line(stop), file=sys.stderr)
             return SIGTERM_STATUS if isinstance(stop, Terminated) else 130
+        except Exception as exc:  # out of memory: one sentence and status 1, never a traceback
+            if not out_of_memory(exc):
+                raise
+            print(OUT_OF_MEMORY, file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

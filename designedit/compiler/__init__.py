@@ -95,13 +95,12 @@ def compile_scene(
         raise DeditError(f"the model's native size must be positive, not {native_size}.")
     render = render_size(canvas, opts.schedule, opts.latent_scale, int(native_size))
     latent = Size(render.width // opts.latent_scale, render.height // opts.latent_scale)
-    drawn = M.MaskResolver(scene, canvas.width, canvas.height)
-    # the reference reads mask pictures as the authors do (grey values, method 12) for every latent mask
-    resolver = M.MaskResolver(scene, canvas.width, canvas.height, grey_pictures=True, plain=drawn) if opts.schedule == "reference" else drawn
-
-    bg = lower_background(scene, canvas, resolver, truncate=opts.schedule == "reference")
-    layers = resolve_layers(scene, canvas, resolver, drawn)
-    apply_transforms(scene, layers, canvas, render, opts)
+    resolver, drawn = _resolvers(scene, canvas, opts)
+    reference = opts.schedule == "reference"
+    bg = lower_background(scene, canvas, resolver, truncate=reference, render=(render.width, render.height) if reference else None)
+    layer_masks = M.Budget(M.LAYER_BUDGET)
+    layers = resolve_layers(scene, canvas, resolver, drawn, layer_masks)
+    apply_transforms(scene, layers, canvas, render, opts, layer_masks)
     images, image_of = plan_images(bg, layers, canvas, opts)
     masks = derive_regions(bg, layers, canvas, render, latent, opts, lambda m: map_through(m, bg.geometry))
 
@@ -166,6 +165,29 @@ def compile_scene(
     )
     plan.cost = costs.count(plan)
     return plan
+
+
+def _resolvers(scene: Scene, canvas: Size, opts: Options) -> tuple[M.MaskResolver, M.MaskResolver]:
+    """(the masks the plan reads, the masks drawn on the canvas): one resolver for the fast schedule; the
+    reference reads mask pictures as the authors do (grey values, method 12) for every latent mask. Each
+    is told every request the passes below make, so that it drops a mask after its last use."""
+    drawn = M.MaskResolver(scene, canvas.width, canvas.height)
+    if opts.schedule != "reference":
+        resolver = drawn
+    else:
+        resolver = M.MaskResolver(scene, canvas.width, canvas.height, grey_pictures=True, plain=drawn)
+    background = scene.background.image
+    for edit in scene.background.edits:
+        for mask_id in (getattr(edit, "mask", None), getattr(edit, "refine", None)):
+            if mask_id is not None:
+                resolver.expect(mask_id, background)
+    for layer in scene.layers:
+        for mask_id in (layer.mask, layer.occluder):
+            if mask_id is not None:
+                resolver.expect(mask_id, layer.image)
+        if layer.mask is not None and drawn is not resolver:
+            drawn.expect(layer.mask, layer.image)
+    return resolver, drawn
 
 
 def _changes_nothing(layers, masks) -> bool:

@@ -6,9 +6,13 @@ shrunk content pasted over the original, so holes start from nearby content),
 and the uncovered strip or border becomes a hole. Masks named before a pan or
 zoom move with the content: every region is mapped to the final frame. Canvas
 area the background picture does not cover is a hole too (it is outpainted).
+Regions are folded into their group (`masks.MaskGroup`) as they come; mask
+pictures are scaled to the background picture (`masks.MaskResolver`).
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -29,7 +33,7 @@ def map_pan(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
 def map_zoom(mask: np.ndarray, factor: float, truncate: bool = False) -> np.ndarray:
     h, w = mask.shape
     x0, y0, zw, zh = zoom_rect(w, h, factor, truncate)
-    out = np.zeros_like(mask)
+    out = np.zeros(mask.shape, mask.dtype)
     out[y0 : y0 + zh, x0 : x0 + zw] = cv2.resize(mask, (zw, zh), interpolation=cv2.INTER_AREA)
     return out
 
@@ -54,9 +58,36 @@ def map_through(mask: np.ndarray, geometry: list[tuple[str, tuple]]) -> np.ndarr
     return mask
 
 
-def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver, truncate: bool = False) -> BackgroundIR:
+def map_crop_through(mask: M.Crop, geometry: list[tuple[str, tuple]]) -> M.Crop:
+    """`map_through` for a mask kept to its extent: a pan moves the box; a zoom-out works on the canvas."""
+    for kind, args in geometry:
+        if mask.box is None:
+            break
+        mask = mask.moved(*args) if kind == "pan" else M.Crop.of(map_zoom(mask.full(), *args))
+    return mask
+
+
+def _geometry(scene: Scene, w: int, h: int, truncate: bool) -> list[tuple[str, tuple]]:
+    """The camera steps (pan, zoom-out) of the background's edits, in order."""
+    steps: list[tuple[str, tuple]] = []
+    for edit in scene.background.edits:
+        if isinstance(edit, Pan):
+            steps.append(("pan", (whole_pixels(resolve_length(edit.dx, w), truncate), whole_pixels(resolve_length(edit.dy, h), truncate))))
+        elif isinstance(edit, ZoomOut):
+            steps.append(("zoom-out", (float(edit.factor), truncate)))
+        elif not isinstance(edit, Remove):  # pragma: no cover - the model admits no other edit
+            raise fail(scene, "background", f"unknown edit {edit!r}", ("background",))
+    return steps
+
+
+def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver, truncate: bool = False,
+                     render: Optional[tuple[int, int]] = None) -> BackgroundIR:
     """`truncate`: pan and zoom-out sizes in whole pixels toward zero, as the authors' code computes them
-    (`int(scale * W)`; the reference schedule), instead of rounded."""
+    (`int(scale * W)`; the reference schedule), instead of rounded. `render` (width, height): the reference
+    schedule's render size, which its removal masks are resized to one by one (`MaskGroup`).
+
+    Each region is mapped to the final frame by the camera steps after it and folded into its group at
+    once, so no region is kept: a document of many removals holds one canvas per group."""
     w, h = canvas.width, canvas.height
     image = scene.image(scene.background.image)
     where = image_path(scene, image.id)
@@ -65,29 +96,26 @@ def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver, trunc
         pw, ph = picture_size(path)
     except PictureError as exc:
         raise fail(scene, "", str(exc), where) from None
-    bg = BackgroundIR(src=path, sha256=file_sha256(path), geometry=[])
+    groups = [M.MaskGroup((h, w), render) for _ in range(3)]
+    bg = BackgroundIR(src=path, sha256=file_sha256(path), geometry=_geometry(scene, w, h, truncate),
+                      removes=groups[0], refines=groups[1], holes=groups[2])
 
     if pw < w or ph < h:  # the picture sits at the origin unscaled; the rest is outpainted
-        bg.holes.append(255 - M.place(np.full((ph, pw), 255, np.uint8), w, h))
+        bg.holes.add(map_crop_through(M.Crop.of(255 - M.place(np.full((ph, pw), 255, np.uint8), w, h)), bg.geometry))
         bg.extend = True  # outpainting starts from nearby content, not black (method 9, Fig. 13)
 
+    done = 0  # camera steps before the current edit: regions move with the content through the rest
     for edit in scene.background.edits:
+        later = bg.geometry[done:]
         if isinstance(edit, Remove):
-            bg.removes = [m for m in bg.removes] + [resolver(edit.mask)]
+            removed = map_crop_through(resolver.crop(edit.mask, image.id), later)
+            bg.remove_peaks.append(int(removed.data.max()) if removed.box is not None else 0)
+            bg.removes.add(removed)
             if edit.refine is not None:
-                bg.refines.append(resolver(edit.refine))
+                bg.refines.add(map_crop_through(resolver.crop(edit.refine, image.id), later))
             continue
-        if isinstance(edit, Pan):
-            step = ("pan", (whole_pixels(resolve_length(edit.dx, w), truncate), whole_pixels(resolve_length(edit.dy, h), truncate)))
-            hole = pan_hole(w, h, *step[1])
-        elif isinstance(edit, ZoomOut):
-            step = ("zoom-out", (float(edit.factor), truncate))
-            hole = zoom_hole(w, h, *step[1])
-        else:  # pragma: no cover - the model admits no other edit
-            raise fail(scene, "background", f"unknown edit {edit!r}", ("background",))
-        # earlier regions move with the content; the new hole joins the holes
-        bg.removes = [map_through(m, [step]) for m in bg.removes]
-        bg.refines = [map_through(m, [step]) for m in bg.refines]
-        bg.holes = [map_through(m, [step]) for m in bg.holes] + [hole]
-        bg.geometry.append(step)
+        kind, args = bg.geometry[done]
+        hole = pan_hole(w, h, *args) if kind == "pan" else zoom_hole(w, h, *args)
+        bg.holes.add(map_crop_through(M.Crop.of(hole), later[1:]))
+        done += 1
     return bg

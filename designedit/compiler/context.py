@@ -9,6 +9,7 @@ from typing import Literal, Optional
 import numpy as np
 
 from ..errors import Problem, SceneError
+from ..masks import MaskGroup
 from ..model import Scene
 
 Schedule = Literal["fast", "reference"]
@@ -83,10 +84,11 @@ class BackgroundIR:
     src: Path
     sha256: str
     geometry: list[tuple[str, tuple]]  # ("pan", (dx, dy)) / ("zoom-out", (factor, truncate)) in order
+    removes: MaskGroup  # canvas masks, mapped to the final frame, folded (cut layers join in the regions pass)
+    refines: MaskGroup
+    holes: MaskGroup  # pan/zoom/outpaint regions
     extend: bool = False  # the picture does not cover the canvas: replicate its edges outwards
-    removes: list[np.ndarray] = field(default_factory=list)  # canvas masks, mapped to the final frame
-    refines: list[np.ndarray] = field(default_factory=list)
-    holes: list[np.ndarray] = field(default_factory=list)  # pan/zoom/outpaint regions
+    remove_peaks: list[int] = field(default_factory=list)  # each removal's largest value, for the lint pass
 
 
 def fail(scene: Scene, where: str, message: str, path: Optional[tuple] = None) -> SceneError:

@@ -15,6 +15,7 @@ from typing import Optional
 import numpy as np
 
 from .. import masks as M
+from ..errors import SceneError
 from ..images import file_sha256, nearest
 from ..model import Scene, resolve_length
 from ..paths import resolve_reference
@@ -23,9 +24,17 @@ from ..plan import Size
 from .context import LayerIR, fail, image_path, place
 
 
-def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: Optional[M.MaskResolver] = None) -> list[LayerIR]:
+def over_budget(scene: Scene, layer_id: str, at: tuple, budget: M.Budget, canvas: Size) -> SceneError:
+    return fail(scene, f"layer {layer_id!r}", f"its masks bring the layers' masks past {M.amount(budget.limit)} on the "
+                f"{canvas.width}x{canvas.height} canvas: use fewer or smaller layers, or a smaller canvas", at)
+
+
+def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: Optional[M.MaskResolver] = None,
+                   budget: Optional[M.Budget] = None) -> list[LayerIR]:
     """`drawn`: the resolver of the masks drawn on the canvas, when `resolver` is another (the reference's
-    grey mask pictures)."""
+    grey mask pictures). `budget`: what the layers' canvas-size masks may take (refused at the layer that
+    passes it)."""
+    budget = budget or M.Budget(M.LAYER_BUDGET)
     w, h = canvas.width, canvas.height
     bg_image = scene.image(scene.background.image)
     bg_path = resolve_reference(scene.origin, bg_image.src, place(scene, image_path(scene, bg_image.id)))
@@ -41,10 +50,10 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: 
         x = nearest(resolve_length(layer.x, w))
         y = nearest(resolve_length(layer.y, h))
         canvas_mask = None
-        if layer.mask is not None:
-            mask = M.shift(resolver(layer.mask), x, y) if (x, y) != (0, 0) else resolver(layer.mask)
+        if layer.mask is not None:  # mask pictures are scaled to the layer's image
+            mask = resolver.crop(layer.mask, image.id).moved(x, y).full()
             if drawn is not None and drawn is not resolver:
-                canvas_mask = M.shift(drawn(layer.mask), x, y) if (x, y) != (0, 0) else drawn(layer.mask)
+                canvas_mask = drawn.crop(layer.mask, image.id).moved(x, y).full()
         else:
             try:
                 alpha = load_alpha(path)
@@ -58,7 +67,9 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: 
             raise fail(scene, where, "its mask selects nothing, so there is no object to place", at)
         occluder = None
         if layer.occluder is not None:
-            occluder = M.shift(resolver(layer.occluder), x, y) if (x, y) != (0, 0) else resolver(layer.occluder)
+            occluder = resolver.crop(layer.occluder, image.id).moved(x, y).full()
+        if not (budget.charge_rows(mask, box) and budget.charge_rows(canvas_mask) and budget.charge_rows(occluder)):
+            raise over_budget(scene, layer.id, at, budget, canvas)
         cuts = not layer.keep and (layer.image == bg_image.id or path == bg_path)
         out.append(
             LayerIR(

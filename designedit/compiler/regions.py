@@ -36,34 +36,45 @@ def latent_of(group: list[np.ndarray], k: int, render: Size, latent: Size, opts:
     return M.fast_latent(group, k, (latent.width, latent.height), box=box)
 
 
+def group_latent(group: M.MaskGroup, k: int, latent: Size, opts: Options) -> np.ndarray:
+    """`latent_of` for a folded group: the reference from its sum of resized masks, the fast schedule from
+    its union (the fast preprocessing binarises the union of a group first)."""
+    if not group.count:
+        return np.zeros((latent.height, latent.width), np.uint8)
+    if group.resized is not None:
+        return M.reference_latent_of_sum(group.resized, k, opts.latent_scale)
+    return M.fast_latent([group.union()], k, (latent.width, latent.height))
+
+
 def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render: Size, latent: Size, opts: Options, map_cut) -> dict[str, MaskData]:
+    """Cut layers' masks join `bg.removes` here."""
     cw, ch = canvas.width, canvas.height
     long_side = max(cw, ch)
     out: dict[str, MaskData] = {}
 
-    cut = [l for l in layers if l.cuts]
-    if cut and not bg.geometry and opts.schedule == "fast":
-        # many cut layers: union their boxes (the reference keeps the list: it adds them, method 12)
-        cut_union = np.zeros((ch, cw), np.uint8)
-        for l in cut:
+    for l in layers:
+        if not l.cuts:
+            continue
+        if bg.geometry:
+            bg.removes.add(M.Crop.of(map_cut(l.mask_placed)))
+        else:  # where the object sits, no camera step to map it through: its box is enough
             x0, y0, x1, y1 = l.box_placed
-            M.paste_max(cut_union, l.mask_placed[y0:y1, x0:x1], x0, y0)
-        cut_masks = [cut_union]
-    else:
-        cut_masks = [map_cut(l.mask_placed) for l in cut]
-    removals = list(bg.removes) + cut_masks
-    remove_lat = latent_of(removals, K_REMOVE, render, latent, opts) | latent_of(bg.holes, K_PAN_ZOOM, render, latent, opts)
+            bg.removes.add(M.Crop((ch, cw), x0, y0, l.mask_placed[y0:y1, x0:x1]))
+    remove_lat = group_latent(bg.removes, K_REMOVE, latent, opts) | group_latent(bg.holes, K_PAN_ZOOM, latent, opts)
     out["remove@latent"] = MaskData("remove@latent", remove_lat)
-    if bg.refines:
-        refine_lat = remove_lat | latent_of(bg.refines, K_REFINE, render, latent, opts)
+    if bg.refines.count:
+        refine_lat = remove_lat | group_latent(bg.refines, K_REFINE, latent, opts)
         out["refine@latent"] = MaskData("refine@latent", refine_lat)
 
-    def canvas_dilated(group: list[np.ndarray], k: int) -> np.ndarray:
-        if not group:
+    def canvas_dilated(group: M.MaskGroup, k: int) -> np.ndarray:
+        if not group.count:
             return np.zeros((ch, cw), np.uint8)
-        return M.grow(M.binary(M.union(group, (ch, cw))), M.scaled_radius(k, long_side))
+        return M.grow(M.binary(group.union()), M.scaled_radius(k, long_side))
 
-    remove_canvas = np.maximum(canvas_dilated(removals, K_REMOVE), canvas_dilated(bg.holes, K_PAN_ZOOM))
+    def one_dilated(mask: np.ndarray, k: int) -> np.ndarray:
+        return M.grow(M.binary(mask), M.scaled_radius(k, long_side))
+
+    remove_canvas = np.maximum(canvas_dilated(bg.removes, K_REMOVE), canvas_dilated(bg.holes, K_PAN_ZOOM))
     out["remove@canvas"] = MaskData("remove@canvas", remove_canvas)
 
     edit = remove_canvas.copy()
@@ -79,7 +90,7 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
             occ = M.shift_latent(latent_of([l.occluder_frame], K_OCCLUDE, render, latent, opts), l.dx, l.dy)
             out[f"occlude:{l.id}@latent"] = MaskData(f"occlude:{l.id}@latent", occ)
             occluders.append(occ)
-            moved = M.shift(canvas_dilated([l.occluder_frame], K_OCCLUDE), *shift_px)
+            moved = M.shift(one_dilated(l.occluder_frame, K_OCCLUDE), *shift_px)
             occluders_canvas.append(moved)
             np.maximum(edit, moved, out=edit)
     if occluders:

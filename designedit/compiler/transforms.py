@@ -12,6 +12,7 @@ zero (method 12), fast rounds to nearest; the remainder is reported.
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from ..images import nearest
 from ..model import Flip, Move, Resize, Rotate, Scene, resolve_length
 from ..plan import Size
 from .context import LayerIR, Options, fail
+from .layers import over_budget
 
 
 def linear_of(op) -> np.ndarray:
@@ -54,7 +56,7 @@ def warp_mask(mask: np.ndarray, matrix: np.ndarray, box=None) -> tuple[np.ndarra
     """Warp a mask (bilinear, zero outside), computing only the box its set pixels land in.
     Returns (mask, box of its non-zero pixels or None)."""
     h, w = mask.shape
-    out = np.zeros_like(mask)
+    out = np.zeros(mask.shape, mask.dtype)  # zeros_like would write every page of a 40 MP canvas
     box = box or M.bbox(mask)
     if box is None:
         return out, None
@@ -102,8 +104,11 @@ def _out_of_range(a: np.ndarray, tx: float, ty: float, box: tuple[int, int, int,
     return None
 
 
-def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: Size, opts: Options) -> None:
+def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: Size, opts: Options,
+                     budget: Optional[M.Budget] = None) -> None:
+    """`budget`: the layers' (`resolve_layers`), which the warped masks join."""
     w, h = canvas.width, canvas.height
+    budget = budget or M.Budget(M.LAYER_BUDGET)
     for index, (layer, spec) in enumerate(zip(layers, scene.layers)):
         at = ("layers", index)
         a, (tx, ty) = fold(spec.transforms, w, h)
@@ -130,6 +135,9 @@ def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: 
                 raise fail(scene, f"layer {layer.id!r}", "its transforms shrink the object to nothing", at)
             layer.occluder_frame = None if layer.occluder_placed is None else warp_mask(layer.occluder_placed, layer.matrix)[0]
             layer.canvas_frame = None if layer.canvas_placed is None else warp_mask(layer.canvas_placed, layer.matrix)[0]
+            warped = (layer.mask_frame, layer.occluder_frame, layer.canvas_frame)
+            if not (budget.charge_rows(warped[0], b) and budget.charge_rows(warped[1]) and budget.charge_rows(warped[2])):
+                raise over_budget(scene, layer.id, at, budget, canvas)
         layer.dx_px, layer.dy_px = tx, ty
         layer.dx = to_cells(tx, w, render.width, opts.latent_scale, opts.schedule)
         layer.dy = to_cells(ty, h, render.height, opts.latent_scale, opts.schedule)
