@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from .. import arguments
+from ..atomic import before_commit
 from ..renderer import RenderOptions
-from . import file_name_type, readable_type
+from . import debug_pause, file_name_type, hold_signals, readable_type
 
 DESCRIPTION = (
     "Render a scene to a PNG picture, and optionally its layers and statistics. Every output is checked "
@@ -19,7 +20,8 @@ DESCRIPTION = (
 EXIT_STATUSES = (
     "exit status: 0 done; 2 bad input (usage, an invalid document, an output that cannot be written); "
     "1 another failure (no model, out of memory); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). "
-    "Nothing is written when a render is interrupted or terminated."
+    "Nothing is written when a render is interrupted or terminated; once its files are being written, "
+    "Ctrl-C and SIGTERM wait until they are all complete, and the exit status is 0."
 )
 
 # RenderOptions fields only the SDXL renderer reads, with the flag that sets each
@@ -163,16 +165,18 @@ def run(args: argparse.Namespace) -> int:
     check_destinations(scene, output, args.layers, args.stats)  # before any model is loaded
     session = RenderSession(args.renderer, options_from_args(args))
     note_ignored_options(args, session)
-    result = session.render(
-        scene,
-        output=output,
-        schedule=args.schedule,
-        steps=args.steps,
-        seed=args.seed,
-        layers_dir=args.layers,
-        stats_path=args.stats,
-        warn=lambda sentence: print(f"warning: {sentence}", file=sys.stderr, flush=True),
-    )
+    with before_commit(hold_signals):  # from the first output's rename on, a signal waits for the rest
+        result = session.render(
+            scene,
+            output=output,
+            schedule=args.schedule,
+            steps=args.steps,
+            seed=args.seed,
+            layers_dir=args.layers,
+            stats_path=args.stats,
+            warn=lambda sentence: print(f"warning: {sentence}", file=sys.stderr, flush=True),
+        )
+    debug_pause("written")
     print(status_line(result.stats, output))
     return 0
 
