@@ -163,3 +163,32 @@ def test_plan_svg_must_be_named_svg(tmp_path, capsys):
         main(["plan", "--svg", str(tmp_path / "x.png"), str(tmp_path / "x.dedit")])
     assert stop.value.code == 2 and "x.png is not an .svg file name" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_plan_json_names_pictures_relative_to_the_scene_and_reads_back_whole(tmp_path, capsys):
+    """No absolute path in `dedit plan --json` (it is shared, diffed, put in bug reports); read back with the
+    scene's folder as its base, it is the plan the compiler made, and renders."""
+    from designedit import compile as compile_scene, load
+    from designedit.images import materialize
+
+    pictures, scenes = tmp_path / "pictures", tmp_path / "scenes"
+    pictures.mkdir()
+    scenes.mkdir()
+    for p in CONFORMANCE.iterdir():
+        if p.suffix == ".png":
+            shutil.copyfile(p, pictures / p.name)
+    text = (CONFORMANCE / "move-resize.dedit").read_text().replace('src="', 'src="../pictures/')
+    scene = scenes / "move-resize.dedit"
+    scene.write_text(text)
+    assert main(["plan", str(scene), "--json", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path) not in out
+    loads = [op["args"]["src"] for image in json.loads(out)["images"] for op in image["ops"] if op["op"] == "load"]
+    assert loads and all(src.startswith("../pictures/") for src in loads)
+
+    compiled = compile_scene(load(scene, root=tmp_path))
+    read_back = Plan.from_json(out, base=scenes)
+    assert read_back.to_json() == compiled.to_json()  # absolute again, byte for byte
+    image = read_back.image(read_back.background)
+    assert materialize(image, read_back.canvas).shape[:2] == (read_back.canvas.height, read_back.canvas.width)
+    assert Plan.from_json(read_back.to_json(relative_to=scenes), base=scenes).to_json() == compiled.to_json()

@@ -57,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
         with before_commit(hold_signals):  # once the timeline is in place, a signal cannot undo it
             atomic_write_bytes(args.svg, plan_svg(plan, title=args.file.name).encode("utf-8"))
-    if args.json:
-        sys.stdout.write(plan.to_json() + "\n")
+    if args.json:  # picture paths relative to the scene's folder: Plan.from_json(text, base=that folder)
+        sys.stdout.write(plan.to_json(relative_to=args.file.resolve().parent) + "\n")
     else:
         sys.stdout.write(summary(plan, args.file.name))
         if args.svg is not None:
