@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .. import arguments
 from ..atomic import before_commit
 from ..renderer import RenderOptions
-from . import debug_pause, file_name_type, hold_signals, readable_type
+from . import UsageError, debug_pause, file_name_type, hold_signals, readable_type
 
 DESCRIPTION = (
     "Render a scene to a PNG picture, and optionally its layers and statistics. Every output is checked "
@@ -106,6 +107,8 @@ def add_renderer_options(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace, progress: bool = True) -> RenderOptions:
+    """The RenderOptions the flags say; UsageError (exit status 2) for a cache folder that is a file."""
+    check_cache_dir(args.cache_dir)
     extra = {}
     if args.model_config:
         extra["model_config"] = str(args.model_config)
@@ -125,6 +128,20 @@ def options_from_args(args: argparse.Namespace, progress: bool = True) -> Render
         progress=progress,
         extra=extra,
     )
+
+
+def check_cache_dir(given: Path | None) -> None:
+    """--cache-dir (else $DEDIT_CACHE_DIR) must be a folder, or a path where one can be made: a file there
+    would silently turn the cache off."""
+    from ..cache import CACHE_DIR_ENV, cache_dir_problem, default_cache_dir
+
+    if given is None and not os.environ.get(CACHE_DIR_ENV):
+        return  # the default one: not the user's doing, and only an optimisation
+    root = given if given is not None else default_cache_dir()
+    why = cache_dir_problem(root)
+    if why is not None:
+        source = "--cache-dir" if given is not None else f"${CACHE_DIR_ENV}"
+        raise UsageError(f"the cache folder {root} ({source}) cannot be used: {why}.")
 
 
 def note_ignored_options(args: argparse.Namespace, session) -> None:

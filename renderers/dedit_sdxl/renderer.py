@@ -312,6 +312,9 @@ class SDXLRenderer:
             phase_seconds={k: round(v, 4) for k, v in phases.items()},
             seconds=round(time.perf_counter() - started, 4),
         )
+        damaged = self._cache.take_discarded() if self._cache is not None else []
+        if damaged:  # recomputed, so the picture is right; but a cache that keeps breaking is worth knowing of
+            stats.setdefault("warnings", []).extend(damaged)
         return RenderResult(image=picture, layers=LazyLayers(layers), stats=stats)
 
     def _source_only(self, plan: Plan, started: float) -> RenderResult:
