@@ -226,9 +226,10 @@ def _run(argv: list[str] | None) -> int:
 
 def _out_of_memory(exc: BaseException) -> bool:
     """MemoryError, OpenCV's "Insufficient memory" (a cv2.error with code -4, StsNoMem), or a GPU's (torch's
-    OutOfMemoryError, known by name: the core never imports torch)."""
+    OutOfMemoryError, known by its module and name: the core never imports torch)."""
+    kind = type(exc)
     return (isinstance(exc, MemoryError) or _opencv_out_of_memory(exc)
-            or any(cls.__name__ == "OutOfMemoryError" for cls in type(exc).__mro__))
+            or (kind.__module__.partition(".")[0] == "torch" and kind.__name__ == "OutOfMemoryError"))
 
 
 def _opencv_out_of_memory(exc: BaseException) -> bool:
