@@ -41,9 +41,9 @@ _commit_hook: ContextVar[Optional[Callable[[], None]]] = ContextVar("dedit_commi
 
 
 @contextmanager
-def before_commit(hook: Callable[[], None]) -> Iterator[None]:
-    """Inside: `hook()` runs just before every rename by `atomic_write` (a signal raised by then has unwound the
-    write and left nothing; one after it cannot undo the file)."""
+def before_commit(hook: Optional[Callable[[], None]]) -> Iterator[None]:
+    """Inside: `hook()` (if not None) runs just before every rename by `atomic_write` (a signal raised by then
+    has unwound the write and left nothing; one after it cannot undo the file)."""
     token = _commit_hook.set(hook)
     try:
         yield

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from . import arguments
+from .atomic import before_commit
 from .errors import DeditError, SceneError
 from .model import Scene
 from .output import check_destination, check_not_an_input, check_png_destination
@@ -183,12 +184,12 @@ class RenderSession:
         stats_path: Optional[Path | str] = None,
         progress: Optional[Callable[[int, int], None]] = None,
         warn: Optional[Callable[[str], None]] = None,
+        on_commit: Optional[Callable[[], None]] = None,
     ) -> RenderResult:
         """Compile and render `scene`, writing what is asked. `warn` receives each warning as soon as it is
         known: the plan's before the render starts (a long SDXL render need not finish to say a mask looks
-        wrong), the renderer's after it."""
-        from .output import write_json, write_png
-
+        wrong), the renderer's after it. `on_commit` runs just before each file is renamed into place (the
+        CLI holds Ctrl-C and SIGTERM from the first on: the result is complete from then on)."""
         started = time.perf_counter()
         output = Path(output) if output is not None else None
         inputs = check_destinations(scene, output, layers_dir, stats_path)
@@ -229,22 +230,32 @@ class RenderSession:
         }
         for sentence in result.stats.get("warnings", []):
             warn(sentence)
-        if output is not None:
-            write_png(output, result.image, metadata)
-            stats["output"] = str(output)
-        if layers_dir is not None:
-            from .layers_out import write_layers
-
-            stem = output.stem if output is not None else "layers"
-            write_layers(layers_dir, result.layers, result.image, name=stem, metadata=metadata)
-            stats["layers_dir"] = str(layers_dir)
-        stats["total_seconds"] = round(time.perf_counter() - started, 4)
-        if stats_path is not None:
-            write_json(stats_path, stats)
+        with before_commit(on_commit):
+            _write(result, metadata, stats, output, layers_dir, stats_path, started)
         result.stats = stats
         result.metadata = metadata
         result._scene_files = tuple(inputs)  # what result.save() must not replace either
         return result
+
+
+def _write(result: RenderResult, metadata: dict[str, str], stats: dict, output: Optional[Path],
+           layers_dir: Optional[Path | str], stats_path: Optional[Path | str], started: float) -> None:
+    """The files a render was asked for, each atomically: the picture, the layers, then the statistics
+    (which record where the others went)."""
+    from .output import write_json, write_png
+
+    if output is not None:
+        write_png(output, result.image, metadata)
+        stats["output"] = str(output)
+    if layers_dir is not None:
+        from .layers_out import write_layers
+
+        stem = output.stem if output is not None else "layers"
+        write_layers(layers_dir, result.layers, result.image, name=stem, metadata=metadata)
+        stats["layers_dir"] = str(layers_dir)
+    stats["total_seconds"] = round(time.perf_counter() - started, 4)
+    if stats_path is not None:
+        write_json(stats_path, stats)
 
 
 def render(

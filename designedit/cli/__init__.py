@@ -8,11 +8,12 @@ output that cannot be written, found before any work); 1 any other failure
 half-written, start-up included.
 
 Once a command starts committing its results (just before the rename that
-makes its first output visible: `hold_signals`, through
-`atomic.before_commit`), Ctrl-C and SIGTERM are held instead: the command
-finishes writing, says in one line that the signal came once the results were
-being written, and exits with its own status (0): a result that is complete is
-never reported as interrupted or failed. A signal after `main` has decided the
+makes its first output visible: `hold_signals`, called through
+`RenderSession.render(on_commit=)` and `atomic.before_commit`), Ctrl-C and
+SIGTERM are held instead: the command finishes writing, says in one line that
+the signal came once the results were being written, and exits with its own
+status (0): a result that is complete is never reported as interrupted or
+failed. A signal after `main` has decided the
 program's exit status changes nothing either.
 
 $DEDIT_DEBUG_PAUSE=POINT makes dedit wait at POINT for a signal (for tests:

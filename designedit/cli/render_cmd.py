@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from .. import arguments
-from ..atomic import before_commit
 from ..renderer import RenderOptions
 from . import UsageError, debug_pause, file_name_type, hold_signals, readable_type
 
@@ -182,17 +181,17 @@ def run(args: argparse.Namespace) -> int:
     check_destinations(scene, output, args.layers, args.stats)  # before any model is loaded
     session = RenderSession(args.renderer, options_from_args(args))
     note_ignored_options(args, session)
-    with before_commit(hold_signals):  # from the first output's rename on, a signal waits for the rest
-        result = session.render(
-            scene,
-            output=output,
-            schedule=args.schedule,
-            steps=args.steps,
-            seed=args.seed,
-            layers_dir=args.layers,
-            stats_path=args.stats,
-            warn=lambda sentence: print(f"warning: {sentence}", file=sys.stderr, flush=True),
-        )
+    result = session.render(
+        scene,
+        output=output,
+        schedule=args.schedule,
+        steps=args.steps,
+        seed=args.seed,
+        layers_dir=args.layers,
+        stats_path=args.stats,
+        warn=lambda sentence: print(f"warning: {sentence}", file=sys.stderr, flush=True),
+        on_commit=hold_signals,  # from the first output's rename on, a signal waits for the rest
+    )
     debug_pause("written")
     print(status_line(result.stats, output))
     return 0
