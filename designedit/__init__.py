@@ -11,10 +11,12 @@ without any ML stack. Public API:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import DeditError, Problem, SceneError
-from .model import Scene
+
+if TYPE_CHECKING:
+    from .model import Scene
 
 __version__ = "0.1.0"
 
@@ -40,9 +42,14 @@ def compile(scene: Scene, schedule: str = "fast", **options: Any):  # noqa: A001
 
 
 def __getattr__(name: str) -> Any:
-    # `render` lives in designedit.rendering, imported on first use: `import designedit` stays light
+    # `render` lives in designedit.rendering and `Scene` in designedit.model (pydantic), imported on first use:
+    # `import designedit` stays light, so the command line answers Ctrl-C from its first moments
     if name == "render":
         from .rendering import render
 
         return render
+    if name == "Scene":
+        from .model import Scene
+
+        return Scene
     raise AttributeError(f"module 'designedit' has no attribute {name!r}")

@@ -10,17 +10,33 @@ a document's `<render>` (spec/format.md 5.8).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from numbers import Integral
 from typing import Any
 
-from . import model as m
 from .errors import DeditError
-from .io import vocab
 
-# the document's own bounds (model.Render), so a flag and a <render> attribute cannot disagree
-MAX_STEPS = int(vocab.field(m.Render, "steps").high[1])
-MAX_SEED = int(vocab.field(m.Render, "seed").high[1]) - 1  # the model says < 2^63
-SCHEDULES = tuple(vocab.field(m.Render, "schedule").choices)
+
+@lru_cache(maxsize=None)
+def _bounds() -> dict[str, Any]:
+    """The document's own bounds (model.Render), so a flag and a <render> attribute cannot disagree; read on
+    first use, since the model (pydantic) is slow to import and the command line imports this module at
+    start-up, before it can answer Ctrl-C in one line."""
+    from . import model as m
+    from .io import vocab
+
+    return {
+        "MAX_STEPS": int(vocab.field(m.Render, "steps").high[1]),
+        "MAX_SEED": int(vocab.field(m.Render, "seed").high[1]) - 1,  # the model says < 2^63
+        "SCHEDULES": tuple(vocab.field(m.Render, "schedule").choices),
+    }
+
+
+def __getattr__(name: str) -> Any:
+    # only these names: the import system asks for others (`__path__`), which must not import the model
+    if name in ("MAX_STEPS", "MAX_SEED", "SCHEDULES"):
+        return _bounds()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ArgumentError(DeditError):
@@ -45,20 +61,21 @@ def _whole(value: Any, what: str) -> int:
 
 def steps(value: Any) -> int:
     n = _whole(value, "the step count")
-    if not 1 <= n <= MAX_STEPS:
-        raise ArgumentError(f"the step count must be between 1 and {MAX_STEPS}, not {n}.")
+    high = _bounds()["MAX_STEPS"]
+    if not 1 <= n <= high:
+        raise ArgumentError(f"the step count must be between 1 and {high}, not {n}.")
     return n
 
 
 def seed(value: Any) -> int:
     n = _whole(value, "the seed")
-    if not 0 <= n <= MAX_SEED:
+    if not 0 <= n <= _bounds()["MAX_SEED"]:
         raise ArgumentError(f"the seed must be between 0 and 2^63 - 1, not {n}.")
     return n
 
 
 def schedule(value: Any) -> str:
-    if value not in SCHEDULES:
+    if value not in _bounds()["SCHEDULES"]:
         raise ArgumentError(f"{value!r} is not a schedule; use fast or reference.")
     return value
 

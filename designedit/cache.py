@@ -15,7 +15,8 @@ Guarantees:
 - the root is `root`, else $DEDIT_CACHE_DIR, else $XDG_CACHE_HOME/dedit, else
   ~/.cache/dedit (`--cache-dir` passes `root`);
 - every entry carries its length and SHA-256; a truncated, corrupt or
-  unreadable entry is a miss (and is deleted), never an error;
+  unreadable entry is a miss (and is deleted), never an error, and
+  `take_discarded()` gives a warning for each such entry found;
 - writes are atomic (temporary file + os.replace), so a crash mid-write
   leaves no entry rather than a partial one, and concurrent writers of the
   same key are harmless;
@@ -46,9 +47,12 @@ _HEADER = struct.Struct(">8sQ32s")  # magic, payload length, sha256(payload)
 _LAYOUT = "v1"
 
 
+CACHE_DIR_ENV = "DEDIT_CACHE_DIR"
+
+
 def default_cache_dir() -> Path:
-    if os.environ.get("DEDIT_CACHE_DIR"):
-        return Path(os.environ["DEDIT_CACHE_DIR"]).expanduser()
+    if os.environ.get(CACHE_DIR_ENV):
+        return Path(os.environ[CACHE_DIR_ENV]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base).expanduser() / "dedit"
 
@@ -75,6 +79,7 @@ class Cache:
         self.max_bytes = int(max_bytes) if max_bytes is not None else default_max_bytes()
         self.hits = 0
         self.misses = 0
+        self.discarded: list[str] = []  # warnings: damaged entries deleted (take_discarded)
 
     # ------------------------------------------------------------ bytes
 
@@ -89,9 +94,9 @@ class Cache:
         except OSError:
             self.misses += 1
             return None
-        payload = _unwrap(raw)
+        payload, damage = _unwrap(raw)
         if payload is None:  # partial or corrupt: drop it so it is rebuilt
-            _unlink(path)
+            self._discard(path, damage)
             self.misses += 1
             return None
         try:
@@ -136,8 +141,18 @@ class Cache:
             with np.load(io.BytesIO(data), allow_pickle=False) as npz:
                 return {name: npz[name] for name in npz.files}
         except (OSError, ValueError, EOFError):  # checksummed, so only a foreign writer gets here
-            _unlink(self.path_for(key))
+            self._discard(self.path_for(key), "its arrays cannot be read")
             return None
+
+    def _discard(self, path: Path, damage: str) -> None:
+        _unlink(path)
+        self.discarded.append(f"the cache entry {path} was damaged ({damage}); it was discarded and what it held "
+                              "is computed again")
+
+    def take_discarded(self) -> list[str]:
+        """One sentence (a warning) for each damaged entry found and deleted since the last call."""
+        said, self.discarded = self.discarded, []
+        return said
 
     def put_arrays(self, key: str, arrays: dict[str, np.ndarray]) -> bool:
         buf = io.BytesIO()
@@ -185,14 +200,33 @@ class Cache:
             _unlink(path)
 
 
-def _unwrap(raw: bytes) -> Optional[bytes]:
+def _unwrap(raw: bytes) -> tuple[Optional[bytes], str]:
+    """(the payload, "") of an entry, or (None, what is wrong with it in a few words)."""
     if len(raw) < _HEADER.size:
-        return None
+        return None, "cut short"
     magic, length, digest = _HEADER.unpack_from(raw)
     payload = raw[_HEADER.size :]
-    if magic != _MAGIC or length != len(payload) or hashlib.sha256(payload).digest() != digest:
-        return None
-    return payload
+    if magic != _MAGIC:
+        return None, "not a dedit cache entry"
+    if length != len(payload):
+        return None, "cut short" if len(payload) < length else "longer than it says"
+    if hashlib.sha256(payload).digest() != digest:
+        return None, "its checksum does not match"
+    return payload, ""
+
+
+def cache_dir_problem(root: Path | str) -> Optional[str]:
+    """Why `root` cannot be the cache folder, in a few words: it, or the nearest folder above it that exists
+    (missing folders are made with the first entry), is a file. None when it can be. (A folder that cannot be
+    written is not refused: the cache is an optimisation, and a shared read-only one still serves hits.)"""
+    probe = Path(root).expanduser()
+    while not probe.exists() and not probe.is_symlink() and probe.parent != probe:
+        probe = probe.parent
+    if probe.is_symlink() and not probe.exists():
+        return f"{probe} is a broken link"
+    if not probe.is_dir():
+        return f"{probe} is a file, not a folder"
+    return None
 
 
 def _unlink(path: Path) -> None:

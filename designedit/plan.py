@@ -17,10 +17,13 @@ Indexing conventions (method.md):
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
+import os
 import zlib
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Optional
 
 import numpy as np
@@ -235,17 +238,28 @@ class Plan:
 
     # ------------------------------------------------------------ JSON
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, relative_to: Optional[str | os.PathLike] = None) -> dict[str, Any]:
+        """`relative_to`: a folder (`dedit plan --json`: the scene's) that `load` sources are written relative
+        to, so the JSON names no absolute path; `from_dict(d, base=that folder)` reads them back."""
         d = asdict(self, dict_factory=_drop_arrays)
         d["masks"] = {name: m.to_json() for name, m in sorted(self.masks.items())}
         d["cost"]["total"] = self.cost.total
+        if relative_to is not None:
+            for args in _load_args(d):
+                args["src"] = Path(os.path.relpath(args["src"], relative_to)).as_posix()
         return d
 
-    def to_json(self, indent: int | None = 1) -> str:
-        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+    def to_json(self, indent: int | None = 1, relative_to: Optional[str | os.PathLike] = None) -> str:
+        return json.dumps(self.to_dict(relative_to), indent=indent, sort_keys=False)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Plan":
+    def from_dict(cls, d: dict[str, Any], base: Optional[str | os.PathLike] = None) -> "Plan":
+        """`base`: the folder relative `load` sources are relative to (`to_dict(relative_to=...)`); without it
+        they stay as written."""
+        if base is not None:
+            d = copy.deepcopy(d)
+            for args in _load_args(d):
+                args["src"] = os.path.normpath(os.path.join(Path(base).resolve(), args["src"]))
         ref = lambda r: LatentRef(**r) if r is not None else None  # noqa: E731
         cost = dict(d["cost"])
         cost.pop("total", None)
@@ -297,8 +311,13 @@ class Plan:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "Plan":
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text: str, base: Optional[str | os.PathLike] = None) -> "Plan":
+        return cls.from_dict(json.loads(text), base)
+
+
+def _load_args(d: dict[str, Any]) -> list[dict[str, Any]]:
+    """The arguments of every `load` op in a plan dict (where picture paths are)."""
+    return [op["args"] for image in d["images"] for op in image["ops"] if op["op"] == "load"]
 
 
 def _drop_arrays(items: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -111,6 +111,9 @@ class Renderer(Protocol):
     # names such as {"device", "dtype"}): the model options this renderer uses;
     # the CLI notes model options given to a renderer that does not use them.
 
+    # `progress(done, total)` counts the whole render; a renderer that works in phases also calls
+    # `progress.phase(label, done, total)`, each phase with its own count, when the callable has that
+    # method (designedit.rendering.Progress, the CLI's display, does).
     def render(self, plan: Plan, progress: Optional[Callable[[int, int], None]] = None) -> RenderResult: ...
 
 

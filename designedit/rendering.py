@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from . import arguments
+from .atomic import before_commit
 from .errors import DeditError, SceneError
 from .model import Scene
 from .output import check_destination, check_not_an_input, check_png_destination
@@ -183,12 +184,12 @@ class RenderSession:
         stats_path: Optional[Path | str] = None,
         progress: Optional[Callable[[int, int], None]] = None,
         warn: Optional[Callable[[str], None]] = None,
+        on_commit: Optional[Callable[[], None]] = None,
     ) -> RenderResult:
         """Compile and render `scene`, writing what is asked. `warn` receives each warning as soon as it is
         known: the plan's before the render starts (a long SDXL render need not finish to say a mask looks
-        wrong), the renderer's after it."""
-        from .output import write_json, write_png
-
+        wrong), the renderer's after it. `on_commit` runs just before each file is renamed into place (the
+        CLI holds Ctrl-C and SIGTERM from the first on: the result is complete from then on)."""
         started = time.perf_counter()
         output = Path(output) if output is not None else None
         inputs = check_destinations(scene, output, layers_dir, stats_path)
@@ -198,7 +199,7 @@ class RenderSession:
         for sentence in plan.warnings:
             warn(sentence)
         if progress is None and self.options.progress:
-            progress = _tqdm_progress(f"{self.name} render")
+            progress = Progress(f"{self.name} render")
         try:
             result = self.renderer.render(plan, progress=progress)
         finally:
@@ -229,22 +230,32 @@ class RenderSession:
         }
         for sentence in result.stats.get("warnings", []):
             warn(sentence)
-        if output is not None:
-            write_png(output, result.image, metadata)
-            stats["output"] = str(output)
-        if layers_dir is not None:
-            from .layers_out import write_layers
-
-            stem = output.stem if output is not None else "layers"
-            write_layers(layers_dir, result.layers, result.image, name=stem, metadata=metadata)
-            stats["layers_dir"] = str(layers_dir)
-        stats["total_seconds"] = round(time.perf_counter() - started, 4)
-        if stats_path is not None:
-            write_json(stats_path, stats)
+        with before_commit(on_commit):
+            _write(result, metadata, stats, output, layers_dir, stats_path, started)
         result.stats = stats
         result.metadata = metadata
         result._scene_files = tuple(inputs)  # what result.save() must not replace either
         return result
+
+
+def _write(result: RenderResult, metadata: dict[str, str], stats: dict, output: Optional[Path],
+           layers_dir: Optional[Path | str], stats_path: Optional[Path | str], started: float) -> None:
+    """The files a render was asked for, each atomically: the picture, the layers, then the statistics
+    (which record where the others went)."""
+    from .output import write_json, write_png
+
+    if output is not None:
+        write_png(output, result.image, metadata)
+        stats["output"] = str(output)
+    if layers_dir is not None:
+        from .layers_out import write_layers
+
+        stem = output.stem if output is not None else "layers"
+        write_layers(layers_dir, result.layers, result.image, name=stem, metadata=metadata)
+        stats["layers_dir"] = str(layers_dir)
+    stats["total_seconds"] = round(time.perf_counter() - started, 4)
+    if stats_path is not None:
+        write_json(stats_path, stats)
 
 
 def render(
@@ -320,27 +331,74 @@ def render(
     )
 
 
-class _TqdmProgress:
-    """A progress callback that opens a tqdm bar only once work takes a while."""
+PROGRESS_DELAY_S = 1.0  # no progress shown for work that ends sooner (the preview)
 
-    def __init__(self, desc: str) -> None:
+
+class Progress:
+    """The command line's progress on stderr, as a renderer's `progress` callback.
+
+    `progress(done, total)` counts a whole render. A renderer that works in phases also calls
+    `progress.phase(label, done, total)` when it has one, with each phase's own count (SDXL: "inverting 2
+    pictures" over the steps, then "denoising" over the steps run, rather than one count to their sum);
+    the phases are then shown instead of the whole. On a terminal each phase gets a bar; elsewhere (a log
+    file, a pipe) a line at each tenth of a phase, the last at its end, so a log gets a dozen lines, not a
+    redrawn bar. Nothing at all is shown of work that ends within `delay` seconds."""
+
+    def __init__(self, desc: str, stream=None, delay: Optional[float] = None) -> None:
         self.desc = desc
+        self.stream = stream if stream is not None else sys.stderr
+        self.delay = PROGRESS_DELAY_S if delay is None else delay
+        self.terminal = _is_terminal(self.stream)
+        self.phased = False
+        self.label: Optional[str] = None  # the phase shown now (None: the whole render)
         self.bar = None
+        self.tenths = 0  # tenths of the current phase already said (lines only)
+        self.started = time.monotonic()
 
     def __call__(self, done: int, total: int) -> None:
-        if self.bar is None:
-            from tqdm import tqdm
+        if not self.phased:
+            self._show(None, done, total)
 
-            # delay: no bar at all for work that ends within a second (the preview)
-            self.bar = tqdm(total=total, desc=self.desc, unit="step", delay=1.0, leave=False, file=sys.stderr)
-        self.bar.total = total
-        if done > self.bar.n:
-            self.bar.update(done - self.bar.n)  # update() honours `delay`; refresh() would not
+    def phase(self, label: str, done: int, total: int) -> None:
+        self.phased = True
+        self._show(label, done, total)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+    def _show(self, label: Optional[str], done: int, total: int) -> None:
+        title = f"{self.desc}: {label}" if label else self.desc
+        if label != self.label:
+            self.close()
+            self.label, self.tenths = label, 0
+        if self.terminal:
+            if label is None and done == 0 and self.bar is None:
+                return  # phases may follow at once: a bar of the whole would only flash
+            self._draw(title, done, total)
+        else:
+            self._line(title, done, total)
+
+    def _draw(self, title: str, done: int, total: int) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=title, unit="step", delay=self.delay, leave=False, file=self.stream)
+        self.bar.total = total
+        if done > self.bar.n:
+            self.bar.update(done - self.bar.n)  # update() honours `delay`; refresh() would not
+
+    def _line(self, title: str, done: int, total: int) -> None:
+        tenths = min(10, done * 10 // total) if total > 0 else 10
+        if tenths <= self.tenths or time.monotonic() - self.started < self.delay:
+            return
+        self.tenths = tenths
+        print(f"{title}: step {done} of {total}", file=self.stream, flush=True)
 
 
-def _tqdm_progress(desc: str) -> _TqdmProgress:
-    return _TqdmProgress(desc)
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False

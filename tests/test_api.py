@@ -107,7 +107,7 @@ def test_python_dash_m_designedit_runs_the_cli(scene, tmp_path):
     (None, {}, (True, False)),  # no options: paste-back on, silent
 ])
 def test_paste_back_and_progress_from_options_are_kept_unless_named(scene, monkeypatch, renderer_options, given, named, expected):
-    monkeypatch.setattr("designedit.rendering._tqdm_progress", lambda desc: None)  # no bar in the test output
+    monkeypatch.setattr("designedit.rendering.Progress", lambda desc: None)  # no bar in the test output
     designedit.render(scene, renderer="preview", options=given, **named)
     assert [(o.paste_back, o.progress) for o in renderer_options] == [expected]
 

@@ -48,6 +48,35 @@ def test_truncated_or_corrupt_entries_are_misses_and_are_dropped(tmp_path):
     assert c.get_arrays("a") is None
 
 
+def test_each_damaged_entry_found_is_one_warning_that_names_it(tmp_path):
+    c = Cache(tmp_path)
+    for key in "abcd":
+        c.put(key, key.encode() * 1000)
+    paths = {key: c.path_for(key) for key in "abcd"}
+    paths["a"].write_bytes(paths["a"].read_bytes()[:500])  # a write cut short
+    raw = bytearray(paths["b"].read_bytes())
+    raw[-1] ^= 0xFF
+    paths["b"].write_bytes(bytes(raw))
+    paths["c"].write_bytes(b"\0" * 64)  # another program's file
+    paths["d"].write_bytes(paths["d"].read_bytes()[:20])  # not even a whole header
+    assert [c.get(key) for key in "abcd"] == [None] * 4
+    why = {"a": "cut short", "b": "its checksum does not match", "c": "not a dedit cache entry", "d": "cut short"}
+    assert c.take_discarded() == [f"the cache entry {paths[key]} was damaged ({why[key]}); it was discarded and what "
+                                  "it held is computed again" for key in "abcd"]
+    assert c.take_discarded() == []  # each said once
+    assert c.get("a") is None and c.take_discarded() == []  # a plain miss is no warning
+
+
+def test_a_cache_folder_that_is_a_file_is_named(tmp_path):
+    from designedit.cache import cache_dir_problem
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert cache_dir_problem(blocker) == f"{blocker} is a file, not a folder"
+    assert cache_dir_problem(blocker / "sub" / "deeper") == f"{blocker} is a file, not a folder"
+    assert cache_dir_problem(tmp_path / "not-yet" / "made") is None and cache_dir_problem(tmp_path) is None
+
+
 def test_size_bound_evicts_least_recently_used(tmp_path):
     c = Cache(tmp_path, max_bytes=3 * 1100)
     for i, key in enumerate(["k0", "k1", "k2"]):

@@ -241,3 +241,32 @@ def test_watch_notes_two_scenes_that_write_one_picture(scene, tmp_path, capsys):
     check_start(argparse.Namespace(files=[scene, variant, other], output=None, root=None))
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"note: {scene} and {variant} both write {tmp_path / 'scene.png'}; each render replaces the other's picture."]
+
+
+def test_a_full_disk_fails_in_one_sentence_and_leaves_no_empty_folder(scene, monkeypatch, capsys):
+    import designedit.atomic as atomic
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    before = files_in(scene.parent)
+    out = scene.parent / "renders" / "today" / "out.png"
+    assert main(["render", str(scene), "--renderer", "preview", "-o", str(out)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[-1] == f"dedit: cannot write {out}: no space left on the device holding {out.parent}."
+    assert files_in(scene.parent) == before  # no renders/today left behind, nor a temporary file
+
+
+@pytest.mark.parametrize("command", ["render", "watch"])
+def test_a_cache_folder_that_is_a_file_is_bad_input(scene, no_render, capsys, monkeypatch, command):
+    blocker = scene.parent / "cache-file"
+    blocker.write_text("not a folder")
+    assert main([command, str(scene), "--cache-dir", str(blocker)]) == 2
+    assert only_line(capsys.readouterr().err) == (f"dedit: the cache folder {blocker} (--cache-dir) cannot be used: "
+                                                  f"{blocker} is a file, not a folder.")
+    monkeypatch.setenv("DEDIT_CACHE_DIR", str(blocker / "dedit"))
+    assert main([command, str(scene)]) == 2
+    assert only_line(capsys.readouterr().err) == (f"dedit: the cache folder {blocker / 'dedit'} ($DEDIT_CACHE_DIR) cannot "
+                                                  f"be used: {blocker} is a file, not a folder.")
+    assert not (scene.parent / "scene.png").exists()

@@ -226,3 +226,32 @@ def test_svg_of_a_move_harmonises_its_canvas_and_has_no_eq5_bar(docs, tmp_path):
     bars, text, _ = _svg_bars(out)
     assert bars["harmonisation (C)"][0] == list(range(42, 50)) and bars["fusion"][0] == [41]
     assert not any(label.startswith("Eq.5") for label in bars) and "Eq.5" not in text
+
+
+def test_plan_json_names_pictures_relative_to_the_scene_and_reads_back_whole(tmp_path, capsys):
+    """No absolute path in `dedit plan --json` (it is shared, diffed, put in bug reports); read back with the
+    scene's folder as its base, it is the plan the compiler made, and renders."""
+    from designedit import compile as compile_scene, load
+    from designedit.images import materialize
+
+    pictures, scenes = tmp_path / "pictures", tmp_path / "scenes"
+    pictures.mkdir()
+    scenes.mkdir()
+    for p in CONFORMANCE.iterdir():
+        if p.suffix == ".png":
+            shutil.copyfile(p, pictures / p.name)
+    text = (CONFORMANCE / "move-resize.dedit").read_text().replace('src="', 'src="../pictures/')
+    scene = scenes / "move-resize.dedit"
+    scene.write_text(text)
+    assert main(["plan", str(scene), "--json", "--root", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert str(tmp_path) not in out
+    loads = [op["args"]["src"] for image in json.loads(out)["images"] for op in image["ops"] if op["op"] == "load"]
+    assert loads and all(src.startswith("../pictures/") for src in loads)
+
+    compiled = compile_scene(load(scene, root=tmp_path))
+    read_back = Plan.from_json(out, base=scenes)
+    assert read_back.to_json() == compiled.to_json()  # absolute again, byte for byte
+    image = read_back.image(read_back.background)
+    assert materialize(image, read_back.canvas).shape[:2] == (read_back.canvas.height, read_back.canvas.width)
+    assert Plan.from_json(read_back.to_json(relative_to=scenes), base=scenes).to_json() == compiled.to_json()

@@ -84,37 +84,6 @@ def test_masks_held_at_once_beyond_the_budget_are_refused_at_the_mask(tmp_path, 
     assert main(["validate", str(doc)]) == 0
 
 
-def _raise_cv2_out_of_memory(*args, **kwargs):
-    import cv2
-
-    error = cv2.error("OpenCV(5.1.0) alloc.cpp:73: error: (-4:Insufficient memory) Failed to allocate 4000000000 bytes")
-    error.code = -4
-    raise error
-
-
-def _raise_numpy_out_of_memory(*args, **kwargs):
-    np.zeros((2**31, 2**31), np.uint8)  # 4 EiB: more than any machine gives
-
-
-@pytest.mark.parametrize("fail", [_raise_numpy_out_of_memory, _raise_cv2_out_of_memory], ids=["numpy", "opencv"])
-def test_running_out_of_memory_is_one_sentence_and_status_1(tmp_path, monkeypatch, capsys, fail):
-    doc = _chain(tmp_path, 3, (64, 48))
-    monkeypatch.setattr("designedit.compiler.compile_scene", fail)
-    assert main(["validate", str(doc)]) == 1
-    assert capsys.readouterr().err == (
-        "dedit: out of memory: this needs more memory than the machine has free (a smaller canvas, or fewer large "
-        "masks and layers, needs less).\n"
-    )
-
-
-def test_other_opencv_errors_are_not_called_out_of_memory():
-    import cv2
-
-    from designedit.cli import out_of_memory
-
-    assert not out_of_memory(cv2.error("bad argument")) and not out_of_memory(ValueError("no"))
-
-
 @pytest.mark.parametrize(
     "transform, masks, refused",
     [('<move dx="1" dy="0"/>', 3, "l3"),  # five placed masks: the fourth is one too many

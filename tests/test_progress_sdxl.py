@@ -97,3 +97,44 @@ def test_loading_the_model_is_one_line_only_when_progress_is_shown(tiny32, moves
     shown.model
     err = capsys.readouterr().err
     assert err == f"loading model {tiny32} ...\n"
+
+
+class PhaseRecorder(Recorder):
+    """Also records the phases (label, done, total), as designedit.rendering.Progress receives them."""
+
+    def __init__(self, renderer: SDXLRenderer) -> None:
+        super().__init__(renderer)
+        self.phases: list[tuple[str, int, int]] = []
+
+    def phase(self, label: str, done: int, total: int) -> None:
+        self.phases.append((label, done, total))
+
+
+def test_each_phase_counts_its_own_steps(tiny32, moves, tmp_path):
+    r = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False))
+    rec = PhaseRecorder(r)
+    misses = r.render(moves[0], progress=rec).stats["cache_misses"]
+    pictures = f"inverting {misses} picture{'s' if misses > 1 else ''}"
+    assert rec.phases == ([(pictures, k, STEPS) for k in range(STEPS + 1)]
+                          + [("denoising", k, STEPS) for k in range(STEPS + 1)])
+
+    warm = PhaseRecorder(r)
+    resumed = r.render(moves[1], progress=warm).stats["resumed_at_step"]
+    label = f"denoising from step {resumed} (a remembered branch state)"
+    assert warm.phases == [(label, k, STEPS - resumed) for k in range(STEPS - resumed + 1)]
+
+
+def test_the_command_line_labels_the_phases_and_writes_lines_to_a_log(tiny32, ball_scenes, tmp_path, monkeypatch, capsys):
+    """`--steps 10` away from a terminal: inversion and denoising each count to 10 (the bar counted to their
+    sum), in lines rather than a redrawn bar."""
+    import designedit.rendering as rendering
+    from designedit.cli import main
+
+    monkeypatch.setattr(rendering, "PROGRESS_DELAY_S", 0)  # the tiny model may finish within the usual second
+    out = tmp_path / "move.png"
+    assert main(["render", str(ball_scenes / "move.dedit"), "--model", str(tiny32), "--steps", "10",
+                 "--cache-dir", str(tmp_path / "cache"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == [f"renderer: sdxl (model from --model {tiny32})", f"loading model {tiny32} ..."]
+    assert err[2:] == ([f"sdxl render: inverting 1 picture: step {k} of 10" for k in range(1, 11)]
+                       + [f"sdxl render: denoising: step {k} of 10" for k in range(1, 11)])

@@ -114,6 +114,16 @@ def test_unreadable_weights_are_a_dedit_error(tiny, tmp_path, no_network):
         load_model(RenderOptions(model=str(broken)))
 
 
+def test_a_real_folder_without_its_unet_names_the_missing_part(tiny, tmp_path, no_network):
+    broken = tmp_path / "brokenmodel"
+    shutil.copytree(tiny, broken)
+    shutil.rmtree(broken / "unet")
+    with pytest.raises(DeditError) as err:
+        load_model(RenderOptions(model=str(broken)))
+    assert str(err.value) == (f"the model folder {broken} is incomplete: it has no unet folder, which its "
+                              "model_index.json lists.")
+
+
 def test_no_model_configured(monkeypatch):
     monkeypatch.delenv("DEDIT_MODEL", raising=False)
     ok, why = SDXLRenderer.available(RenderOptions())

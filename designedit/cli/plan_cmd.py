@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import file_name_type
+from . import file_name_type, hold_signals
 from .render_cmd import steps_arg
 
 
@@ -52,12 +52,13 @@ def run(args: argparse.Namespace) -> int:
         check_destination(args.svg, inputs=scene_files(scene))
     plan = compile_scene(scene, schedule=args.schedule, steps=args.steps, native_size=args.native_size)
     if args.svg is not None:
-        from ..atomic import atomic_write_bytes
+        from ..atomic import atomic_write_bytes, before_commit
         from ..plan_svg import plan_svg
 
-        atomic_write_bytes(args.svg, plan_svg(plan, title=args.file.name).encode("utf-8"))
-    if args.json:
-        sys.stdout.write(plan.to_json() + "\n")
+        with before_commit(hold_signals):  # once the timeline is in place, a signal cannot undo it
+            atomic_write_bytes(args.svg, plan_svg(plan, title=args.file.name).encode("utf-8"))
+    if args.json:  # picture paths relative to the scene's folder: Plan.from_json(text, base=that folder)
+        sys.stdout.write(plan.to_json(relative_to=args.file.resolve().parent) + "\n")
     else:
         sys.stdout.write(summary(plan, args.file.name))
         if args.svg is not None:

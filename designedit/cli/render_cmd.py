@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .. import arguments
 from ..renderer import RenderOptions
-from . import file_name_type, readable_type
+from . import UsageError, debug_pause, file_name_type, hold_signals, readable_type
 
 DESCRIPTION = (
     "Render a scene to a PNG picture, and optionally its layers and statistics. Every output is checked "
@@ -19,7 +20,8 @@ DESCRIPTION = (
 EXIT_STATUSES = (
     "exit status: 0 done; 2 bad input (usage, an invalid document, an output that cannot be written); "
     "1 another failure (no model, out of memory); 130 interrupted (Ctrl-C); 143 terminated (SIGTERM). "
-    "Nothing is written when a render is interrupted or terminated."
+    "Nothing is written when a render is interrupted or terminated; once its files are being written, "
+    "Ctrl-C and SIGTERM wait until they are all complete, and the exit status is 0."
 )
 
 # RenderOptions fields only the SDXL renderer reads, with the flag that sets each
@@ -104,6 +106,8 @@ def add_renderer_options(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace, progress: bool = True) -> RenderOptions:
+    """The RenderOptions the flags say; UsageError (exit status 2) for a cache folder that is a file."""
+    check_cache_dir(args.cache_dir)
     extra = {}
     if args.model_config:
         extra["model_config"] = str(args.model_config)
@@ -123,6 +127,20 @@ def options_from_args(args: argparse.Namespace, progress: bool = True) -> Render
         progress=progress,
         extra=extra,
     )
+
+
+def check_cache_dir(given: Path | None) -> None:
+    """--cache-dir (else $DEDIT_CACHE_DIR) must be a folder, or a path where one can be made: a file there
+    would silently turn the cache off."""
+    from ..cache import CACHE_DIR_ENV, cache_dir_problem, default_cache_dir
+
+    if given is None and not os.environ.get(CACHE_DIR_ENV):
+        return  # the default one: not the user's doing, and only an optimisation
+    root = given if given is not None else default_cache_dir()
+    why = cache_dir_problem(root)
+    if why is not None:
+        source = "--cache-dir" if given is not None else f"${CACHE_DIR_ENV}"
+        raise UsageError(f"the cache folder {root} ({source}) cannot be used: {why}.")
 
 
 def note_ignored_options(args: argparse.Namespace, session) -> None:
@@ -172,7 +190,9 @@ def run(args: argparse.Namespace) -> int:
         layers_dir=args.layers,
         stats_path=args.stats,
         warn=lambda sentence: print(f"warning: {sentence}", file=sys.stderr, flush=True),
+        on_commit=hold_signals,  # from the first output's rename on, a signal waits for the rest
     )
+    debug_pause("written")
     print(status_line(result.stats, output))
     return 0
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import SIGTERM_STATUS, Terminated, UsageError, sigterm_unwinds, stopped_line
+from . import SIGTERM_STATUS, Terminated, UsageError, signals_unwind, stopped_line
 from .render_cmd import add_renderer_options, note_ignored_options, options_from_args, png_path
 
 DESCRIPTION = (
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from ..rendering import RenderSession
     from ..watch import Watcher
 
-    with sigterm_unwinds():  # also when run() is called without main() (not from another thread: no handler there)
+    with signals_unwind():  # also when run() is called without main() (not from another thread: no handler there)
         try:
             check_start(args)
             session = RenderSession(args.renderer, options_from_args(args))

@@ -15,12 +15,14 @@ in the local Hugging Face cache.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from designedit.arguments import ArgumentError
 from designedit.errors import DeditError
 from designedit.renderer import RenderOptions
 from designedit.select import MODEL_ENV, find_cached_model, model_spec, no_model_error
@@ -60,16 +62,20 @@ def _looks_like_hub_id(spec: str) -> bool:
 
 
 def locate(spec: str) -> ModelLocation:
-    """Where the model named `spec` is; DeditError (one sentence) when it is not there."""
+    """Where the model named `spec` is. A path that names no model (it does not exist, a folder without
+    model_index.json, a file that is not a checkpoint) is ArgumentError (exit status 2); a hub id not in the
+    local cache, or a diffusers folder with a part missing, is DeditError (exit status 1); one sentence each."""
     path = Path(spec).expanduser()
     if path.is_dir():
         if not (path / "model_index.json").is_file():
-            raise DeditError(f"model folder {path} has no model_index.json, so it is not a diffusers SDXL folder.")
+            raise ArgumentError(f"model folder {path} has no model_index.json, so it is not a diffusers SDXL folder.")
+        _check_complete(path, f"the model folder {path}")
         return ModelLocation("folder", path, spec)
     if path.is_file():
+        _check_checkpoint(path)
         return ModelLocation("file", path, spec)
     if path.suffix.lower() in CHECKPOINT_SUFFIXES:
-        raise DeditError(f"the model file {path} does not exist.")
+        raise ArgumentError(f"the model file {path} does not exist.")
     if _looks_like_hub_id(spec):
         snap = hub_snapshot(spec)
         if snap is None:
@@ -77,10 +83,64 @@ def locate(spec: str) -> ModelLocation:
                 f"model {spec!r} is neither a folder nor a file, and as a hub id it is not in the local Hugging Face "
                 "cache (downloads are off)."
             )
+        _check_complete(snap, f"the hub id {spec} in the local Hugging Face cache ({snap})")
         return ModelLocation("hub", snap, spec)
     if path.is_absolute() or spec.startswith((".", "~")) or os.sep in spec:
-        raise DeditError(f"model {spec!r} was not found: there is no folder or file {path}.")
-    raise DeditError(f"model {spec!r} was not found: it is not a folder, a .safetensors file or an org/name hub id.")
+        raise ArgumentError(f"model {spec!r} was not found: there is no folder or file {path}.")
+    raise ArgumentError(f"model {spec!r} was not found: it is not a folder, a .safetensors file or an org/name hub id.")
+
+
+MODEL_KINDS = "a model is a diffusers folder, a hub id in the local Hugging Face cache or a .safetensors checkpoint"
+# the first bytes of pictures someone might pass as --model by mistake (WebP: RIFF....WEBP)
+PICTURE_SIGNATURES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"II*\x00": "TIFF",
+                      b"MM\x00*": "TIFF", b"RIFF": "WebP"}
+
+
+def _check_checkpoint(path: Path) -> None:
+    """ArgumentError unless `path` has a checkpoint's suffix: a picture, or a file of another kind, is not a
+    checkpoint, and no --model-config could make it one."""
+    if path.suffix.lower() in CHECKPOINT_SUFFIXES:
+        return  # its contents are the loader's to judge
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        head = b""
+    kind = next((name for magic, name in PICTURE_SIGNATURES.items() if head.startswith(magic)), None)
+    if kind is not None:
+        raise ArgumentError(f"{path} is a {kind} picture, not an SDXL checkpoint; {MODEL_KINDS}.")
+    suffixes = ", ".join(CHECKPOINT_SUFFIXES[:-1]) + " or " + CHECKPOINT_SUFFIXES[-1]
+    raise ArgumentError(f"{path} is not an SDXL checkpoint (a {suffixes} file); {MODEL_KINDS}.")
+
+
+def _check_complete(folder: Path, what: str) -> None:
+    """DeditError naming the first part a diffusers folder lacks: a folder that model_index.json lists, a
+    part's config, a model's weights (diffusers would only say "no file named config.json found")."""
+    try:
+        index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise DeditError(f"{what} has a model_index.json that cannot be read as JSON ({exc}).") from exc
+    if not isinstance(index, dict):
+        raise DeditError(f"{what} has a model_index.json that is not a JSON object.")
+    for part, entry in index.items():
+        if part.startswith("_") or not (isinstance(entry, list) and entry and entry[0]):
+            continue  # settings, and parts the pipeline does without (feature_extractor: [null, null])
+        missing = _missing_in_part(folder / part, part)
+        if missing is not None:
+            raise DeditError(f"{what} is incomplete: {missing}, which its model_index.json lists.")
+
+
+def _missing_in_part(sub: Path, part: str) -> Optional[str]:
+    if not sub.is_dir():
+        return f"it has no {part} folder"
+    if part.startswith("tokenizer"):
+        return None  # a tokenizer comes as one of several sets of files
+    config = "scheduler_config.json" if part == "scheduler" else "config.json"
+    if not (sub / config).is_file():
+        return f"its {part} folder has no {config}"
+    if part != "scheduler" and not any(f.suffix in (".safetensors", ".bin") for f in sub.iterdir()):
+        return f"its {part} folder has no weights (.safetensors or .bin files)"
+    return None
 
 
 def missing_packages() -> list[str]:

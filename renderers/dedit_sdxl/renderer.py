@@ -263,9 +263,14 @@ class SDXLRenderer:
             with self._timed(phases, "invert"):
                 # what runs is known before anything runs: one progress total for inversion and denoising
                 found, pending = self._cached_trajectories(plan)
-                ticks = _Ticks(progress, len(pending) * plan.steps + plan.steps - start_step(plan, resume))
+                start = start_step(plan, resume)
+                ticks = _Ticks(progress, len(pending) * plan.steps + plan.steps - start)
+                if pending:
+                    ticks.phase(f"inverting {len(pending)} picture{'s' if len(pending) > 1 else ''}", plan.steps)
                 trajectories, inv = self._invert(plan, scheduler, predict, found, pending, ticks)
             interp = Interpreter(plan, predict, scheduler, trajectories, model.device, tick=ticks)
+            ticks.phase("denoising" if start == 0 else f"denoising from step {start} (a remembered branch state)",
+                        plan.steps - start)
             with self._timed(phases, "denoise"):
                 z = interp.run(resume, on_snapshot=lambda snap: captured.setdefault("s", snap))
             self.last_latent = z.detach().clone()
@@ -308,6 +313,9 @@ class SDXLRenderer:
             phase_seconds={k: round(v, 4) for k, v in phases.items()},
             seconds=round(time.perf_counter() - started, 4),
         )
+        damaged = self._cache.take_discarded() if self._cache is not None else []
+        if damaged:  # recomputed, so the picture is right; but a cache that keeps breaking is worth knowing of
+            stats.setdefault("warnings", []).extend(damaged)
         return RenderResult(image=picture, layers=LazyLayers(layers), stats=stats)
 
     def _source_only(self, plan: Plan, started: float) -> RenderResult:
@@ -628,17 +636,31 @@ def _say(line: str) -> None:
 class _Ticks:
     """One render's progress as `progress(done, total)`: `total` fixed up front (images inverted x steps,
     plus the plan steps denoising runs), `done` counted up as each inversion step (per image) and each plan
-    step ends. Told (0, total) at once so a bar covers the first, slow step too."""
+    step ends. Told (0, total) at once so a bar covers the first, slow step too. A callback that has a
+    `phase(label, done, total)` method (designedit.rendering.Progress) is also told each phase with its own
+    count, one per tick: inversion counts its steps (all pictures at once), denoising the plan steps it runs."""
 
     def __init__(self, progress: Optional[Callable[[int, int], None]], total: int) -> None:
         self.progress, self.total, self.done = progress, total, 0
+        self.label, self.phase_total, self.phase_done = "", 0, 0
         if progress is not None:
             progress(0, total)
 
+    def phase(self, label: str, total: int) -> None:
+        self.label, self.phase_total, self.phase_done = label, total, 0
+        self._tell_phase()
+
     def __call__(self, n: int = 1) -> None:
         self.done += n
+        self.phase_done += 1
         if self.progress is not None:
             self.progress(self.done, self.total)
+        self._tell_phase()
+
+    def _tell_phase(self) -> None:
+        tell = getattr(self.progress, "phase", None)
+        if tell is not None and self.label:
+            tell(self.label, self.phase_done, self.phase_total)
 
 
 def _fuses_from_trajectory(plan: Plan) -> bool:
