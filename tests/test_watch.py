@@ -44,6 +44,9 @@ class Proc:
         self.p = subprocess.Popen(
             [sys.executable, "-c", "import sys; from designedit.cli import main; sys.exit(main())", "watch", *args],
             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            # a shell's background job (maybe this test run) ignores SIGINT and dedit keeps it ignored; a user's
+            # Ctrl-C reaches a foreground program, whose SIGINT is the default
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
