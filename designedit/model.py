@@ -29,6 +29,13 @@ Id = Annotated[str, Field(pattern=ID_RE, min_length=1, max_length=128)]
 IdRef = Annotated[str, Field(min_length=1, max_length=128)]
 
 
+def version_number(digits: str) -> int:
+    """A version's MAJOR or MINOR as a number; past 18 digits only its size matters (Python refuses to convert
+    more than 4300 digits, and no version is that large)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
 def resolve_length(value: float | str, extent: float) -> float:
     """Pixels for a length; `extent` is the canvas width or height it is relative to."""
     if isinstance(value, str):
@@ -215,8 +222,9 @@ class Scene(_Node):
     @field_validator("version")
     @classmethod
     def _major_supported(cls, v: str) -> str:
-        if int(v.split(".")[0]) != SUPPORTED_MAJOR:
-            raise ValueError(f"format version {v} is not supported; this reader reads {SUPPORTED_MAJOR}.x")
+        if version_number(v.split(".")[0]) != SUPPORTED_MAJOR:
+            shown = v if len(v) <= 40 else v[:37] + "..."
+            raise ValueError(f"format version {shown} is not supported; this reader reads {SUPPORTED_MAJOR}.x")
         return v
 
     # Set by the reader; not part of the document, so not compared or serialised.

@@ -17,6 +17,7 @@ from lxml import etree
 from pydantic import BaseModel
 
 from .. import model as m
+from ..quoting import quote
 from . import vocab, xml_comments
 from .source import LineIndex, SourceMap
 
@@ -26,8 +27,11 @@ _DECL_ENCODING = re.compile(r"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["'
 
 
 def _parser() -> etree.XMLParser:
+    # lxml is handed the decoded text as UTF-8 and told so: what it parses is what the checks above saw,
+    # whatever the declaration says
     return etree.XMLParser(
-        resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, dtd_validation=False, remove_pis=False
+        encoding="utf-8", resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, dtd_validation=False,
+        remove_pis=False,
     )
 
 
@@ -73,9 +77,9 @@ def _scan(text: str) -> Iterator[tuple]:
 # ------------------------------------------------------------------ reading
 
 
-def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Optional[xml_comments.Comments]]:
-    """The document in the JSON shape of the model (None when it cannot be parsed; problems are reported),
-    and its comments (None when it has none)."""
+def read(text: str, text_encoding: str, source: SourceMap) -> tuple[Optional[dict], Optional[xml_comments.Comments]]:
+    """The document (`text`, decoded from `text_encoding`, encoding.UTF8 or UTF16) in the JSON shape of the
+    model (None when it cannot be parsed; problems are reported), and its comments (None when it has none)."""
     lines = LineIndex(text)
     for token in _scan(text):
         if token[0] == "decl":
@@ -86,12 +90,12 @@ def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Opti
                 f"{what} are not allowed: .dedit documents take no DTD and no entities (they are refused for safety)",
             )
             return None, None
-    enc = _DECL_ENCODING.match(text)
-    if enc and enc.group(1).lower().replace("_", "-") not in ("utf-8", "utf8"):
-        source.report_at(f"{source.label}:1:1", f"the document declares encoding {enc.group(1)!r}; .dedit documents are UTF-8")
+    why = _declaration_problem(text, text_encoding)
+    if why is not None:
+        source.report_at(f"{source.label}:1:1", why)
         return None, None
     try:
-        root = etree.fromstring(raw, _parser())
+        root = etree.fromstring(text.encode("utf-8"), _parser())
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (1, 1)
         msg = re.sub(r", line \d+, column \d+$", "", exc.msg or "syntax error")
@@ -112,6 +116,19 @@ def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Opti
         for el, t in zip(elements, starts):
             places[el] = (t[1], t[3])
     return _Reader(source, lines, places, _text_places(text, root)).root(root), xml_comments.collect(root)
+
+
+_SAME_ENCODING = {"UTF-8": ("utf-8", "utf8"), "UTF-16": ("utf-16", "utf16", "utf-16le", "utf-16be")}
+
+
+def _declaration_problem(text: str, text_encoding: str) -> Optional[str]:
+    """Why the XML declaration's encoding does not name the encoding the bytes are in, or None."""
+    enc = _DECL_ENCODING.match(text)
+    if enc is None or enc.group(1).lower().replace("_", "-") in _SAME_ENCODING[text_encoding]:
+        return None
+    if text_encoding == "UTF-8":
+        return f"the document declares encoding {quote(enc.group(1))}; .dedit documents are UTF-8 (or UTF-16 with a byte order mark)"
+    return f"the document is {text_encoding} (it starts with that byte order mark) but declares encoding {quote(enc.group(1))}"
 
 
 _CHAR_REF = re.compile(r"xmlParseCharRef: invalid xmlChar value (\d+)")
