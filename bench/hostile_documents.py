@@ -61,7 +61,7 @@ def _attributes(n: int | None) -> str:
 
 
 def _polygon(n: int | None) -> str:
-    unit = lambda i: f"{100 + i % 200},{100 + (i * 7) % 150} "  # noqa: E731
+    unit = lambda i: f"{i * 500 / (n or 500_000):.2f},{0 if i % 2 else 383} "  # noqa: E731 - edges cross every row
     head = HEAD + '  <mask id="m"><polygon points="'
     tail = '"/></mask>\n  <background image="poster"><remove mask="m"/></background>\n' + TAIL
     body = "".join(unit(i) for i in range(n)) if n is not None else _fill(unit, _room(head, tail))
@@ -183,7 +183,79 @@ def _long_version() -> str:
     return '<dedit version="' + "9" * 5000 + '.0"><image id="p" src="poster.png"/><background image="p"/></dedit>\n'
 
 
+# ------------------------------------------------------------------ at the limits of spec/format.md 4.1
+
+
+def _chain_at_limit() -> str:
+    n = 2000  # 2 elements a mask: about all the element limit allows
+    body = "".join(f'<mask id="a{i}"><use mask="a{i + 1}"/></mask>\n' for i in range(n))
+    body += f'<mask id="a{n}"><rect x="100" y="100" width="40" height="30"/></mask>\n'
+    return H_(body + '  <background image="poster"><remove mask="a0"/></background>\n')
+
+
+def _layers_at_limit() -> str:
+    moves = "".join(f'<move dx="{j}" dy="1"/>' for j in range(14))
+    body = '<mask id="m"><rect x="100" y="100" width="40" height="40"/></mask>\n  <background image="poster"/>\n'
+    body += "".join(f'<layer id="l{i}" image="poster" mask="m" keep="true">{moves}</layer>\n' for i in range(256))
+    return H_(body)
+
+
+def _edits_at_limit() -> str:
+    masks = "".join(f'<mask id="m{i}"><rect x="{(i * 7) % 480}" y="{(i * 3) % 360}" width="20" height="20"/></mask>\n'
+                    for i in range(1900))
+    edits = "".join(f'<remove mask="m{i * 59}"/><pan dx="{1 + i % 3}" dy="-1"/>' for i in range(31)) + '<zoom-out factor="1.1"/><remove mask="m1"/>'
+    return H_(masks + f'  <background image="poster">{edits}</background>\n')
+
+
+def _shapes_at_limit() -> str:
+    shapes = "".join(f'<ellipse cx="{i % 500}" cy="{(i * 7) % 380}" rx="3" ry="2"/>' for i in range(4000))
+    return H_(f'<mask id="m">{shapes}</mask>\n  <background image="poster"><remove mask="m"/></background>\n')
+
+
+def _transforms_at_limit() -> str:
+    ts = "".join(['<move dx="1" dy="-1"/>', '<rotate degrees="3"/>', '<flip axis="vertical"/>', '<resize scale="1.001"/>'][i % 4]
+                 for i in range(4000))
+    body = '<mask id="m"><rect x="100" y="100" width="40" height="40"/></mask>\n  <background image="poster"/>\n'
+    return H_(body + f'  <layer id="l" image="poster" mask="m">{ts}</layer>\n')
+
+
+def _json_polygon_at_limit() -> str:
+    points = ", ".join(f"[{i * 500 / 10_000}, {0 if i % 2 else 383}]" for i in range(10_000))  # edges cross every row
+    return (JHEAD + f'"masks": [{{"id": "m", "shapes": [{{"shape": "polygon", "points": [{points}]}}]}}], '
+            '"background": {"image": "poster", "edits": [{"op": "remove", "mask": "m"}]}}\n')
+
+
+def _unknown_attributes_at_limit() -> str:
+    attrs = " ".join(f'imagge{j}="x{j}"' for j in range(62))
+    body = "".join(f'<image id="i{i}" src="poster.png" {attrs}/>\n' for i in range(740))
+    return H_(body + '  <background image="poster"/>\n')
+
+
+def _json_unknown_keys_at_limit() -> str:
+    keys = ", ".join(f'"imagge{j}": {j}' for j in range(62))
+    items = ", ".join(f'{{"id": "i{i}", "src": "poster.png", {keys}}}' for i in range(740))
+    return '{"dedit": "1.0", "images": [' + items + '], "background": {"image": "i0"}}\n'
+
+
+def _unknown_elements_at_limit() -> str:
+    return H_("".join(f"<imagge{i % 10}/>" for i in range(4000)) + '  <background image="poster"/>\n')
+
+
+def H_(body: str) -> str:
+    return HEAD + body + TAIL
+
+
 CASES: dict[str, Callable[[], str]] = {
+    "at-limit-polygon-10000": lambda: _polygon(10_000),
+    "at-limit-json-polygon": _json_polygon_at_limit,
+    "at-limit-use-chain-2000": _chain_at_limit,
+    "at-limit-layers-256": _layers_at_limit,
+    "at-limit-edits-64": _edits_at_limit,
+    "at-limit-shapes-4000": _shapes_at_limit,
+    "at-limit-transforms-4000": _transforms_at_limit,
+    "at-limit-unknown-attributes": _unknown_attributes_at_limit,
+    "at-limit-json-unknown-keys": _json_unknown_keys_at_limit,
+    "at-limit-unknown-elements": _unknown_elements_at_limit,
     "pan-3000": lambda: _pans(3000),
     "pan-4MiB": lambda: _pans(None),
     "attributes-50000": lambda: _attributes(50_000),

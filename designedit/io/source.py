@@ -9,6 +9,8 @@ place of the longest recorded prefix of their path.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
@@ -32,7 +34,8 @@ class LineIndex:
     """Offsets in a text -> 1-based (line, column), columns counted in characters."""
 
     def __init__(self, text: str):
-        self._starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        # each line's start: 0, then the running sum of (line length + 1); built by C loops (4 MiB of text)
+        self._starts = [0, *map(operator.add, itertools.accumulate(map(len, text.split("\n")[:-1])), itertools.count(1))]
 
     def position(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self._starts, offset)

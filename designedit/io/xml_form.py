@@ -10,6 +10,7 @@ attribute name.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any, Iterator, Optional
 
@@ -81,15 +82,10 @@ def read(text: str, text_encoding: str, source: SourceMap) -> tuple[Optional[dic
     """The document (`text`, decoded from `text_encoding`, encoding.UTF8 or UTF16) in the JSON shape of the
     model (None when it cannot be parsed; problems are reported), and its comments (None when it has none)."""
     lines = LineIndex(text)
-    for token in _scan(text):
-        if token[0] == "decl":
-            line, col = lines.position(token[1])
-            what = "DOCTYPE declarations" if token[2].upper() == "DOCTYPE" else f"<!{token[2]}> declarations"
-            source.report_at(
-                f"{source.label}:{line}:{col}",
-                f"{what} are not allowed: .dedit documents take no DTD and no entities (they are refused for safety)",
-            )
-            return None, None
+    found = _markup_problem(text)
+    if found is not None:
+        source.report_at("{}:{}:{}".format(source.label, *lines.position(found[0])), found[1])
+        return None, None
     why = _declaration_problem(text, text_encoding)
     if why is not None:
         source.report_at(f"{source.label}:1:1", why)
@@ -109,6 +105,12 @@ def read(text: str, text_encoding: str, source: SourceMap) -> tuple[Optional[dic
             source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: {msg[:1].lower()}{msg[1:]}")
         return None, None
 
+    too_much = _size_problem(root, text)
+    if too_much is not None:
+        offset, message = too_much
+        source.report_at("{}:{}:{}".format(source.label, *lines.position(offset)), message)
+        return None, None
+
     starts = [t for t in _scan(text) if t[0] == "start"]
     elements = [el for el in root.iter() if isinstance(el.tag, str)]
     places: dict[Any, tuple[int, dict[str, int]]] = {}
@@ -116,6 +118,82 @@ def read(text: str, text_encoding: str, source: SourceMap) -> tuple[Optional[dic
         for el, t in zip(elements, starts):
             places[el] = (t[1], t[3])
     return _Reader(source, lines, places, _text_places(text, root)).root(root), xml_comments.collect(root)
+
+
+_SPECIAL = re.compile(r"<!--|<!\[CDATA\[|<!|<\?")
+_CLOSERS = {"<!--": "-->", "<![CDATA[": "]]>", "<?": "?>"}
+
+
+def _markup_problem(text: str) -> Optional[tuple[int, str]]:
+    """(offset, sentence) for a declaration (`<!DOCTYPE`, `<!ENTITY`...), refused before lxml sees the text, or
+    for more comments, processing instructions and CDATA sections than the limit. Only those are visited (their
+    bodies skipped, so a `<!` in a comment is no declaration), and at most the limit of them: linear, bounded."""
+    pos, others = 0, 0
+    while True:
+        found = _SPECIAL.search(text, pos)
+        if found is None:
+            return None
+        opener = found.group(0)
+        if opener == "<!":
+            word = re.match(r"[A-Za-z]*", text[found.end() : found.end() + 40]).group(0)
+            what = "DOCTYPE declarations" if word.upper() == "DOCTYPE" else f"<!{quote(word)[1:-1]}> declarations"
+            return found.start(), f"{what} are not allowed: .dedit documents take no DTD and no entities (they are refused for safety)"
+        if not (opener == "<?" and found.start() == 0 and re.match(r"<\?xml[\s?]", text)):  # the XML declaration
+            others += 1
+            if others > vocab.MAX_COMMENTS:
+                return found.start(), (f"the document holds more than {vocab.MAX_COMMENTS} comments, processing instructions "
+                                       "and CDATA sections, the limit")
+        end = text.find(_CLOSERS[opener], found.end())
+        if end == -1:
+            return None  # unterminated: lxml says where
+        pos = end + len(_CLOSERS[opener])
+
+
+def _nth_markup(text: str, kind: str, n: int) -> int:
+    """The offset of the `n`-th (0-based) start tag (`kind` "start") or comment or processing instruction
+    ("other") of a well-formed text."""
+    if kind == "start":
+        token = next(itertools.islice((t for t in _scan(text) if t[0] == "start"), n, None), None)
+        return token[1] if token is not None else 0
+    found = next(itertools.islice(_OTHER_MARKUP.finditer(text), n, None), None)
+    return found.start() if found is not None else 0
+
+
+_OTHER_MARKUP = re.compile(r"<!--|<\?(?!xml[\s?])")
+
+
+def _size_problem(root, text: str) -> Optional[tuple[int, str]]:
+    """(offset, sentence) when a parsed document holds more than spec/format.md 4.1 allows, so that every later
+    pass (and the compiler) has a bounded amount to do. Each count stops at its limit."""
+    elements = others = attributes = 0
+    for node in itertools.chain(root.itersiblings(preceding=True), root.iter(), root.itersiblings()):
+        if isinstance(node.tag, str):
+            elements += 1
+            if elements > vocab.MAX_ELEMENTS:
+                return _nth_markup(text, "start", elements - 1), f"the document holds more than {vocab.MAX_ELEMENTS} elements, the limit"
+            count = len(node.keys())  # lxml's keys() is linear; its items() and attrib.items() are quadratic
+            attributes += count
+            if count > vocab.MAX_ATTRIBUTES:
+                return (_nth_markup(text, "start", elements - 1),
+                        f"<{_show_tag(node.tag)}> has {count} attributes; an element has at most {vocab.MAX_ATTRIBUTES}")
+            if attributes > vocab.MAX_VALUES:
+                return _nth_markup(text, "start", elements - 1), f"the document holds more than {vocab.MAX_VALUES} attributes, the limit"
+        else:
+            others += 1
+            if others > vocab.MAX_COMMENTS:
+                return (_nth_markup(text, "other", others - 1), f"the document holds more than {vocab.MAX_COMMENTS} "
+                        "comments, processing instructions and CDATA sections, the limit")
+    depth = seen = 0
+    for event, node in etree.iterwalk(root, events=("start", "end")):
+        if not isinstance(node.tag, str):
+            continue
+        if event == "end":
+            depth -= 1
+            continue
+        depth, seen = depth + 1, seen + 1
+        if depth > vocab.MAX_DEPTH:  # lxml itself stops at 257 levels
+            return _nth_markup(text, "start", seen - 1), "the document nests too deeply"
+    return None
 
 
 _SAME_ENCODING = {"UTF-8": ("utf-8", "utf8"), "UTF-16": ("utf-16", "utf16", "utf-16le", "utf-16be")}
@@ -153,16 +231,16 @@ def _text_places(text: str, root) -> dict:
     gaps = []
     for match in re.finditer(r">([^<]*)", _blank_markup_insides(text)):
         gap = match.group(1)
-        if gap.strip():
-            gaps.append(match.start(1) + len(gap) - len(gap.lstrip()))
+        if gap.strip(vocab.XML_SPACE):
+            gaps.append(match.start(1) + len(gap) - len(gap.lstrip(vocab.XML_SPACE)))
     keys = []
 
     def walk(node) -> None:
-        if node.text and node.text.strip() and isinstance(node.tag, str):
+        if node.text and node.text.strip(vocab.XML_SPACE) and isinstance(node.tag, str):
             keys.append((node, "text"))
         for child in node:
             walk(child)
-            if child.tail and child.tail.strip():
+            if child.tail and child.tail.strip(vocab.XML_SPACE):
                 keys.append((child, "tail"))
 
     walk(root)
@@ -181,6 +259,7 @@ class _Reader:
         self.lines = lines
         self.places = places
         self.text_places = text_places or {}
+        self.points = 0  # of the polygons read so far
 
     # -- places
 
@@ -290,8 +369,8 @@ class _Reader:
     def _no_text(self, el) -> None:
         texts = [(el, el.text, "text")] + [(child, child.tail, "tail") for child in el]
         for holder, text, kind in texts:
-            if text and text.strip():
-                message = f"unexpected text {_short(text.strip())} in <{_show_tag(el.tag)}>"
+            if text and text.strip(vocab.XML_SPACE):
+                message = f"unexpected text {_short(text.strip(vocab.XML_SPACE))} in <{_show_tag(el.tag)}>"
                 offset = self.text_places.get((holder, kind))
                 if offset is None:
                     self._problem(holder, message)
@@ -305,15 +384,19 @@ class _Reader:
             number = vocab.number_from_text(value)
             if number is not None:
                 return number
-            if f.kind == "length" and m.PERCENT_RE.match(value.strip()):
-                return value.strip()
+            if f.kind == "length" and m.PERCENT_RE.match(value.strip(vocab.XML_SPACE)):
+                return value.strip(vocab.XML_SPACE)
             far = vocab.too_far(value)
             if far is not None:
                 self.source.report(path, far)  # the model's "must be a number" would hide why
             return value
         if f.kind == "bool":
-            return {"true": True, "false": False}.get(value.strip(), value)
+            return {"true": True, "false": False}.get(value.strip(vocab.XML_SPACE), value)
         if f.kind == "points":
+            self.points += len(_SPACES.split(value.strip(vocab.XML_SPACE)))
+            if self.points > vocab.MAX_POINTS:  # refused before they are read
+                self.source.report(path, vocab.too_many_points(self.points))
+                return value
             points = parse_points(value)
             if points is None:
                 self.source.report(
@@ -326,9 +409,12 @@ class _Reader:
         return value
 
 
+_SPACES = re.compile(f"[{vocab.XML_SPACE}]+")
+
+
 def parse_points(text: str) -> Optional[list]:
     points = []
-    for pair in text.split():
+    for pair in _SPACES.split(text.strip(vocab.XML_SPACE)):
         parts = pair.split(",")
         if len(parts) != 2:
             return None
