@@ -17,6 +17,7 @@ from typing import Any, Callable, Optional
 from . import model as m
 from .io.vocab import MAX_EDITS, MAX_LAYERS, MAX_POINTS, too_many_points
 from .pictures import MAX_SIDE, PictureError, check_size
+from .quoting import quote
 
 Report = Callable[[tuple, str], None]
 
@@ -132,7 +133,7 @@ def _tag(value: Any) -> Optional[str]:
 
 def _value(value: Any) -> str:
     if isinstance(value, str):
-        return f"'{value}'"
+        return quote(value)
     if isinstance(value, int) and math.isinf(_num(value)):
         return f"a number of {len(str(abs(value)))} digits"
     return _show(value)

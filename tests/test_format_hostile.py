@@ -103,8 +103,8 @@ def test_prefixed_attributes_are_named_and_located_as_written(folder, capsys):
                  '  <background image="poster" xml:lang="en"/>\n</dedit>\n')
     assert main(["validate", str(doc)]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"{doc}:1:38: unknown attribute 'x:foo' on <dedit>",
-        f"{doc}:3:30: unknown attribute 'xml:lang' on <background>",
+        f"{doc}:1:38: unknown attribute 'x:foo' on <dedit>; expected one of version",
+        f"{doc}:3:30: unknown attribute 'xml:lang' on <background>; expected one of image",
     ]
 
 

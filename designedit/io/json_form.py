@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 from .. import model as m
 from . import vocab
+from ..quoting import quote
 from .source import LineIndex, SourceMap
 
 
@@ -33,7 +34,7 @@ def read(text: str, source: SourceMap) -> Optional[dict]:
     try:
         raw = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_refuse_constant, parse_int=_whole_number)
     except json.JSONDecodeError as exc:
-        source.report_at(f"{source.label}:{exc.lineno}:{exc.colno}", f"the JSON is not well-formed: {exc.msg[:1].lower()}{exc.msg[1:]}")
+        source.report_at(f"{source.label}:{exc.lineno}:{exc.colno}", f"the JSON is not well-formed: {_PLAIN.get(exc.msg, exc.msg.lower())}")
         return None
     except RecursionError:  # past Python's own limit (about 1000 levels): found where it passes the format's
         where = _deep_place(text)
@@ -58,6 +59,20 @@ def read(text: str, source: SourceMap) -> Optional[dict]:
         data["version"] = data.pop(vocab.VERSION_KEY)
         data = {"version": data.pop("version"), **data}
     return data
+
+
+# Python's words for a JSON syntax error, where they trail off or assume the reader knows the grammar
+_PLAIN = {
+    "Invalid control character at": "a string holds a control character; write a line break as \\n, a tab as \\t",
+    "Unterminated string starting at": "a string has no closing quote",
+    "Extra data": "there is more after the document's object",
+    "Invalid \\escape": "a string holds a '\\' JSON does not know; write a backslash as \\\\",
+    "Expecting value": "a value is expected here",
+    "Expecting ',' delimiter": "a ',' is expected here (between two items)",
+    "Expecting ':' delimiter": "a ':' is expected here (after a key)",
+    "Expecting property name enclosed in double quotes": "a key in double quotes is expected here (JSON has no trailing commas)",
+    "Unexpected UTF-8 BOM (decode using utf-8-sig)": "the document starts with a second byte order mark",
+}
 
 
 def _size_problem(raw: _Pairs) -> Optional[tuple[tuple, str]]:
@@ -131,7 +146,7 @@ def _clean(node: Any, path: tuple, source: SourceMap) -> Any:
         out: dict = {}
         for key, value in node:
             if key in out:
-                source.report(_model_path(path + (key,)), f"the key {key!r} appears more than once")
+                source.report(_model_path(path + (key,)), f"the key {quote(key)} appears more than once")
                 continue
             out[key] = _clean(value, path + (key,), source)
         return out

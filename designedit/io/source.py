@@ -17,6 +17,7 @@ from typing import Any, Iterable, Optional
 
 from ..errors import Problem, SceneError
 from ..model import Origin
+from ..quoting import LONG, escape, shorten
 from .vocab import VERSION_KEY
 
 Path = tuple
@@ -27,7 +28,8 @@ def json_pointer(path: Iterable) -> str:
     parts = list(path)
     if parts[:1] == ["version"]:
         parts[0] = VERSION_KEY
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+    # for people: a key that does not print (a NUL) is escaped, a very long one shortened
+    return "".join("/" + escape(shorten(str(p), LONG)).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 class LineIndex:
@@ -55,7 +57,7 @@ class SourceMap:
     # ---- recording places
 
     def place_xml(self, path: Path, line: int, col: int) -> None:
-        self._places.setdefault(tuple(path), (line * 10**6 + col, f"{self.label}:{line}:{col}"))
+        self._places.setdefault(tuple(path), (line * 2**32 + col, f"{self.label}:{line}:{col}"))
 
     def place_json(self, path: Path) -> None:
         self._places.setdefault(tuple(path), (len(self._places), f"{self.label}#{json_pointer(path)}"))

@@ -18,8 +18,8 @@ from lxml import etree
 from pydantic import BaseModel
 
 from .. import model as m
-from ..quoting import quote
-from . import vocab, xml_comments
+from ..quoting import escape, quote, shorten
+from . import messages, vocab, xml_comments, xml_syntax
 from .source import LineIndex, SourceMap
 
 _NAME_RE = re.compile(r"[^\s/>=]+")
@@ -95,14 +95,11 @@ def read(text: str, text_encoding: str, source: SourceMap) -> tuple[Optional[dic
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (1, 1)
         msg = re.sub(r", line \d+, column \d+$", "", exc.msg or "syntax error")
-        char_ref = _CHAR_REF.search(msg)
+        where = f"{source.label}:{line}:{max(col, 1)}"
         if "excessive depth" in msg.lower():  # lxml's limit without huge_tree (256 levels); no scene nests past 4
-            source.report_at(f"{source.label}:{line}:{max(col, 1)}", "the document nests too deeply")
-        elif char_ref:  # libxml2's own words name its function: say what is wrong instead
-            source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: a character reference "
-                             f"names U+{int(char_ref.group(1)):04X}, which XML does not allow")
+            source.report_at(where, "the document nests too deeply")
         else:
-            source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: {msg[:1].lower()}{msg[1:]}")
+            source.report_at(where, f"the XML is not well-formed: {xml_syntax.plain(msg)}")
         return None, None
 
     too_much = _size_problem(root, text)
@@ -209,7 +206,6 @@ def _declaration_problem(text: str, text_encoding: str) -> Optional[str]:
     return f"the document is {text_encoding} (it starts with that byte order mark) but declares encoding {quote(enc.group(1))}"
 
 
-_CHAR_REF = re.compile(r"xmlParseCharRef: invalid xmlChar value (\d+)")
 _COMMENT_OR_PI = re.compile(r"<!--.*?-->|<\?.*?\?>", re.S)
 _START_TAG = re.compile(r"""<[^\s<>!?/][^"'<>]*(?:(?:"[^"]*"|'[^']*')[^"'<>]*)*>""")
 _QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
@@ -279,13 +275,17 @@ class _Reader:
 
     def _problem(self, el, message: str, attr: Optional[str] = None) -> None:
         line, col = self._where(el, attr)
-        self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 10**6 + col)
+        self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 2**32 + col)
+
+    def _unknown_attribute(self, el, name: str, known: list[str]) -> None:
+        written = _show_attr(name, el)[1:-1]  # as the document wrote it, prefix and all
+        self._problem(el, messages.unknown("attribute", written, known, f" on <{_show_tag(el.tag)}>"), _attr_key(name))
 
     # -- elements
 
     def root(self, root) -> Optional[dict]:
         if root.tag != vocab.ROOT_TAG:
-            self._problem(root, f"the root element must be <{vocab.ROOT_TAG}>, not <{_show_tag(root.tag)}>")
+            self._problem(root, f"the root element must be <{vocab.ROOT_TAG}>, not <{_short_tag(root.tag)}>")
             return None
         data: dict[str, Any] = {}
         self._place((), root)
@@ -294,7 +294,7 @@ class _Reader:
                 self._place(("version",), root, name)
                 data["version"] = value
             else:
-                self._problem(root, f"unknown attribute {_show_attr(name, root)} on <{vocab.ROOT_TAG}>", _attr_key(name))
+                self._unknown_attribute(root, name, ["version"])
         self._no_text(root)
         counts: dict[str, int] = {}
         for child in root:
@@ -302,8 +302,8 @@ class _Reader:
                 continue
             tag = child.tag
             if tag not in vocab.TOP_ELEMENTS:
-                self._problem(child, f"unknown element <{_show_tag(tag)}> in <{vocab.ROOT_TAG}>; expected one of "
-                              + ", ".join(f"<{t}>" for t in vocab.TOP_ELEMENTS))
+                self._problem(child, messages.unknown("element", _show_tag(tag), list(vocab.TOP_ELEMENTS), f" in <{vocab.ROOT_TAG}>",
+                                                      "<{}>", "<{}>"))
                 continue
             field_name, many = vocab.TOP_ELEMENTS[tag]
             if many:
@@ -324,11 +324,11 @@ class _Reader:
 
     def text_only(self, el) -> str:
         for name in el.attrib:
-            self._problem(el, f"unknown attribute {_show_attr(name, el)} on <{el.tag}>", _attr_key(name))
+            self._unknown_attribute(el, name, [])
         parts = [el.text or ""]
         for child in el:
             if isinstance(child.tag, str):
-                self._problem(child, f"<{el.tag}> holds text only, not <{_show_tag(child.tag)}>")
+                self._problem(child, f"<{el.tag}> holds text only, not <{_short_tag(child.tag)}>")
             parts.append(child.tail or "")
         return "".join(parts)
 
@@ -337,8 +337,8 @@ class _Reader:
         data: dict[str, Any] = {}
         for name, value in el.attrib.items():
             f = vocab.field(model, name) if "}" not in name else None
-            if f is None or f.kind in ("children", "objects", "object", "tag"):
-                self._problem(el, f"unknown attribute {_show_attr(name, el)} on <{_show_tag(el.tag)}>", _attr_key(name))
+            if f is None or f.kind not in _ATTRIBUTE_KINDS:
+                self._unknown_attribute(el, name, [f.name for f in vocab.fields(model) if f.kind in _ATTRIBUTE_KINDS])
                 continue
             self._place(path + (name,), el, name)
             data[name] = self.convert(value, f, path + (name,))
@@ -352,8 +352,7 @@ class _Reader:
                     continue
                 member = members.get(child.tag)
                 if member is None:
-                    self._problem(child, f"unknown element <{_show_tag(child.tag)}> in <{el.tag}>; expected one of "
-                                  + ", ".join(f"<{t}>" for t in members))
+                    self._problem(child, messages.unknown("element", _show_tag(child.tag), list(members), f" in <{el.tag}>", "<{}>", "<{}>"))
                     continue
                 item = {tag_field: child.tag}
                 item.update(self.element(child, member, path + (list_field, len(items))))
@@ -363,20 +362,20 @@ class _Reader:
         else:
             for child in el:
                 if isinstance(child.tag, str):
-                    self._problem(child, f"<{_show_tag(el.tag)}> takes no child elements, not <{_show_tag(child.tag)}>")
+                    self._problem(child, f"<{_show_tag(el.tag)}> takes no child elements, not <{_short_tag(child.tag)}>")
         return data
 
     def _no_text(self, el) -> None:
         texts = [(el, el.text, "text")] + [(child, child.tail, "tail") for child in el]
         for holder, text, kind in texts:
             if text and text.strip(vocab.XML_SPACE):
-                message = f"unexpected text {_short(text.strip(vocab.XML_SPACE))} in <{_show_tag(el.tag)}>"
+                message = f"unexpected text {quote(text.strip(vocab.XML_SPACE))} in <{_show_tag(el.tag)}>"
                 offset = self.text_places.get((holder, kind))
                 if offset is None:
                     self._problem(holder, message)
                 else:
                     line, col = self.lines.position(offset)
-                    self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 10**6 + col)
+                    self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 2**32 + col)
                 return
 
     def convert(self, value: str, f: vocab.FieldKind, path: tuple) -> Any:
@@ -402,7 +401,7 @@ class _Reader:
                 self.source.report(
                     path,
                     "points must be at least three points written 'x,y x,y x,y', each coordinate a number or a "
-                    f"percentage, not {_short(value)}",
+                    f"percentage, not {quote(value)}",
                 )
                 return value
             return points
@@ -430,9 +429,12 @@ def parse_points(text: str) -> Optional[list]:
     return points if len(points) >= 3 else None
 
 
-def _short(text: str) -> str:
-    text = text if len(text) <= 40 else text[:37] + "..."
-    return "'" + text.replace("\n", "\\n") + "'"
+_ATTRIBUTE_KINDS = ("length", "number", "int", "bool", "choice", "text", "id", "ref", "points")
+
+
+def _short_tag(tag: Any) -> str:
+    """A tag the reader does not know, as written: it may be long, so it is shortened."""
+    return escape(shorten(_show_tag(tag)))
 
 
 def _show_tag(tag: Any) -> str:
