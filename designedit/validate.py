@@ -90,7 +90,7 @@ def problems(data: Any, origin: m.Origin, report: Report, open_pictures: bool = 
             report(("output", "path"), why)
     layers = data.get("layers")
     for i, layer in enumerate(layers if isinstance(layers, list) else []):
-        if isinstance(layer, dict) and "mask" not in layer and layer.get("image") in good_images:
+        if isinstance(layer, dict) and "mask" not in layer and isinstance(layer.get("image"), str) and layer["image"] in good_images:
             picture = good_images[layer["image"]]
             if not _has_alpha(picture):
                 report(
