@@ -243,9 +243,22 @@ class Scene(_Node):
 
     __hash__ = None  # type: ignore[assignment]
 
-    # Lookups used by the compiler; references are checked by `designedit.refs`.
+    # Lookups used by the compiler; references are checked by `designedit.refs`. By dictionaries made on first
+    # use (a scan per lookup made a chain of thousands of masks quadratic); the first of a repeated id wins.
+    _by_id: Optional[tuple] = PrivateAttr(default=None)  # (images, masks, index): the lists it was made from
+
+    def _index(self) -> dict:
+        made = self._by_id
+        if made is None or made[0] is not self.images or made[1] is not self.masks:  # model_copy(update=...) too
+            index: dict = {}
+            for kind, items in (("image", self.images), ("mask", self.masks)):
+                for item in items:
+                    index.setdefault((kind, item.id), item)
+            made = self._by_id = (self.images, self.masks, index)
+        return made[2]
+
     def image(self, image_id: str) -> Image:
-        return next(i for i in self.images if i.id == image_id)
+        return self._index()[("image", image_id)]
 
     def mask(self, mask_id: str) -> Mask:
-        return next(m for m in self.masks if m.id == mask_id)
+        return self._index()[("mask", mask_id)]

@@ -12,6 +12,7 @@ import difflib
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
@@ -42,10 +43,16 @@ def unknown(what: str, name: str, known: list[str], where: str = "", wrap: str =
     as written (shortened, escaped), the closest known name when one is close, and every known name. `wrap`
     writes a name ("'{}'", "<{}>"), `list_wrap` one of the list."""
     shown = wrap.format(escape(shorten(name)))
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    hint = f" (did you mean {wrap.format(close[0])}?)" if close else ""
+    close = _closest(shorten(name, 80), tuple(known))
+    hint = f" (did you mean {wrap.format(close)}?)" if close else ""
     listed = f"; expected one of {', '.join(list_wrap.format(k) for k in known)}" if known else "; it takes none"
     return f"unknown {what} {shown}{where}{hint}{listed}"
+
+
+@lru_cache(maxsize=4096)  # a document repeats its misspellings
+def _closest(name: str, known: tuple[str, ...]) -> Optional[str]:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def element_name(model: type[BaseModel]) -> str:
@@ -154,6 +161,8 @@ def _value_at(path: tuple, data: Any) -> tuple[bool, Any]:
 
 
 def _truncate_at_points(path: tuple, data: Any) -> tuple:
+    if "points" not in path:
+        return path
     for cut in range(1, len(path) + 1):
         model, name = vocab.model_at(path[:cut], data)
         if model is not None and name is not None:

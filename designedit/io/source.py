@@ -60,7 +60,8 @@ class SourceMap:
         self._places.setdefault(tuple(path), (line * 2**32 + col, f"{self.label}:{line}:{col}"))
 
     def place_json(self, path: Path) -> None:
-        self._places.setdefault(tuple(path), (len(self._places), f"{self.label}#{json_pointer(path)}"))
+        # the order only: a JSON location is written from the whole path of what is at fault (_locate)
+        self._places.setdefault(tuple(path), (len(self._places), ""))
 
     def locate(self, path: Path) -> tuple[int, str]:
         """(document order, location text) for `path`."""
