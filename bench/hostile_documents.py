@@ -153,6 +153,11 @@ def _long_prompt() -> str:
     return head + "a &amp; " * (_room(head, tail) // 8) + tail
 
 
+def _json_long_prompt() -> str:
+    head, tail = JHEAD + '"background": {"image": "poster"}, "prompt": "', '"}\n'
+    return head + "a \\u00e9 " * (_room(head, tail) // 10) + tail
+
+
 def _json_deep() -> str:
     return JHEAD + '"background": {"image": "poster"}, "prompt": ' + "[" * 200_000 + "]" * 200_000 + "}\n"
 
@@ -276,6 +281,7 @@ CASES: dict[str, Callable[[], str]] = {
     "long-value-4MiB": _long_value,
     "long-prompt-4MiB": _long_prompt,
     "char-refs-4MiB": _char_refs,
+    "json-long-prompt-4MiB": _json_long_prompt,
     "json-deep": _json_deep,
     "xml-deep": _xml_deep,
     "json-long-numbers-4MiB": _json_big_numbers,

@@ -273,12 +273,10 @@ def format_number(value: Union[int, float]) -> str:
     return repr(value)
 
 
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def xml_text_ok(text: str) -> Optional[int]:
     """Index of the first character XML 1.0 cannot hold, or None if every character is allowed."""
-    for i, ch in enumerate(text):
-        c = ord(ch)
-        if c < 0x20 and ch not in "\t\n\r":
-            return i
-        if 0xD800 <= c <= 0xDFFF or c in (0xFFFE, 0xFFFF):
-            return i
-    return None
+    found = _NOT_XML_TEXT.search(text)
+    return found.start() if found else None
