@@ -127,6 +127,12 @@ def test_devices_and_folders_are_refused_in_one_sentence(tmp_path, capsys, path,
     assert capsys.readouterr().err == f"{path}: this is {what}, not a .dedit document\n"
 
 
+def test_a_file_name_with_a_nul_is_refused_in_one_sentence(tmp_path):
+    with pytest.raises(SceneError) as info:
+        load(str(tmp_path / "a\x00b.dedit"))  # os.open raises ValueError, not OSError
+    assert [str(p) for p in info.value.problems] == [f"{tmp_path}/a\\x00b.dedit: a file name cannot hold a NUL character"]
+
+
 def test_fmt_compares_with_the_bytes_it_read(folder, capsys):
     doc = folder / "scene.dedit"
     doc.write_text(REMOVE)

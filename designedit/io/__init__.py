@@ -27,7 +27,7 @@ from .. import model as m
 from .. import refs
 from ..errors import Problem, SceneError
 from ..paths import unreadable_reason
-from ..quoting import shorten
+from ..quoting import escape, shorten
 from . import encoding, json_form, messages, xml_comments, xml_form
 from .source import LineIndex, LocatedOrigin, SourceMap
 
@@ -169,6 +169,8 @@ def read_document_bytes(path: Union[str, Path]) -> bytes:
         raise SceneError(Problem(label, "the file does not exist")) from None
     except OSError as exc:
         raise SceneError(Problem(label, f"the file cannot be read ({unreadable_reason(exc)})")) from None
+    except ValueError:  # a NUL in the name: no file can have it
+        raise SceneError(Problem(escape(label), "a file name cannot hold a NUL character")) from None
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
