@@ -146,40 +146,30 @@ def _markup_problem(text: str) -> Optional[tuple[int, str]]:
         pos = end + len(_CLOSERS[opener])
 
 
-def _nth_markup(text: str, kind: str, n: int) -> int:
-    """The offset of the `n`-th (0-based) start tag (`kind` "start") or comment or processing instruction
-    ("other") of a well-formed text."""
-    if kind == "start":
-        token = next(itertools.islice((t for t in _scan(text) if t[0] == "start"), n, None), None)
-        return token[1] if token is not None else 0
-    found = next(itertools.islice(_OTHER_MARKUP.finditer(text), n, None), None)
-    return found.start() if found is not None else 0
-
-
-_OTHER_MARKUP = re.compile(r"<!--|<\?(?!xml[\s?])")
+def _nth_start_tag(text: str, n: int) -> int:
+    """The offset of the `n`-th (0-based) start tag of a well-formed text."""
+    token = next(itertools.islice((t for t in _scan(text) if t[0] == "start"), n, None), None)
+    return token[1] if token is not None else 0
 
 
 def _size_problem(root, text: str) -> Optional[tuple[int, str]]:
     """(offset, sentence) when a parsed document holds more than spec/format.md 4.1 allows, so that every later
-    pass (and the compiler) has a bounded amount to do. Each count stops at its limit."""
-    elements = others = attributes = 0
-    for node in itertools.chain(root.itersiblings(preceding=True), root.iter(), root.itersiblings()):
-        if isinstance(node.tag, str):
-            elements += 1
-            if elements > vocab.MAX_ELEMENTS:
-                return _nth_markup(text, "start", elements - 1), f"the document holds more than {vocab.MAX_ELEMENTS} elements, the limit"
-            count = len(node.keys())  # lxml's keys() is linear; its items() and attrib.items() are quadratic
-            attributes += count
-            if count > vocab.MAX_ATTRIBUTES:
-                return (_nth_markup(text, "start", elements - 1),
-                        f"<{_show_tag(node.tag)}> has {count} attributes; an element has at most {vocab.MAX_ATTRIBUTES}")
-            if attributes > vocab.MAX_VALUES:
-                return _nth_markup(text, "start", elements - 1), f"the document holds more than {vocab.MAX_VALUES} attributes, the limit"
-        else:
-            others += 1
-            if others > vocab.MAX_COMMENTS:
-                return (_nth_markup(text, "other", others - 1), f"the document holds more than {vocab.MAX_COMMENTS} "
-                        "comments, processing instructions and CDATA sections, the limit")
+    pass (and the compiler) has a bounded amount to do; comments were counted before parsing. Each count stops
+    at its limit."""
+    elements = attributes = 0
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        elements += 1
+        if elements > vocab.MAX_ELEMENTS:
+            return _nth_start_tag(text, elements - 1), f"the document holds more than {vocab.MAX_ELEMENTS} elements, the limit"
+        count = len(node.keys())  # lxml's keys() is linear; its items() and attrib.items() are quadratic
+        attributes += count
+        if count > vocab.MAX_ATTRIBUTES:
+            return (_nth_start_tag(text, elements - 1),
+                    f"<{_short_tag(node.tag)}> has {count} attributes; an element has at most {vocab.MAX_ATTRIBUTES}")
+        if attributes > vocab.MAX_VALUES:
+            return _nth_start_tag(text, elements - 1), f"the document holds more than {vocab.MAX_VALUES} attributes, the limit"
     depth = seen = 0
     for event, node in etree.iterwalk(root, events=("start", "end")):
         if not isinstance(node.tag, str):
@@ -189,7 +179,7 @@ def _size_problem(root, text: str) -> Optional[tuple[int, str]]:
             continue
         depth, seen = depth + 1, seen + 1
         if depth > vocab.MAX_DEPTH:  # lxml itself stops at 257 levels
-            return _nth_markup(text, "start", seen - 1), "the document nests too deeply"
+            return _nth_start_tag(text, seen - 1), "the document nests too deeply"
     return None
 
 
