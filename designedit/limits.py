@@ -15,7 +15,9 @@ import math
 from typing import Any, Callable, Optional
 
 from . import model as m
+from .io.vocab import MAX_EDITS, MAX_LAYERS, MAX_POINTS, too_many_points
 from .pictures import MAX_SIDE, PictureError, check_size
+from .quoting import quote
 
 Report = Callable[[tuple, str], None]
 
@@ -58,6 +60,11 @@ def length_problem(value: Any) -> Optional[str]:
     if px is not None and (not math.isfinite(px) or abs(px) > MAX_LENGTH_PX):
         return f"between -{MAX_LENGTH_PX} and {MAX_LENGTH_PX} pixels"
     return None
+
+
+def _plain_length(value: Any) -> bool:
+    """A number of pixels within range (the common case, checked without a call per coordinate's sentence)."""
+    return type(value) in (int, float) and -MAX_LENGTH_PX <= value <= MAX_LENGTH_PX
 
 
 def _range(value: Any, low: float, high: float, what: str) -> Optional[str]:
@@ -114,7 +121,7 @@ def _check_node(node: dict, model: type, path: tuple, report: Report, skip: Call
                 report(path + (name,), f"{name} must be {why}, not {_value(node[name])}")
     if model is m.Polygon and isinstance(node.get("points"), list):
         for point in node["points"]:
-            if isinstance(point, (list, tuple)) and any(length_problem(c) for c in point):
+            if isinstance(point, (list, tuple)) and any(not _plain_length(c) and length_problem(c) for c in point):
                 where = path + ("points",)
                 if not skip(where):
                     report(where, f"each point coordinate must be {length_problem(next(c for c in point if length_problem(c)))}")
@@ -128,10 +135,31 @@ def _tag(value: Any) -> Optional[str]:
 
 def _value(value: Any) -> str:
     if isinstance(value, str):
-        return f"'{value}'"
+        return quote(value)
     if isinstance(value, int) and math.isinf(_num(value)):
         return f"a number of {len(str(abs(value)))} digits"
     return _show(value)
+
+
+def _counts(data: dict, report: Report, skip: Callable[[tuple], bool]) -> None:
+    """Counts the compiler's work grows with faster than the document (spec/format.md 4.1): each pan and zoom-out
+    maps every region made before it, each polygon edge is crossed by every row it spans."""
+    background = data.get("background")
+    edits = background.get("edits") if isinstance(background, dict) else None
+    if isinstance(edits, list) and len(edits) > MAX_EDITS:
+        report(("background", "edits", MAX_EDITS), f"a background has at most {MAX_EDITS} edits, not {len(edits)}")
+    layers = data.get("layers")
+    if isinstance(layers, list) and len(layers) > MAX_LAYERS:
+        report(("layers", MAX_LAYERS), f"a document has at most {MAX_LAYERS} layers, not {len(layers)}")
+    points = 0
+    for i, mask in _items(data, "masks"):
+        for j, shape in _items(mask, "shapes"):
+            if shape.get("shape") == "polygon" and isinstance(shape.get("points"), list):
+                points += len(shape["points"])
+                where = ("masks", i, "shapes", j, "points")
+                if points > MAX_POINTS and not skip(where):
+                    report(where, too_many_points(points))
+                    return
 
 
 def problems(data: Any, report: Report, skip: Callable[[tuple], bool] = lambda path: False) -> None:
@@ -157,6 +185,7 @@ def problems(data: Any, report: Report, skip: Callable[[tuple], bool] = lambda p
             if model is not None:
                 _check_node(item, model, path + (key, j), report, skip)
 
+    _counts(data, report, skip)
     for i, mask in _items(data, "masks"):
         _check_node(mask, m.Mask, ("masks", i), report, skip)
         tagged(mask, "shapes", "shape", _SHAPES, ("masks", i))

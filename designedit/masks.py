@@ -119,9 +119,17 @@ def rasterise_ellipse(cx: float, cy: float, rx: float, ry: float, width: int, he
     return out
 
 
+_CROSSINGS_PER_CHUNK = 1 << 22  # edge-row crossings handled at once: bounds the temporary arrays
+
+
 def rasterise_polygon(points: list[tuple[float, float]], width: int, height: int, out: Optional[Array] = None,
                       at: tuple[int, int] = (0, 0)) -> Array:
-    """Even-odd fill, sampled at pixel centres."""
+    """Even-odd fill, sampled at pixel centres.
+
+    A pixel is inside when an odd number of edges cross its row to the right of its centre. Each crossing is
+    computed once (the row's centre line against the edge, half-open in y) and toggles a parity count at the
+    number of centres left of it; a running XOR from the right then fills each row. The work is the number of
+    crossings plus the box, however many edges there are (a loop over edges repainted every row for each)."""
     out = _target(out, width, height)
     box = _in_window(out, at, _polygon_box(points, width, height))
     if box is None:
@@ -131,19 +139,27 @@ def rasterise_polygon(points: list[tuple[float, float]], width: int, height: int
     xs_p, ys_p = pts[:, 0], pts[:, 1]
     cy = np.arange(r0, r1) + 0.5  # rows' centre lines
     cx = np.arange(c0, c1) + 0.5
-    ax, ay = xs_p, ys_p
-    bx, by = np.roll(xs_p, -1), np.roll(ys_p, -1)
-    inside = np.zeros((r1 - r0, c1 - c0), dtype=bool)
-    for x_a, y_a, x_b, y_b in zip(ax, ay, bx, by):
-        if y_a == y_b:
-            continue
-        # half-open rule: the edge counts for rows with min(y) <= c < max(y)
-        lo, hi = min(y_a, y_b), max(y_a, y_b)
-        rows = (cy >= lo) & (cy < hi)
-        if not rows.any():
-            continue
-        x_cross = x_a + (cy[rows] - y_a) * (x_b - x_a) / (y_b - y_a)
-        inside[rows] ^= cx[None, :] < x_cross[:, None]
+    ax, ay, bx, by = xs_p, ys_p, np.roll(xs_p, -1), np.roll(ys_p, -1)
+    keep = ay != by
+    ax, ay, bx, by = ax[keep], ay[keep], bx[keep], by[keep]
+    # half-open rule: an edge counts for the rows with min(y) <= centre < max(y)
+    first = np.searchsorted(cy, np.minimum(ay, by), side="left")
+    stop = np.searchsorted(cy, np.maximum(ay, by), side="left")
+    spans = stop - first
+    toggles = np.zeros((r1 - r0, c1 - c0 + 1), dtype=np.uint8)
+    ends = np.cumsum(spans)
+    edge = 0
+    while edge < len(spans):
+        last = max(int(np.searchsorted(ends, (ends[edge - 1] if edge else 0) + _CROSSINGS_PER_CHUNK, side="right")), edge + 1)
+        e = np.repeat(np.arange(edge, last), spans[edge:last])
+        if len(e):
+            row = first[e] + (np.arange(len(e)) - np.repeat(ends[edge:last] - spans[edge:last], spans[edge:last]) + (ends[edge - 1] if edge else 0))
+            x_cross = ax[e] + (cy[row] - ay[e]) * (bx[e] - ax[e]) / (by[e] - ay[e])
+            flat = row * toggles.shape[1] + np.searchsorted(cx, x_cross, side="left")
+            toggles ^= (np.bincount(flat, minlength=toggles.size) & 1).astype(np.uint8).reshape(toggles.shape)
+        edge = last
+    # the pixel in column j flips once for each crossing whose count of centres left of it is above j
+    inside = np.bitwise_xor.accumulate(toggles[:, ::-1], axis=1)[:, ::-1][:, 1:].astype(bool)
     _max_into(out, at, box, inside)
     return out
 

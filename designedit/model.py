@@ -41,6 +41,13 @@ Id = Annotated[str, Field(pattern=ID_RE, min_length=1, max_length=128)]
 IdRef = Annotated[str, Field(min_length=1, max_length=128)]
 
 
+def version_number(digits: str) -> int:
+    """A version's MAJOR or MINOR as a number; past 18 digits only its size matters (Python refuses to convert
+    more than 4300 digits, and no version is that large)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10**18
+
+
 def resolve_length(value: float | str, extent: float) -> float:
     """Pixels for a length; `extent` is the canvas width or height it is relative to."""
     if isinstance(value, str):
@@ -268,8 +275,9 @@ class Scene(_Node):
     @field_validator("version")
     @classmethod
     def _major_supported(cls, v: str) -> str:
-        if int(v.split(".")[0]) != SUPPORTED_MAJOR:
-            raise ValueError(f"format version {v} is not supported; this reader reads {SUPPORTED_MAJOR}.x")
+        if version_number(v.split(".")[0]) != SUPPORTED_MAJOR:
+            shown = v if len(v) <= 40 else v[:37] + "..."
+            raise ValueError(f"format version {shown} is not supported; this reader reads {SUPPORTED_MAJOR}.x")
         return v
 
     # Set by the reader; not part of the document, so not compared or serialised.
@@ -288,9 +296,22 @@ class Scene(_Node):
 
     __hash__ = None  # type: ignore[assignment]
 
-    # Lookups used by the compiler; references are checked by `designedit.refs`.
+    # Lookups used by the compiler; references are checked by `designedit.refs`. By dictionaries made on first
+    # use (a scan per lookup made a chain of thousands of masks quadratic); the first of a repeated id wins.
+    _by_id: Optional[tuple] = PrivateAttr(default=None)  # (images, masks, index): the lists it was made from
+
+    def _index(self) -> dict:
+        made = self._by_id
+        if made is None or made[0] is not self.images or made[1] is not self.masks:  # model_copy(update=...) too
+            index: dict = {}
+            for kind, items in (("image", self.images), ("mask", self.masks)):
+                for item in items:
+                    index.setdefault((kind, item.id), item)
+            made = self._by_id = (self.images, self.masks, index)
+        return made[2]
+
     def image(self, image_id: str) -> Image:
-        return next(i for i in self.images if i.id == image_id)
+        return self._index()[("image", image_id)]
 
     def mask(self, mask_id: str) -> Mask:
-        return next(m for m in self.masks if m.id == mask_id)
+        return self._index()[("mask", mask_id)]

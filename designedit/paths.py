@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import Problem, SceneError
 from .model import Origin
+from .quoting import LONG, quote
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")  # C:\ or C:/, a Windows path, not a URL scheme
@@ -24,27 +25,27 @@ def reference_problem(origin: Origin, ref: str) -> str | None:
     if not ref:
         return "the file reference is empty"
     if _DRIVE.match(ref):
-        return f"'{ref}' is an absolute path; file references are relative to the document"
+        return f"{quote(ref, LONG)} is an absolute path; file references are relative to the document"
     if _SCHEME.match(ref) or ref.startswith("//"):
-        return f"{ref!r} is a URL; only files relative to the document are allowed"
+        return f"{quote(ref, LONG)} is a URL; only files relative to the document are allowed"
     if "\\" in ref:
-        return f"'{ref}' uses backslashes; file references use '/'"
+        return f"{quote(ref, LONG)} uses backslashes; file references use '/'"
     if ref.startswith("/") or PurePosixPath(ref).is_absolute():
-        return f"{ref!r} is an absolute path; file references are relative to the document"
+        return f"{quote(ref, LONG)} is an absolute path; file references are relative to the document"
     if "\x00" in ref:
         return "the file reference contains a NUL character"
     try:
         os.stat(origin.base / ref)  # Python 3.13's resolve() no longer raises on a loop: the system says
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENAMETOOLONG):
-            return f"{ref!r} cannot be followed ({unreadable_reason(exc)})"
+            return f"{quote(ref, LONG)} cannot be followed ({unreadable_reason(exc)})"
     try:
         target = (origin.base / ref).resolve()
     except (OSError, RuntimeError) as exc:  # a symbolic link loop, a name longer than the system allows
-        return f"{ref!r} cannot be followed ({unreadable_reason(exc)})"
+        return f"{quote(ref, LONG)} cannot be followed ({unreadable_reason(exc)})"
     root = origin.root.resolve()
     if target != root and root not in target.parents:
-        return f"{ref!r} points outside the allowed folder {root} (--root allows a wider one)"
+        return f"{quote(ref, LONG)} points outside the allowed folder {root} (--root allows a wider one)"
     return None
 
 

@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional
 
 from . import model as m
 from .errors import Problem, SceneError
+from .quoting import escape, quote, shorten
 
 Report = Callable[[tuple, str], None]
 
@@ -32,7 +33,7 @@ def _ids(data: dict, key: str, kind: str, report: Report) -> dict[str, int]:
         if not isinstance(ident, str):
             continue
         if ident in seen:
-            report((key, i, "id"), f"another {kind} already has the id {ident!r}; ids of {kind}s must be unique")
+            report((key, i, "id"), f"another {kind} already has the id {quote(ident)}; ids of {kind}s must be unique")
         else:
             seen[ident] = i
     return seen
@@ -55,9 +56,9 @@ def problems(data: Any, report: Report) -> None:
             return
         other = next((k for k in known if k != kind and value in known[k]), None)
         if other is not None:
-            report(path, f"{value!r} is {_ARTICLE[other]}, but {path[-1]} must name {_ARTICLE[kind]}")
+            report(path, f"{quote(value)} is {_ARTICLE[other]}, but {path[-1]} must name {_ARTICLE[kind]}")
         else:
-            report(path, f"no {kind} has the id {value!r}")
+            report(path, f"no {kind} has the id {quote(value)}")
 
     background = data.get("background")
     if isinstance(background, dict):
@@ -102,9 +103,9 @@ def _cycles(uses: dict[str, list[tuple[str, tuple]]], report: Report) -> None:
                 trail = [n for n, _ in stack[:-1]]
                 loop = trail[trail.index(target):] + [node, target] if target in trail else [node, target]
                 if target == node:
-                    report(path, f"mask {node!r} uses itself")
+                    report(path, f"mask {quote(node)} uses itself")
                 else:
-                    report(path, "masks use each other in a cycle: " + " -> ".join(_dedupe(loop)))
+                    report(path, "masks use each other in a cycle: " + " -> ".join(escape(shorten(name)) for name in _dedupe(loop)))
             elif state.get(target) is None and target in uses:
                 state[target] = 1
                 stack.append((target, iter(uses[target])))

@@ -19,6 +19,7 @@ from . import model as m
 from .errors import Problem, SceneError
 from .paths import reference_problem, unreadable_reason
 from .pictures import PictureError, check_decodes, has_transparency, picture_size
+from .quoting import LONG, quote
 
 Report = Callable[[tuple, str], None]
 
@@ -26,11 +27,11 @@ Report = Callable[[tuple, str], None]
 def _open_problem(path: Path, ref: str) -> Optional[str]:
     try:
         if not path.exists():
-            return f"{ref!r} does not exist"
+            return f"{quote(ref, LONG)} does not exist"
         if not path.is_file():
-            return f"{ref!r} is not a file"
+            return f"{quote(ref, LONG)} is not a file"
     except OSError as exc:  # a name longer than the system allows
-        return f"{ref!r} cannot be read ({unreadable_reason(exc)})"
+        return f"{quote(ref, LONG)} cannot be read ({unreadable_reason(exc)})"
     try:
         picture_size(path)
         check_decodes(path)
@@ -78,23 +79,23 @@ def problems(data: Any, origin: m.Origin, report: Report, open_pictures: bool = 
         if target is not None:
             try:
                 if target.is_dir():
-                    why = f"{ref!r} is a folder; the output path names the picture to write"
+                    why = f"{quote(ref, LONG)} is a folder; the output path names the picture to write"
             except OSError as exc:
-                why = f"{ref!r} cannot be written ({unreadable_reason(exc)})"
+                why = f"{quote(ref, LONG)} cannot be written ({unreadable_reason(exc)})"
         if why is None and not ref.lower().endswith(".png"):
-            why = f"{ref!r} must end in .png; dedit writes PNG pictures"
+            why = f"{quote(ref, LONG)} must end in .png; dedit writes PNG pictures"
         if why is None and target in named:
-            why = f"{ref!r} is one of the scene's own pictures; the output would overwrite it"
+            why = f"{quote(ref, LONG)} is one of the scene's own pictures; the output would overwrite it"
         if why is not None:
             report(("output", "path"), why)
     layers = data.get("layers")
     for i, layer in enumerate(layers if isinstance(layers, list) else []):
-        if isinstance(layer, dict) and "mask" not in layer and layer.get("image") in good_images:
+        if isinstance(layer, dict) and "mask" not in layer and isinstance(layer.get("image"), str) and layer["image"] in good_images:
             picture = good_images[layer["image"]]
             if not _has_alpha(picture):
                 report(
                     ("layers", i),
-                    f"layer {layer.get('id')!r} has no mask and its picture {picture.name} has no alpha channel; "
+                    f"layer {quote(str(layer.get('id')))} has no mask and its picture {picture.name} has no alpha channel; "
                     "give the layer a mask",
                 )
 

@@ -231,15 +231,20 @@ def _appears(path: Path, grace: float) -> bool:
 
 def _fingerprint(scene: Path, files: set[Path]) -> str:
     """Scene bytes and each picture's version (images.file_version: times, inode, size) in one hash; a
-    missing file counts as a state too."""
+    missing file counts as a state too, and so does a scene that cannot be read as a document (a FIFO put in
+    its place is not opened for reading, which would block: its refusal is the state)."""
+    from .io import read_document_bytes
+
     h = hashlib.sha256()
     for path in sorted(files | {scene}):
         h.update(str(path).encode())
         try:
             if path == scene:
-                h.update(path.read_bytes())
+                h.update(read_document_bytes(path))
             else:
                 h.update(repr(file_version(path.stat())).encode())
+        except SceneError as exc:
+            h.update(f"<refused: {exc}>".encode())
         except OSError:
             h.update(b"<missing>")
     return h.hexdigest()

@@ -45,7 +45,7 @@ def test_a_use_chain_of_thousands_of_masks_renders(folder, capsys):
 
 
 def test_a_long_use_cycle_is_reported_as_a_cycle(folder, capsys):
-    n = 3000
+    n = 2000  # past Python's recursion limit, within the format's 4096 elements
     masks = "".join(f'  <mask id="a{i}"><use mask="a{(i + 1) % n}"/></mask>\n' for i in range(n))
     doc = _write(folder, "cycle.dedit", HEAD + masks + '  <background image="poster"><remove mask="a0"/></background>\n</dedit>\n')
     assert main(["validate", str(doc)]) == 2
@@ -103,8 +103,8 @@ def test_prefixed_attributes_are_named_and_located_as_written(folder, capsys):
                  '  <background image="poster" xml:lang="en"/>\n</dedit>\n')
     assert main(["validate", str(doc)]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"{doc}:1:38: unknown attribute 'x:foo' on <dedit>",
-        f"{doc}:3:30: unknown attribute 'xml:lang' on <background>",
+        f"{doc}:1:38: unknown attribute 'x:foo' on <dedit>; expected one of version",
+        f"{doc}:3:30: unknown attribute 'xml:lang' on <background>; expected one of image",
     ]
 
 

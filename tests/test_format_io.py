@@ -167,7 +167,7 @@ def test_every_problem_of_a_document_is_reported_with_its_place():
 </dedit>
 """
     assert problems_of(text, CONFORMANCE) == [
-        "doc:2:22: unknown attribute 'colour' on <dedit>",
+        "doc:2:22: unknown attribute 'colour' on <dedit>; expected one of version",
         "doc:4:39: grow must be a number of pixels, not 'lots'",
         "doc:6:21: masks use each other in a cycle: a -> b -> a",
         "doc:7:15: 'ball' is a mask, but image must name an image",

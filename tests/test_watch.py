@@ -297,3 +297,34 @@ def test_a_deleted_scene_is_reported_missing_once_and_renders_when_it_returns(tm
     assert w.render_target(w.targets[0]) and len(lines) == 2  # nothing changed: not reported again
     scene.write_text(scene_doc(150))
     assert w.render_target(w.targets[0]) and session.calls == 2
+
+
+def _unblock(fifo: Path) -> None:
+    """Give a reader blocked on `fifo` its end of file (only if one is waiting)."""
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        pass
+
+
+def test_a_scene_replaced_by_a_fifo_is_reported_and_watching_goes_on(tmp_path):
+    """A FIFO put where the scene was must not block the watcher (reading it would wait for a writer forever):
+    it is refused in one sentence, and the scene renders again once a file is back."""
+    scene, session, lines, w = _rendered_once(tmp_path, missing_grace=0.1)
+    scene.unlink()
+    os.mkfifo(scene)
+    done: list[bool] = []
+    worker = threading.Thread(target=lambda: done.append(w.render_target(w.targets[0])), daemon=True)
+    worker.start()
+    worker.join(20)  # a guard against a hang, not a speed test
+    if worker.is_alive():
+        _unblock(scene)
+    assert done == [False], "the watcher blocked on the FIFO"
+    assert any(line == f"{scene}: this is a named pipe (FIFO), not a .dedit document" for line in lines), lines
+    assert "scene.dedit is invalid; keeping the last picture, still watching" in lines[-1]
+    said = len(lines)
+    w.render_target(w.targets[0])
+    assert len(lines) == said  # nothing changed: not reported again
+    scene.unlink()
+    scene.write_text(scene_doc(150))
+    assert w.render_target(w.targets[0]) and session.calls == 2

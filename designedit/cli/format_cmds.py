@@ -77,12 +77,11 @@ def run_fmt(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             loaded = _read(path, args.root, check_files=False)
-            current = path.read_bytes()
         except SceneError as exc:
             problems.extend(exc.problems)
             continue
         text = dump(loaded.scene, loaded.form, loaded.comments)
-        if current != text.encode("utf-8"):
+        if loaded.raw != text.encode("utf-8"):
             rewrites.append((path, text))
     if args.check:
         for path, _ in rewrites:

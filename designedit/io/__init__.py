@@ -13,7 +13,9 @@ and raised at once as a SceneError, each located (`file:line:col` for XML,
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +26,13 @@ from pydantic import ValidationError
 from .. import model as m
 from .. import refs
 from ..errors import Problem, SceneError
-from . import json_form, messages, versions, xml_comments, xml_form
+from ..paths import unreadable_reason
+from ..quoting import escape, shorten
+from . import encoding, json_form, messages, versions, xml_comments, xml_form
 from .source import LineIndex, LocatedOrigin, SourceMap
 
-__all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", "Loaded", "MAX_DOCUMENT_BYTES"]
+__all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", "Loaded", "MAX_DOCUMENT_BYTES",
+           "read_document_bytes"]
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # a scene is a few kB; anything this large is not one
 FORMS = ("xml", "json")
@@ -44,6 +49,7 @@ class Loaded:
     form: str
     notes: list[str] = field(default_factory=list)
     comments: Optional[xml_comments.Comments] = None  # an XML document's comments, for writers that keep them
+    raw: Optional[bytes] = None  # the bytes read, when read from a file (fmt compares its rewrite with them)
 
 
 def detect_form(text: str) -> Optional[str]:
@@ -56,25 +62,6 @@ def detect_form(text: str) -> Optional[str]:
     return None
 
 
-_PICTURE_MAGIC = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"RIFF": "WebP", b"II*\x00": "TIFF",
-                  b"MM\x00*": "TIFF", b"BM": "BMP"}
-
-
-def _decode(raw: bytes, label: str) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        for magic, kind in _PICTURE_MAGIC.items():
-            if raw.startswith(magic) and (kind != "WebP" or raw[8:12] == b"WEBP"):
-                # a picture given where a scene belongs: say so, not "not UTF-8"
-                raise SceneError(Problem(label, f"this is a {kind} picture, not a .dedit document")) from None
-        prefix = raw[: exc.start].decode("utf-8", errors="replace")
-        line, col = LineIndex(prefix).position(len(prefix))
-        raise SceneError(Problem(f"{label}:{line}:{col}", f"the document is not UTF-8 text (byte 0x{raw[exc.start]:02x} here)")) from None
-
-
 def _check_version(data: dict, source: SourceMap) -> list[str]:
     """Refuse a newer major version (nothing else is reported then); note a newer minor version."""
     version = data.get("version")
@@ -83,8 +70,9 @@ def _check_version(data: dict, source: SourceMap) -> list[str]:
     match = _VERSION_RE.match(version)
     if not match:
         return []
-    major, minor = int(match.group(1)), int(match.group(2))
+    major, minor = m.version_number(match.group(1)), m.version_number(match.group(2))
     known_major, known_minor = (int(p) for p in m.FORMAT_VERSION.split("."))
+    version = shorten(version)
     if major > known_major:
         where = source.locate(("version",))[1]
         raise SceneError(Problem(where, f"format version {version} is newer than this reader, which reads {known_major}.x; upgrade dedit to read it"))
@@ -108,16 +96,18 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
         why = validate.root_problem(origin)
         if why is not None:
             raise SceneError(Problem(label, why))
-    text = _decode(raw, label)
+    text, text_encoding = encoding.decode(raw, label)
     form = detect_form(text)
     if form is None:
         what = "is empty" if not text.strip() else "is neither XML (starting with '<') nor JSON (starting with '{')"
         raise SceneError(Problem(label, f"the document {what}"))
+    if form == "json" and text_encoding != encoding.UTF8:  # RFC 8259 8.1: JSON exchanged between systems is UTF-8
+        raise SceneError(Problem(label, f"the document is JSON in {text_encoding}; JSON documents must be UTF-8"))
     source = SourceMap(label, form)
     try:
         comments = None
         if form == "xml":
-            data, comments = xml_form.read(text.lstrip("\ufeff"), raw, source)
+            data, comments = xml_form.read(text.lstrip("\ufeff"), text_encoding, source)
         else:
             data = json_form.read(text.lstrip("\ufeff"), source)
         if data is None:
@@ -143,7 +133,7 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
         raise SceneError(Problem(label, "the document nests too deeply")) from None
     if source.problems and notes:
         # a newer minor version is what explains unknown vocabulary: say so before the problems
-        version = data.get("version")
+        version = shorten(data.get("version"))
         source.report_at(
             source.locate(("version",))[1],
             f"note: format version {version} is newer than this reader ({m.FORMAT_VERSION}); "
@@ -164,19 +154,49 @@ def _origin(path: Optional[Path], base: Path, root: Optional[Union[str, Path]]) 
     return m.Origin(path, base=base, root=Path(root).absolute() if root is not None else base)
 
 
-def read_file(path: Union[str, Path], root: Optional[Union[str, Path]] = None, check_files: bool = True) -> Loaded:
-    path = Path(path)
+_NOT_REGULAR = [(stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+                (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")]
+
+
+def read_document_bytes(path: Union[str, Path]) -> bytes:
+    """A document's bytes (at most MAX_DOCUMENT_BYTES + 1, enough to tell it is too long), or SceneError.
+
+    Only a regular file is read: it is opened without blocking (a FIFO with no writer would wait forever) and
+    checked on the open descriptor (no window for a swap between a check and the open)."""
     label = str(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_DOCUMENT_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise SceneError(Problem(label, "the file does not exist")) from None
-    except IsADirectoryError:
-        raise SceneError(Problem(label, "this is a folder, not a .dedit document")) from None
     except OSError as exc:
-        raise SceneError(Problem(label, f"the file cannot be read ({exc.strerror or type(exc).__name__})")) from None
-    return read(raw, label, _origin(path, path.absolute().parent, root), check_files)
+        raise SceneError(Problem(label, f"the file cannot be read ({unreadable_reason(exc)})")) from None
+    except ValueError:  # a NUL in the name: no file can have it
+        raise SceneError(Problem(escape(label), "a file name cannot hold a NUL character")) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+            raise SceneError(Problem(label, f"this is {what}, not a .dedit document"))
+        chunks, left = [], MAX_DOCUMENT_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise SceneError(Problem(label, f"the file cannot be read ({unreadable_reason(exc)})")) from None
+    finally:
+        os.close(fd)
+
+
+def read_file(path: Union[str, Path], root: Optional[Union[str, Path]] = None, check_files: bool = True) -> Loaded:
+    path = Path(path)
+    raw = read_document_bytes(path)
+    loaded = read(raw, str(path), _origin(path, path.absolute().parent, root), check_files)
+    loaded.raw = raw
+    return loaded
 
 
 def load(path: Union[str, Path], root: Optional[Union[str, Path]] = None, check_files: bool = True) -> m.Scene:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any, Optional
 
 from .. import model as m
 from . import vocab
+from ..quoting import quote
 from .source import LineIndex, SourceMap
 
 
@@ -32,14 +34,22 @@ def read(text: str, source: SourceMap) -> Optional[dict]:
     try:
         raw = json.loads(text, object_pairs_hook=_Pairs, parse_constant=_refuse_constant, parse_int=_whole_number)
     except json.JSONDecodeError as exc:
-        source.report_at(f"{source.label}:{exc.lineno}:{exc.colno}", f"the JSON is not well-formed: {exc.msg[:1].lower()}{exc.msg[1:]}")
+        source.report_at(f"{source.label}:{exc.lineno}:{exc.colno}", f"the JSON is not well-formed: {_PLAIN.get(exc.msg, exc.msg.lower())}")
         return None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:  # past Python's own limit (about 1000 levels): found where it passes the format's
+        where = _deep_place(text)
+        source.report_at(f"{source.label}:{where[0]}:{where[1]}" if where else source.label, "the document nests too deeply")
+        return None
+    except ValueError as exc:
         where = _constant_place(text)
         source.report_at(where and f"{source.label}:{where[0]}:{where[1]}" or source.label, _plain(exc))
         return None
     if not isinstance(raw, _Pairs):
         source.report((), "the document must be a JSON object")
+        return None
+    too_much = _size_problem(raw)
+    if too_much is not None:
+        source.report(*too_much)
         return None
     data = _clean(raw, (), source)
     if "version" in data:
@@ -51,9 +61,70 @@ def read(text: str, source: SourceMap) -> Optional[dict]:
     return data
 
 
+# Python's words for a JSON syntax error, where they trail off or assume the reader knows the grammar
+_PLAIN = {
+    "Invalid control character at": "a string holds a control character; write a line break as \\n, a tab as \\t",
+    "Unterminated string starting at": "a string has no closing quote",
+    "Extra data": "there is more after the document's object",
+    "Invalid \\escape": "a string holds a '\\' JSON does not know; write a backslash as \\\\",
+    "Expecting value": "a value is expected here",
+    "Expecting ',' delimiter": "a ',' is expected here (between two items)",
+    "Expecting ':' delimiter": "a ':' is expected here (after a key)",
+    "Expecting property name enclosed in double quotes": "a key in double quotes is expected here (JSON has no trailing commas)",
+    "Unexpected UTF-8 BOM (decode using utf-8-sig)": "the document starts with a second byte order mark",
+}
+
+
+def _size_problem(raw: _Pairs) -> Optional[tuple[tuple, str]]:
+    """(model path, sentence) when a document holds more than spec/format.md 4.1 allows; every later pass then
+    has a bounded amount to do. One walk over the objects and arrays, stopped at the first limit passed; each
+    keeps its parent and key, and a path is made only for the problem."""
+    values, objects = 1, 0
+    stack: list[tuple] = [(None, None, raw, 1)]  # (parent's entry, key in it, object or array, depth)
+    while stack:
+        entry = stack.pop()
+        _parent, _key, node, depth = entry
+        values += len(node)
+        problem = None
+        if depth > vocab.MAX_DEPTH:
+            problem = "the document nests too deeply"
+        elif values > vocab.MAX_VALUES:
+            problem = f"the document holds more than {vocab.MAX_VALUES} values, the limit"
+        elif isinstance(node, _Pairs):
+            objects += 1
+            if objects > vocab.MAX_ELEMENTS:
+                problem = f"the document holds more than {vocab.MAX_ELEMENTS} objects, the limit"
+            elif len(node) > vocab.MAX_ATTRIBUTES:
+                problem = f"this object has {len(node)} keys; an object has at most {vocab.MAX_ATTRIBUTES}"
+        if problem is not None:
+            path: list = []
+            while entry[0] is not None:
+                path.append(entry[1])
+                entry = entry[0]
+            return _model_path(tuple(reversed(path))), problem
+        items = node if isinstance(node, _Pairs) else enumerate(node)
+        stack.extend(reversed([(entry, key, value, depth + 1) for key, value in items if isinstance(value, list)]))  # document order
+    return None
+
+
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _deep_place(text: str) -> Optional[tuple[int, int]]:
+    """Line and column of the first bracket past the format's depth limit, skipping strings."""
+    depth = 0
+    for token in _STRING_OR_BRACKET.finditer(text):
+        ch = token.group(0)
+        if ch in "[{":
+            depth += 1
+            if depth > vocab.MAX_DEPTH:
+                return LineIndex(text).position(token.start())
+        elif ch in "]}":
+            depth -= 1
+    return None
+
+
 def _plain(exc: Exception) -> str:
-    if isinstance(exc, RecursionError):
-        return "the JSON nests too deeply"
     text = str(exc)
     if "digits" in text:
         return "a number in the document has too many digits"
@@ -75,7 +146,7 @@ def _clean(node: Any, path: tuple, source: SourceMap) -> Any:
         out: dict = {}
         for key, value in node:
             if key in out:
-                source.report(_model_path(path + (key,)), f"the key {key!r} appears more than once")
+                source.report(_model_path(path + (key,)), f"the key {quote(key)} appears more than once")
                 continue
             out[key] = _clean(value, path + (key,), source)
         return out

@@ -8,14 +8,17 @@ from the field's kind (`vocab.fields`), not from pydantic's wording.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
+from functools import lru_cache
 from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
 
 from .. import model as m
+from ..quoting import escape, quote, shorten
 from . import vocab
 from .source import SourceMap
 
@@ -23,10 +26,9 @@ _ARTICLE = {"image": "an image", "mask": "a mask"}
 
 
 def show(value: Any) -> str:
-    """A value as it would appear in a document, shortened."""
+    """A value as it would appear in a document, shortened and with what does not print escaped."""
     if isinstance(value, str):
-        text = value if len(value) <= 40 else value[:37] + "..."
-        return "'" + text.replace("\n", "\\n") + "'"
+        return quote(value)
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=True)
     except (TypeError, ValueError):
@@ -34,6 +36,23 @@ def show(value: Any) -> str:
     if isinstance(value, (dict, list)):
         text = "an object" if isinstance(value, dict) else "a list"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def unknown(what: str, name: str, known: list[str], where: str = "", wrap: str = "'{}'", list_wrap: str = "{}") -> str:
+    """`unknown attribute 'imgae' on <layer> (did you mean 'image'?); expected one of id, image, ...`: the name
+    as written (shortened, escaped), the closest known name when one is close, and every known name. `wrap`
+    writes a name ("'{}'", "<{}>"), `list_wrap` one of the list."""
+    shown = wrap.format(escape(shorten(name)))
+    close = _closest(shorten(name, 80), tuple(known))
+    hint = f" (did you mean {wrap.format(close)}?)" if close else ""
+    listed = f"; expected one of {', '.join(list_wrap.format(k) for k in known)}" if known else "; it takes none"
+    return f"unknown {what} {shown}{where}{hint}{listed}"
+
+
+@lru_cache(maxsize=4096)  # a document repeats its misspellings
+def _closest(name: str, known: tuple[str, ...]) -> Optional[str]:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return close[0] if close else None
 
 
 def element_name(model: type[BaseModel]) -> str:
@@ -146,6 +165,8 @@ def _value_at(path: tuple, data: Any) -> tuple[bool, Any]:
 
 
 def _truncate_at_points(path: tuple, data: Any) -> tuple:
+    if "points" not in path:
+        return path
     for cut in range(1, len(path) + 1):
         model, name = vocab.model_at(path[:cut], data)
         if model is not None and name is not None:
@@ -203,7 +224,8 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
     if "union_tag_invalid" in types:
         ctx = next(e for e in errs if e["type"] == "union_tag_invalid").get("ctx", {})
         key = ctx.get("discriminator", "").strip("'") or "op"
-        return f"unknown {key} {show(ctx.get('tag'))}; expected one of {ctx.get('expected_tags')}"
+        known = [tag.strip().strip("'") for tag in str(ctx.get("expected_tags", "")).split(",") if tag.strip()]
+        return unknown(key, str(ctx.get("tag")), known, list_wrap="'{}'")
     if "union_tag_not_found" in types:
         ctx = next(e for e in errs if e["type"] == "union_tag_not_found").get("ctx", {})
         key = ctx.get("discriminator", "").strip("'") or "op"
@@ -220,9 +242,7 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
         known = [f.name for f in vocab.fields(model) if f.kind != "tag"] if model is not None else []
         if model is m.Scene:
             known = [vocab.VERSION_KEY if k == "version" else k for k in known]
-        hint = f"; expected one of {', '.join(known)}" if known else ""
-        kind = "key" if form == "json" else "attribute"
-        return f"unknown {kind} {show(label)}{where}{hint}"
+        return unknown("key" if form == "json" else "attribute", str(label), known, where)
     value_errors = [e for e in errs if e["type"] in ("value_error", "assertion_error")]
     if value_errors:
         msg = value_errors[0]["msg"]
@@ -235,16 +255,16 @@ def _sentence(path: tuple, errs: list[dict], data: Any, form: str) -> str:
     if f is not None and f.kind == "points" and isinstance(value, list):
         return f"{label} must be {expectation(model, f, form)}"
     if f is not None and model is m.Scene and name == "version" and form == "json" and isinstance(value, str):
-        return f'{label} must be a version like "1.0" (MAJOR.MINOR), not {json.dumps(value, ensure_ascii=False)}'
+        return f'{label} must be a version like "1.0" (MAJOR.MINOR), not {json.dumps(shorten(value), ensure_ascii=False)}'
     if f is not None and model is m.Scene and name == "version" and form == "json" and present:
         kind = _json_kind(value)
         return f'{label} must be a string like "1.0", not ' + (f"the {kind} {show(value)}" if kind in ("number", "boolean") else f"{show(value)}")
     if f is not None and form == "json" and f.kind in ("number", "int", "length") and _quoted_number(value, f.kind == "int"):
         # a quoted number is the usual slip (language models write them): say that, not that the value is wrong
-        return f"{label} must be a JSON number, not the string {show(value)}: write {value.strip()} without quotes"
+        return f"{label} must be a JSON number, not the string {show(value)}: write {escape(shorten(value.strip()))} without quotes"
     if f is not None:
         return f"{label} must be {expectation(model, f, form)}, not {show(value)}" if present else f"{label} is not valid"
-    return f"{label}: {errs[0]['msg'][0].lower()}{errs[0]['msg'][1:]}"
+    return f"{label} is not valid here, not {show(value)}" if present else f"{label} is not valid here"  # never pydantic's words
 
 
 def _a(word: str) -> str:

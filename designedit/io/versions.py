@@ -27,7 +27,7 @@ def parse(version: Any) -> Optional[tuple[int, int]]:
     parts = version.split(".")
     if len(parts) != 2 or not all(p.isascii() and p.isdigit() for p in parts):
         return None
-    return int(parts[0]), int(parts[1])
+    return m.version_number(parts[0]), m.version_number(parts[1])  # thousands of digits: no int() limit
 
 
 def problems(data: Any, report: Callable[[tuple, str], None], form: str) -> None:

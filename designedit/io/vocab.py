@@ -52,6 +52,23 @@ REFERENCE_KINDS = {
     (m.Use, "mask"): "mask",
 }
 
+# How much a document may hold (spec/format.md 4.1): real scenes hold a few dozen elements, and every pass over
+# a document, the compiler's included, stays well under a second within these.
+MAX_DEPTH = 255  # levels of nesting, the root being the first
+MAX_ELEMENTS = 4096  # XML elements (the root too), JSON objects
+MAX_COMMENTS = 4096  # XML comments and processing instructions
+MAX_ATTRIBUTES = 64  # on one XML element; keys of one JSON object
+MAX_VALUES = 50_000  # in all: XML attributes; JSON objects, arrays, strings, numbers, booleans
+MAX_POINTS = 10_000  # of all polygons together: filling one costs a row's work for each edge crossing it
+MAX_EDITS = 64  # of the background: each pan and zoom-out moves every region before it
+MAX_LAYERS = 256
+
+
+
+def too_many_points(total: int) -> str:
+    return f"the polygons of a document hold at most {MAX_POINTS} points in all; with this one they hold {total}"
+
+
 UNITS = {"grow": "pixels", "feather": "pixels", "degrees": "degrees", "seed": "", "steps": "steps"}
 
 # Numbers as both forms write them (JSON's grammar, plus a leading '+' or '.' in XML).
@@ -154,7 +171,12 @@ def fields(model: type[BaseModel]) -> tuple[FieldKind, ...]:
 
 
 def field(model: type[BaseModel], name: str) -> Optional[FieldKind]:
-    return next((f for f in fields(model) if f.name == name), None)
+    return _by_name(model).get(name)
+
+
+@lru_cache(maxsize=None)
+def _by_name(model: type[BaseModel]) -> dict[str, FieldKind]:
+    return {f.name: f for f in fields(model)}
 
 
 def tagged_members(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
@@ -208,21 +230,31 @@ def model_at(path: tuple, data: Any) -> tuple[Optional[type[BaseModel]], Optiona
 MAX_DIGITS = 40  # a whole number this long is past every bound (INT_LIMIT has 19 digits); Python refuses > 4300
 
 
+XML_SPACE = " \t\r\n"  # white space as XML defines it: a no-break space is not white space around a number
+_PLAIN_INT = re.compile(r"[+-]?[0-9]{1,15}\Z")  # fast paths: too short to be out of range
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+)\Z")
+_FRACTION_OR_EXPONENT = re.compile(r"[.eE]")
+
+
 def number_from_text(text: str) -> Optional[Union[int, float]]:
     """The number an XML attribute spells, or None when it is not a (finite, bounded) number."""
-    text = text.strip()
+    text = text.strip(XML_SPACE)
+    if _PLAIN_INT.match(text):
+        return int(text)
+    if _PLAIN_DECIMAL.match(text):
+        return float(text)
     if not NUMBER_RE.match(text) or too_far(text):
         return None
-    return float(text) if re.search(r"[.eE]", text) else int(text)
+    return float(text) if _FRACTION_OR_EXPONENT.search(text) else int(text)
 
 
 def too_far(text: str) -> Optional[str]:
     """For a number spelled past any .dedit value (too many digits, an infinite float, beyond INT_LIMIT), the
     sentence that says so, in both forms; None otherwise (including for text that is not a number)."""
-    text = text.strip()
+    text = text.strip(XML_SPACE)
     if not NUMBER_RE.match(text):
         return None
-    if re.search(r"[.eE]", text):
+    if _FRACTION_OR_EXPONENT.search(text):
         far = not math.isfinite(float(text))
     else:
         far = len(text.lstrip("+-")) > MAX_DIGITS or abs(int(text)) >= INT_LIMIT
@@ -242,12 +274,10 @@ def format_number(value: Union[int, float]) -> str:
     return repr(value)
 
 
+_NOT_XML_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def xml_text_ok(text: str) -> Optional[int]:
     """Index of the first character XML 1.0 cannot hold, or None if every character is allowed."""
-    for i, ch in enumerate(text):
-        c = ord(ch)
-        if c < 0x20 and ch not in "\t\n\r":
-            return i
-        if 0xD800 <= c <= 0xDFFF or c in (0xFFFE, 0xFFFF):
-            return i
-    return None
+    found = _NOT_XML_TEXT.search(text)
+    return found.start() if found else None

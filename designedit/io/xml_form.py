@@ -10,6 +10,7 @@ attribute name.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any, Iterator, Optional
 
@@ -17,7 +18,8 @@ from lxml import etree
 from pydantic import BaseModel
 
 from .. import model as m
-from . import vocab, xml_comments
+from ..quoting import escape, quote, shorten
+from . import messages, vocab, xml_comments, xml_syntax
 from .source import LineIndex, SourceMap
 
 _NAME_RE = re.compile(r"[^\s/>=]+")
@@ -26,8 +28,11 @@ _DECL_ENCODING = re.compile(r"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']*)["'
 
 
 def _parser() -> etree.XMLParser:
+    # lxml is handed the decoded text as UTF-8 and told so: what it parses is what the checks above saw,
+    # whatever the declaration says
     return etree.XMLParser(
-        resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, dtd_validation=False, remove_pis=False
+        encoding="utf-8", resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, dtd_validation=False,
+        remove_pis=False,
     )
 
 
@@ -73,36 +78,34 @@ def _scan(text: str) -> Iterator[tuple]:
 # ------------------------------------------------------------------ reading
 
 
-def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Optional[xml_comments.Comments]]:
-    """The document in the JSON shape of the model (None when it cannot be parsed; problems are reported),
-    and its comments (None when it has none)."""
+def read(text: str, text_encoding: str, source: SourceMap) -> tuple[Optional[dict], Optional[xml_comments.Comments]]:
+    """The document (`text`, decoded from `text_encoding`, encoding.UTF8 or UTF16) in the JSON shape of the
+    model (None when it cannot be parsed; problems are reported), and its comments (None when it has none)."""
     lines = LineIndex(text)
-    for token in _scan(text):
-        if token[0] == "decl":
-            line, col = lines.position(token[1])
-            what = "DOCTYPE declarations" if token[2].upper() == "DOCTYPE" else f"<!{token[2]}> declarations"
-            source.report_at(
-                f"{source.label}:{line}:{col}",
-                f"{what} are not allowed: .dedit documents take no DTD and no entities (they are refused for safety)",
-            )
-            return None, None
-    enc = _DECL_ENCODING.match(text)
-    if enc and enc.group(1).lower().replace("_", "-") not in ("utf-8", "utf8"):
-        source.report_at(f"{source.label}:1:1", f"the document declares encoding {enc.group(1)!r}; .dedit documents are UTF-8")
+    found = _markup_problem(text)
+    if found is not None:
+        source.report_at("{}:{}:{}".format(source.label, *lines.position(found[0])), found[1])
+        return None, None
+    why = _declaration_problem(text, text_encoding)
+    if why is not None:
+        source.report_at(f"{source.label}:1:1", why)
         return None, None
     try:
-        root = etree.fromstring(raw, _parser())
+        root = etree.fromstring(text.encode("utf-8"), _parser())
     except etree.XMLSyntaxError as exc:
         line, col = exc.position if exc.position else (1, 1)
         msg = re.sub(r", line \d+, column \d+$", "", exc.msg or "syntax error")
-        char_ref = _CHAR_REF.search(msg)
+        where = f"{source.label}:{line}:{max(col, 1)}"
         if "excessive depth" in msg.lower():  # lxml's limit without huge_tree (256 levels); no scene nests past 4
-            source.report_at(f"{source.label}:{line}:{max(col, 1)}", "the document nests too deeply")
-        elif char_ref:  # libxml2's own words name its function: say what is wrong instead
-            source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: a character reference "
-                             f"names U+{int(char_ref.group(1)):04X}, which XML does not allow")
+            source.report_at(where, "the document nests too deeply")
         else:
-            source.report_at(f"{source.label}:{line}:{max(col, 1)}", f"the XML is not well-formed: {msg[:1].lower()}{msg[1:]}")
+            source.report_at(where, f"the XML is not well-formed: {xml_syntax.plain(msg)}")
+        return None, None
+
+    too_much = _size_problem(root, text)
+    if too_much is not None:
+        offset, message = too_much
+        source.report_at("{}:{}:{}".format(source.label, *lines.position(offset)), message)
         return None, None
 
     starts = [t for t in _scan(text) if t[0] == "start"]
@@ -114,7 +117,85 @@ def read(text: str, raw: bytes, source: SourceMap) -> tuple[Optional[dict], Opti
     return _Reader(source, lines, places, _text_places(text, root)).root(root), xml_comments.collect(root)
 
 
-_CHAR_REF = re.compile(r"xmlParseCharRef: invalid xmlChar value (\d+)")
+_SPECIAL = re.compile(r"<!--|<!\[CDATA\[|<!|<\?")
+_CLOSERS = {"<!--": "-->", "<![CDATA[": "]]>", "<?": "?>"}
+
+
+def _markup_problem(text: str) -> Optional[tuple[int, str]]:
+    """(offset, sentence) for a declaration (`<!DOCTYPE`, `<!ENTITY`...), refused before lxml sees the text, or
+    for more comments, processing instructions and CDATA sections than the limit. Only those are visited (their
+    bodies skipped, so a `<!` in a comment is no declaration), and at most the limit of them: linear, bounded."""
+    pos, others = 0, 0
+    while True:
+        found = _SPECIAL.search(text, pos)
+        if found is None:
+            return None
+        opener = found.group(0)
+        if opener == "<!":
+            word = re.match(r"[A-Za-z]*", text[found.end() : found.end() + 40]).group(0)
+            what = "DOCTYPE declarations" if word.upper() == "DOCTYPE" else f"<!{quote(word)[1:-1]}> declarations"
+            return found.start(), f"{what} are not allowed: .dedit documents take no DTD and no entities (they are refused for safety)"
+        if not (opener == "<?" and found.start() == 0 and re.match(r"<\?xml[\s?]", text)):  # the XML declaration
+            others += 1
+            if others > vocab.MAX_COMMENTS:
+                return found.start(), (f"the document holds more than {vocab.MAX_COMMENTS} comments, processing instructions "
+                                       "and CDATA sections, the limit")
+        end = text.find(_CLOSERS[opener], found.end())
+        if end == -1:
+            return None  # unterminated: lxml says where
+        pos = end + len(_CLOSERS[opener])
+
+
+def _nth_start_tag(text: str, n: int) -> int:
+    """The offset of the `n`-th (0-based) start tag of a well-formed text."""
+    token = next(itertools.islice((t for t in _scan(text) if t[0] == "start"), n, None), None)
+    return token[1] if token is not None else 0
+
+
+def _size_problem(root, text: str) -> Optional[tuple[int, str]]:
+    """(offset, sentence) when a parsed document holds more than spec/format.md 4.1 allows, so that every later
+    pass (and the compiler) has a bounded amount to do; comments were counted before parsing. Each count stops
+    at its limit."""
+    elements = attributes = 0
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        elements += 1
+        if elements > vocab.MAX_ELEMENTS:
+            return _nth_start_tag(text, elements - 1), f"the document holds more than {vocab.MAX_ELEMENTS} elements, the limit"
+        count = len(node.keys())  # lxml's keys() is linear; its items() and attrib.items() are quadratic
+        attributes += count
+        if count > vocab.MAX_ATTRIBUTES:
+            return (_nth_start_tag(text, elements - 1),
+                    f"<{_short_tag(node.tag)}> has {count} attributes; an element has at most {vocab.MAX_ATTRIBUTES}")
+        if attributes > vocab.MAX_VALUES:
+            return _nth_start_tag(text, elements - 1), f"the document holds more than {vocab.MAX_VALUES} attributes, the limit"
+    depth = seen = 0
+    for event, node in etree.iterwalk(root, events=("start", "end")):
+        if not isinstance(node.tag, str):
+            continue
+        if event == "end":
+            depth -= 1
+            continue
+        depth, seen = depth + 1, seen + 1
+        if depth > vocab.MAX_DEPTH:  # lxml itself stops at 257 levels
+            return _nth_start_tag(text, seen - 1), "the document nests too deeply"
+    return None
+
+
+_SAME_ENCODING = {"UTF-8": ("utf-8", "utf8"), "UTF-16": ("utf-16", "utf16", "utf-16le", "utf-16be")}
+
+
+def _declaration_problem(text: str, text_encoding: str) -> Optional[str]:
+    """Why the XML declaration's encoding does not name the encoding the bytes are in, or None."""
+    enc = _DECL_ENCODING.match(text)
+    if enc is None or enc.group(1).lower().replace("_", "-") in _SAME_ENCODING[text_encoding]:
+        return None
+    if text_encoding == "UTF-8":
+        return f"the document declares encoding {quote(enc.group(1))}; .dedit documents are UTF-8 (or UTF-16 with a byte order mark)"
+    return f"the document is {text_encoding} (it starts with that byte order mark) but declares encoding {quote(enc.group(1))}"
+
+
 _COMMENT_OR_PI = re.compile(r"<!--.*?-->|<\?.*?\?>", re.S)
 _START_TAG = re.compile(r"""<[^\s<>!?/][^"'<>]*(?:(?:"[^"]*"|'[^']*')[^"'<>]*)*>""")
 _QUOTED = re.compile(r""""[^"]*"|'[^']*'""")
@@ -136,16 +217,16 @@ def _text_places(text: str, root) -> dict:
     gaps = []
     for match in re.finditer(r">([^<]*)", _blank_markup_insides(text)):
         gap = match.group(1)
-        if gap.strip():
-            gaps.append(match.start(1) + len(gap) - len(gap.lstrip()))
+        if gap.strip(vocab.XML_SPACE):
+            gaps.append(match.start(1) + len(gap) - len(gap.lstrip(vocab.XML_SPACE)))
     keys = []
 
     def walk(node) -> None:
-        if node.text and node.text.strip() and isinstance(node.tag, str):
+        if node.text and node.text.strip(vocab.XML_SPACE) and isinstance(node.tag, str):
             keys.append((node, "text"))
         for child in node:
             walk(child)
-            if child.tail and child.tail.strip():
+            if child.tail and child.tail.strip(vocab.XML_SPACE):
                 keys.append((child, "tail"))
 
     walk(root)
@@ -164,6 +245,7 @@ class _Reader:
         self.lines = lines
         self.places = places
         self.text_places = text_places or {}
+        self.points = 0  # of the polygons read so far
 
     # -- places
 
@@ -183,13 +265,17 @@ class _Reader:
 
     def _problem(self, el, message: str, attr: Optional[str] = None) -> None:
         line, col = self._where(el, attr)
-        self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 10**6 + col)
+        self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 2**32 + col)
+
+    def _unknown_attribute(self, el, name: str, known: list[str]) -> None:
+        written = _show_attr(name, el)[1:-1]  # as the document wrote it, prefix and all
+        self._problem(el, messages.unknown("attribute", written, known, f" on <{_show_tag(el.tag)}>"), _attr_key(name))
 
     # -- elements
 
     def root(self, root) -> Optional[dict]:
         if root.tag != vocab.ROOT_TAG:
-            self._problem(root, f"the root element must be <{vocab.ROOT_TAG}>, not <{_show_tag(root.tag)}>")
+            self._problem(root, f"the root element must be <{vocab.ROOT_TAG}>, not <{_short_tag(root.tag)}>")
             return None
         data: dict[str, Any] = {}
         self._place((), root)
@@ -198,7 +284,7 @@ class _Reader:
                 self._place(("version",), root, name)
                 data["version"] = value
             else:
-                self._problem(root, f"unknown attribute {_show_attr(name, root)} on <{vocab.ROOT_TAG}>", _attr_key(name))
+                self._unknown_attribute(root, name, ["version"])
         self._no_text(root)
         counts: dict[str, int] = {}
         for child in root:
@@ -206,8 +292,8 @@ class _Reader:
                 continue
             tag = child.tag
             if tag not in vocab.TOP_ELEMENTS:
-                self._problem(child, f"unknown element <{_show_tag(tag)}> in <{vocab.ROOT_TAG}>; expected one of "
-                              + ", ".join(f"<{t}>" for t in vocab.TOP_ELEMENTS))
+                self._problem(child, messages.unknown("element", _show_tag(tag), list(vocab.TOP_ELEMENTS), f" in <{vocab.ROOT_TAG}>",
+                                                      "<{}>", "<{}>"))
                 continue
             field_name, many = vocab.TOP_ELEMENTS[tag]
             if many:
@@ -228,11 +314,11 @@ class _Reader:
 
     def text_only(self, el) -> str:
         for name in el.attrib:
-            self._problem(el, f"unknown attribute {_show_attr(name, el)} on <{el.tag}>", _attr_key(name))
+            self._unknown_attribute(el, name, [])
         parts = [el.text or ""]
         for child in el:
             if isinstance(child.tag, str):
-                self._problem(child, f"<{el.tag}> holds text only, not <{_show_tag(child.tag)}>")
+                self._problem(child, f"<{el.tag}> holds text only, not <{_short_tag(child.tag)}>")
             parts.append(child.tail or "")
         return "".join(parts)
 
@@ -241,8 +327,8 @@ class _Reader:
         data: dict[str, Any] = {}
         for name, value in el.attrib.items():
             f = vocab.field(model, name) if "}" not in name else None
-            if f is None or f.kind in ("children", "objects", "object", "tag"):
-                self._problem(el, f"unknown attribute {_show_attr(name, el)} on <{_show_tag(el.tag)}>", _attr_key(name))
+            if f is None or f.kind not in _ATTRIBUTE_KINDS:
+                self._unknown_attribute(el, name, [f.name for f in vocab.fields(model) if f.kind in _ATTRIBUTE_KINDS])
                 continue
             self._place(path + (name,), el, name)
             data[name] = self.convert(value, f, path + (name,))
@@ -256,8 +342,7 @@ class _Reader:
                     continue
                 member = members.get(child.tag)
                 if member is None:
-                    self._problem(child, f"unknown element <{_show_tag(child.tag)}> in <{el.tag}>; expected one of "
-                                  + ", ".join(f"<{t}>" for t in members))
+                    self._problem(child, messages.unknown("element", _show_tag(child.tag), list(members), f" in <{el.tag}>", "<{}>", "<{}>"))
                     continue
                 item = {tag_field: child.tag}
                 item.update(self.element(child, member, path + (list_field, len(items))))
@@ -267,20 +352,20 @@ class _Reader:
         else:
             for child in el:
                 if isinstance(child.tag, str):
-                    self._problem(child, f"<{_show_tag(el.tag)}> takes no child elements, not <{_show_tag(child.tag)}>")
+                    self._problem(child, f"<{_show_tag(el.tag)}> takes no child elements, not <{_short_tag(child.tag)}>")
         return data
 
     def _no_text(self, el) -> None:
         texts = [(el, el.text, "text")] + [(child, child.tail, "tail") for child in el]
         for holder, text, kind in texts:
-            if text and text.strip():
-                message = f"unexpected text {_short(text.strip())} in <{_show_tag(el.tag)}>"
+            if text and text.strip(vocab.XML_SPACE):
+                message = f"unexpected text {quote(text.strip(vocab.XML_SPACE))} in <{_show_tag(el.tag)}>"
                 offset = self.text_places.get((holder, kind))
                 if offset is None:
                     self._problem(holder, message)
                 else:
                     line, col = self.lines.position(offset)
-                    self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 10**6 + col)
+                    self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 2**32 + col)
                 return
 
     def convert(self, value: str, f: vocab.FieldKind, path: tuple) -> Any:
@@ -288,30 +373,37 @@ class _Reader:
             number = vocab.number_from_text(value)
             if number is not None:
                 return number
-            if f.kind == "length" and m.PERCENT_RE.match(value.strip()):
-                return value.strip()
+            if f.kind == "length" and m.PERCENT_RE.match(value.strip(vocab.XML_SPACE)):
+                return value.strip(vocab.XML_SPACE)
             far = vocab.too_far(value)
             if far is not None:
                 self.source.report(path, far)  # the model's "must be a number" would hide why
             return value
         if f.kind == "bool":
-            return {"true": True, "false": False}.get(value.strip(), value)
+            return {"true": True, "false": False}.get(value.strip(vocab.XML_SPACE), value)
         if f.kind == "points":
+            self.points += len(_SPACES.split(value.strip(vocab.XML_SPACE)))
+            if self.points > vocab.MAX_POINTS:  # refused before they are read
+                self.source.report(path, vocab.too_many_points(self.points))
+                return value
             points = parse_points(value)
             if points is None:
                 self.source.report(
                     path,
                     "points must be at least three points written 'x,y x,y x,y', each coordinate a number or a "
-                    f"percentage, not {_short(value)}",
+                    f"percentage, not {quote(value)}",
                 )
                 return value
             return points
         return value
 
 
+_SPACES = re.compile(f"[{vocab.XML_SPACE}]+")
+
+
 def parse_points(text: str) -> Optional[list]:
     points = []
-    for pair in text.split():
+    for pair in _SPACES.split(text.strip(vocab.XML_SPACE)):
         parts = pair.split(",")
         if len(parts) != 2:
             return None
@@ -327,9 +419,12 @@ def parse_points(text: str) -> Optional[list]:
     return points if len(points) >= 3 else None
 
 
-def _short(text: str) -> str:
-    text = text if len(text) <= 40 else text[:37] + "..."
-    return "'" + text.replace("\n", "\\n") + "'"
+_ATTRIBUTE_KINDS = ("length", "number", "int", "bool", "choice", "text", "id", "ref", "points")
+
+
+def _short_tag(tag: Any) -> str:
+    """A tag the reader does not know, as written: it may be long, so it is shortened."""
+    return escape(shorten(_show_tag(tag)))
 
 
 def _show_tag(tag: Any) -> str:
