@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from designedit import model as m
+from designedit.model import scene as m
 from designedit.compiler import compile_scene
 
 

@@ -27,7 +27,7 @@ def main() -> None:
 
     import torch
 
-    from designedit.renderer import RenderOptions
+    from designedit.rendering.protocol import RenderOptions
     from dedit_sdxl import SDXLRenderer
 
     cuda = torch.cuda.is_available()

@@ -24,8 +24,8 @@ from PIL import Image
 
 from designedit.compiler import compile_scene
 from designedit.io import load
-from designedit.output import write_png
-from designedit.rendering import RenderSession
+from designedit.rendering.outputs import write_png
+from designedit.rendering.session import RenderSession
 
 SIZE = 1024
 

@@ -33,7 +33,7 @@ def main() -> None:
 
     import torch
 
-    from designedit.renderer import RenderOptions
+    from designedit.rendering.protocol import RenderOptions
     from dedit_sdxl import SDXLRenderer
     from sdxl_tiny import build_tiny_sdxl
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import DeditError, Problem, SceneError
+from designedit.errors import DeditError, Problem, SceneError
 
 if TYPE_CHECKING:
-    from .model import Scene
+    from designedit.model.scene import Scene
 
 __version__ = "0.1.0"
 
@@ -24,32 +24,32 @@ __all__ = ["load", "dump", "compile", "render", "Scene", "SceneError", "DeditErr
 
 
 def load(path, root=None, check_files: bool = True) -> Scene:
-    from .io import load as _load
+    from designedit.io import load as _load
 
     return _load(path, root=root, check_files=check_files)
 
 
 def dump(scene: Scene, form: str = "xml") -> str:
-    from .io import dump as _dump
+    from designedit.io import dump as _dump
 
     return _dump(scene, form)
 
 
 def compile(scene: Scene, schedule: str = "fast", **options: Any):  # noqa: A001 - the public name
-    from .compiler import compile_scene
+    from designedit.compiler import compile_scene
 
     return compile_scene(scene, schedule=schedule, **options)
 
 
 def __getattr__(name: str) -> Any:
-    # `render` lives in designedit.rendering and `Scene` in designedit.model (pydantic), imported on first use:
+    # `render` lives in designedit.rendering.session and `Scene` in designedit.model.scene (pydantic), imported on first use:
     # `import designedit` stays light, so the command line answers Ctrl-C from its first moments
     if name == "render":
-        from .rendering import render
+        from designedit.rendering.session import render
 
         return render
     if name == "Scene":
-        from .model import Scene
+        from designedit.model.scene import Scene
 
         return Scene
     raise AttributeError(f"module 'designedit' has no attribute {name!r}")

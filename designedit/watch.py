@@ -28,9 +28,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .errors import DeditError, SceneError
-from .images import file_version
-from .rendering import RenderSession, default_output, load_scene, scene_files, work_summary
+from designedit.errors import DeditError, SceneError
+from designedit.imaging.files import file_version
+from designedit.rendering.session import RenderSession, default_output, load_scene, scene_files, work_summary
 
 DEBOUNCE_SECONDS = 0.15
 # an editor that saves by rename (write a temporary file, move the old one away, move the new one in)
@@ -146,7 +146,7 @@ class Watcher:
 
     def _watch_references_anyway(self, target: Target) -> None:
         """A document refused for a missing picture still says which files to watch for."""
-        from .io import load
+        from designedit.io import load
 
         try:
             scene = load(target.path, root=self.root, check_files=False)
@@ -233,7 +233,7 @@ def _fingerprint(scene: Path, files: set[Path]) -> str:
     """Scene bytes and each picture's version (images.file_version: times, inode, size) in one hash; a
     missing file counts as a state too, and so does a scene that cannot be read as a document (a FIFO put in
     its place is not opened for reading, which would block: its refusal is the state)."""
-    from .io import read_document_bytes
+    from designedit.io import read_document_bytes
 
     h = hashlib.sha256()
     for path in sorted(files | {scene}):

@@ -55,7 +55,7 @@ def leftovers(folder: Path) -> list[str]:
 @pytest.fixture()
 def renderer_options(monkeypatch) -> list:
     """Every RenderOptions a renderer is built with, in order: the preview renderer stands in for any name."""
-    import designedit.select as select
+    import designedit.rendering.select as select
     from dedit_preview import PreviewRenderer
 
     seen: list = []

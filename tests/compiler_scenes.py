@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from designedit import model as m
+from designedit.model import scene as m
 
 from shared_paths import CONFORMANCE  # noqa: E402
 PICTURES = ["poster.png", "ball-mask.png", "ball-mask.jpg", "box-mask.png", "occluder-mask.png", "backdrop.png", "sticker.png"]

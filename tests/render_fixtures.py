@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from designedit.images import file_sha256
+from designedit.imaging.files import file_sha256
 from designedit.plan import Cost, ImageOp, MaskData, Plan, PlanImage, PlanLayer, Size
 
 W, H = 512, 384

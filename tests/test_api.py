@@ -14,8 +14,8 @@ from PIL import Image
 import designedit
 from designedit.cli import main
 from designedit.errors import DeditError
-from designedit.output import DestinationError, read_png_metadata
-from designedit.renderer import RenderOptions
+from designedit.rendering.outputs import DestinationError, read_png_metadata
+from designedit.rendering.protocol import RenderOptions
 
 from cli_fixtures import leftovers, no_model, renderer_options, scene  # noqa: F401 (fixtures)
 
@@ -107,7 +107,7 @@ def test_python_dash_m_designedit_runs_the_cli(scene, tmp_path):
     (None, {}, (True, False)),  # no options: paste-back on, silent
 ])
 def test_paste_back_and_progress_from_options_are_kept_unless_named(scene, monkeypatch, renderer_options, given, named, expected):
-    monkeypatch.setattr("designedit.rendering.Progress", lambda desc: None)  # no bar in the test output
+    monkeypatch.setattr("designedit.rendering.session.Progress", lambda desc: None)  # no bar in the test output
     designedit.render(scene, renderer="preview", options=given, **named)
     assert [(o.paste_back, o.progress) for o in renderer_options] == [expected]
 
@@ -119,7 +119,7 @@ def test_options_that_do_not_ask_for_progress_keep_the_api_silent(scene, rendere
 
 
 def test_an_unusable_output_is_refused_before_any_renderer_is_built(scene, renderer_options):
-    from designedit.output import DestinationError
+    from designedit.rendering.outputs import DestinationError
 
     (scene.parent / "a-file").write_text("x")
     with pytest.raises(DestinationError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import designedit
-from designedit import arguments
-from designedit.arguments import ArgumentError
+from designedit.checks import arguments
+from designedit.checks.arguments import ArgumentError
 from designedit.cli import main
 from designedit.compiler import compile_scene
 

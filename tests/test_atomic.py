@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from designedit.atomic import atomic_write
+from designedit.rendering.atomic import atomic_write
 
 
 def test_new_file_gets_ordinary_permissions_and_existing_keeps_its_own(tmp_path):

@@ -8,8 +8,8 @@ import numpy as np
 
 import pytest
 
-from designedit.arguments import ArgumentError, byte_size
-from designedit.cache import DEFAULT_MAX_BYTES, Cache, cache_key, default_cache_dir
+from designedit.checks.arguments import ArgumentError, byte_size
+from designedit.rendering.cache import DEFAULT_MAX_BYTES, Cache, cache_key, default_cache_dir
 
 
 def test_round_trip_and_miss(tmp_path):
@@ -68,7 +68,7 @@ def test_each_damaged_entry_found_is_one_warning_that_names_it(tmp_path):
 
 
 def test_a_cache_folder_that_is_a_file_is_named(tmp_path):
-    from designedit.cache import cache_dir_problem
+    from designedit.rendering.cache import cache_dir_problem
 
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

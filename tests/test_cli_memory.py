@@ -82,7 +82,7 @@ def test_a_real_exhaustion_in_a_limited_process_is_one_sentence(tmp_path):
         "layers": [{"id": "l", "image": "a", "mask": "m", "transforms": [{"op": "move", "dx": 100, "dy": 0}]}]}))
     script = (
         "import resource, sys\n"
-        "import cv2, numpy, designedit.cli, designedit.rendering, dedit_preview\n"
+        "import cv2, numpy, designedit.cli, designedit.rendering.session, dedit_preview\n"
         "size = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmSize:')) * 1024\n"
         "resource.setrlimit(resource.RLIMIT_AS, (size + 200 * 2**20, resource.RLIM_INFINITY))\n"
         "sys.exit(designedit.cli.main(['render', 'big.dedit', '--renderer', 'preview']))\n"

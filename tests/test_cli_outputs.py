@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from dedit_preview import PreviewRenderer
-from designedit.atomic import why_unwritable
+from designedit.rendering.atomic import why_unwritable
 from designedit.cli import build_parser, main
-from designedit.output import DestinationError, check_destination
+from designedit.rendering.outputs import DestinationError, check_destination
 
 from cli_fixtures import leftovers, no_model, scene, scene_json  # noqa: F401 (fixtures)
 
@@ -24,7 +24,7 @@ IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 @pytest.fixture()
 def no_render(monkeypatch):
     """A renderer that fails the test if it is even chosen: the checks must come first."""
-    import designedit.rendering as rendering
+    import designedit.rendering.session as rendering
 
     def refuse(*args, **kwargs):
         raise AssertionError("a renderer was chosen before the outputs were checked")
@@ -102,7 +102,7 @@ def test_missing_output_folders_are_created_but_only_when_everything_can_be_writ
     [(errno.EROFS, "is on a read-only file system"), (errno.EACCES, "permission denied in"), (errno.EPERM, "permission denied in")],
 )
 def test_the_probe_reports_the_reason_in_words(tmp_path, monkeypatch, code, words):
-    import designedit.atomic as atomic
+    import designedit.rendering.atomic as atomic
 
     def refuse(*args, **kwargs):
         raise OSError(code, os.strerror(code))
@@ -200,7 +200,7 @@ def test_a_model_option_given_to_the_preview_gets_one_note(scene, capsys):
 
 
 def test_a_renderer_that_reads_the_options_gets_no_note(scene, monkeypatch, capsys):
-    import designedit.select as select
+    import designedit.rendering.select as select
 
     class Reads(PreviewRenderer):
         options_read = {"device"}
@@ -214,7 +214,7 @@ def test_a_renderer_that_reads_the_options_gets_no_note(scene, monkeypatch, caps
 def test_the_probe_writes_where_the_files_will_go(tmp_path, monkeypatch):
     """The probe is a temporary file in the destination's folder (or the nearest existing folder above a
     missing one), like the atomic writer's: that is the folder whose permissions and file system count."""
-    import designedit.atomic as atomic
+    import designedit.rendering.atomic as atomic
 
     probed = []
     real = atomic.tempfile.mkstemp
@@ -244,7 +244,7 @@ def test_watch_notes_two_scenes_that_write_one_picture(scene, tmp_path, capsys):
 
 
 def test_a_full_disk_fails_in_one_sentence_and_leaves_no_empty_folder(scene, monkeypatch, capsys):
-    import designedit.atomic as atomic
+    import designedit.rendering.atomic as atomic
 
     def full(fd):
         raise OSError(errno.ENOSPC, "No space left on device")

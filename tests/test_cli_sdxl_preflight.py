@@ -12,7 +12,7 @@ import pytest
 
 from designedit.cli import main
 from designedit.errors import DeditError
-from designedit.renderer import RenderOptions
+from designedit.rendering.protocol import RenderOptions
 
 from dedit_sdxl import locate, preflight
 from cli_fixtures import no_model, scene  # noqa: F401 (fixtures)

@@ -86,9 +86,9 @@ def test_what_runs_before_main_can_answer_is_light():
 
 def test_the_bounds_still_read_the_document_model():
     """They are read on first use now (the model is slow to import): still the document's own."""
-    import designedit.arguments as arguments
-    from designedit import model
-    from designedit.io import vocab
+    import designedit.checks.arguments as arguments
+    from designedit.model import scene as model
+    from designedit.model import vocab
 
     assert arguments.MAX_STEPS == int(vocab.field(model.Render, "steps").high[1])
     with pytest.raises(arguments.ArgumentError, match=f"between 1 and {arguments.MAX_STEPS}"):
@@ -102,7 +102,7 @@ def test_the_bounds_still_read_the_document_model():
 def test_in_process_a_signal_after_the_rename_is_held_then_handed_back(scene, monkeypatch, capsys, name):
     """main(argv) inside another program: a signal that comes once the picture is renamed into place waits
     for the render to finish (status 0, every file whole), then reaches that program's own handler."""
-    import designedit.atomic as atomic
+    import designedit.rendering.atomic as atomic
 
     signum, word, _ = SIGNALS[name]
     real_replace, seen = atomic.os.replace, []
@@ -128,7 +128,7 @@ def test_in_process_a_signal_after_the_rename_is_held_then_handed_back(scene, mo
 
 
 def test_plan_holds_a_signal_once_its_timeline_is_in_place(scene, monkeypatch, capsys):
-    import designedit.atomic as atomic
+    import designedit.rendering.atomic as atomic
 
     real_replace = atomic.os.replace
 

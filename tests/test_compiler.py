@@ -12,13 +12,13 @@ import pytest
 
 from compiler_scenes import BALL, BOX, STAMP, ball_layer, copy_pictures, operation_scenes, scene
 from designedit import masks as M
-from designedit import model as m
+from designedit.model import scene as m
 from designedit.compiler import compile_scene
 from designedit.compiler.costs import reference_formula
 from designedit.compiler.sizes import render_size
 from designedit.compiler.windows import Windows
 from designedit.errors import SceneError
-from designedit.images import materialize
+from designedit.plan.recipes import materialize
 from designedit.plan import Plan, Size
 
 
@@ -470,7 +470,7 @@ def test_layer_without_mask_uses_alpha_or_is_refused(folder):
 
 def test_compiler_never_imports_torch():
     code = (
-        "import sys, designedit.compiler, designedit.masks, designedit.images, designedit.plan_svg;"
+        "import sys, designedit.compiler, designedit.masks, designedit.plan.recipes, designedit.plan.svg;"
         "bad=[m for m in ('torch','diffusers','transformers') if m in sys.modules]; print(bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -579,7 +579,7 @@ def test_the_reference_truncates_pan_and_zoom_sizes_as_the_authors_do(tmp_path):
     """`int(scale * W)` in the authors' code; the fast schedule rounds to nearest (method 9 names neither)."""
     from PIL import Image
 
-    from designedit.images import zoom_rect
+    from designedit.imaging.geometry import zoom_rect
     from designedit.io import load
 
     assert zoom_rect(700, 300, 1.5, truncate=True) == (117, 50, 466, 200)

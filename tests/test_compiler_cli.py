@@ -150,7 +150,7 @@ def test_svg_is_written_with_the_usual_permissions_and_a_failed_write_is_one_sen
     import os
     import stat
 
-    import designedit.atomic as atomic
+    import designedit.rendering.atomic as atomic
 
     old = os.umask(0o022)
     try:
@@ -232,7 +232,7 @@ def test_plan_json_names_pictures_relative_to_the_scene_and_reads_back_whole(tmp
     """No absolute path in `dedit plan --json` (it is shared, diffed, put in bug reports); read back with the
     scene's folder as its base, it is the plan the compiler made, and renders."""
     from designedit import compile as compile_scene, load
-    from designedit.images import materialize
+    from designedit.plan.recipes import materialize
 
     pictures, scenes = tmp_path / "pictures", tmp_path / "scenes"
     pictures.mkdir()

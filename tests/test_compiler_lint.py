@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from compiler_scenes import BALL, BOX, ball_layer, copy_pictures, operation_scenes, scene
-from designedit import model as m
+from designedit.model import scene as m
 from designedit.cli import main
 from designedit.compiler import compile_scene
 from designedit.plan import Plan

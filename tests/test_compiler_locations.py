@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from designedit import model as m
+from designedit.model import scene as m
 from designedit.cli import main
 from designedit.compiler import compile_scene
 from designedit.errors import SceneError

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from compiler_scenes import copy_pictures, scene
 from designedit import masks as M
-from designedit import model as m
+from designedit.model import scene as m
 from designedit.compiler import compile_scene
 from designedit.compiler.costs import reference_formula
 

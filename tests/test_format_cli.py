@@ -201,7 +201,7 @@ def test_convert_output_is_checked_before_work_and_never_one_of_the_scenes_files
 
 
 def test_convert_write_that_fails_after_the_work_is_one_sentence(tmp_path: Path, capsys, monkeypatch):
-    import designedit.atomic as atomic
+    import designedit.rendering.atomic as atomic
 
     folder = tmp_path / "c"
     shutil.copytree(CONFORMANCE, folder, ignore=shutil.ignore_patterns("invalid"))
@@ -222,7 +222,7 @@ def _three_to_reformat(tmp_path: Path) -> list[Path]:
 
 
 def test_fmt_checks_every_file_it_would_rewrite_before_rewriting_any(tmp_path: Path, capsys, monkeypatch):
-    import designedit.output as output
+    import designedit.rendering.outputs as output
 
     names = _three_to_reformat(tmp_path)
     before = [p.read_bytes() for p in names]
@@ -233,7 +233,7 @@ def test_fmt_checks_every_file_it_would_rewrite_before_rewriting_any(tmp_path: P
 
 
 def test_fmt_that_fails_or_is_stopped_part_way_says_what_it_rewrote(tmp_path: Path, capsys, monkeypatch):
-    import designedit.atomic as atomic
+    import designedit.rendering.atomic as atomic
     from designedit.cli import Terminated
 
     names = _three_to_reformat(tmp_path)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import designedit
-from designedit import model as m
+from designedit.model import scene as m
 from designedit.errors import SceneError
 from designedit.io import FormatWarning, detect_form, dump, load, load_text, read_file
 
@@ -234,7 +234,7 @@ def test_reference_checks():
 
 
 def test_refs_check_on_a_scene_built_in_code():
-    from designedit import refs
+    from designedit.checks import refs
 
     scene = m.Scene(version="1.0", background=m.Background(image="nothing"))
     with pytest.raises(SceneError, match=r"<scene>#/background/image: no image has the id 'nothing'"):

@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from designedit import limits
-from designedit import model as m
+from designedit.checks import limits
+from designedit.model import scene as m
 from designedit.errors import SceneError
 from designedit.io import FormatWarning, dump, load_text
-from designedit.io.vocab import xml_text_ok
-from designedit.paths import reference_problem
+from designedit.model.vocab import xml_text_ok
+from designedit.checks.paths import reference_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 from shared_paths import CONFORMANCE  # noqa: E402

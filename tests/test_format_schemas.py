@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from designedit import schema_gen
+from designedit.io import schema as schema_gen
 from designedit.io import dump, load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +34,7 @@ def xml_tree(text: str):
 def test_checked_in_schemas_match_the_model():
     for name, text in schema_gen.generated().items():
         on_disk = (ROOT / "schemas" / name).read_text(encoding="utf-8")
-        assert on_disk == text, f"schemas/{name} is stale: run `python -m designedit.schema_gen`"
+        assert on_disk == text, f"schemas/{name} is stale: run `python -m designedit.io.schema`"
 
 
 def test_check_mode_reports_drift(tmp_path: Path):

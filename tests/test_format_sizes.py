@@ -14,7 +14,7 @@ import pytest
 
 from designedit.errors import SceneError
 from designedit.io import load_text
-from designedit.io.vocab import MAX_ATTRIBUTES, MAX_DEPTH, MAX_EDITS, MAX_ELEMENTS, MAX_LAYERS, MAX_POINTS, MAX_VALUES
+from designedit.model.vocab import MAX_ATTRIBUTES, MAX_DEPTH, MAX_EDITS, MAX_ELEMENTS, MAX_LAYERS, MAX_POINTS, MAX_VALUES
 
 from shared_paths import CONFORMANCE  # noqa: E402
 

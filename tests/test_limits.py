@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from designedit import limits
-from designedit import model as m
+from designedit.checks import limits
+from designedit.model import scene as m
 from designedit.cli import main
 from designedit.compiler import compile_scene
 from designedit.errors import SceneError
 from designedit.io import dump, load
-from designedit.io.source import json_pointer
+from designedit.model.source import json_pointer
 from shared_paths import CONFORMANCE
 
 # A document with every numeric field of the model (paths in its JSON shape).
@@ -109,7 +109,7 @@ def test_the_base_document_is_valid_and_has_every_numeric_field_of_the_model(fol
 
 
 def _numeric_fields_of_model(model, seen=None) -> set:
-    from designedit.io import vocab
+    from designedit.model import vocab
 
     out: set = set()
     for f in vocab.fields(model):
@@ -121,7 +121,7 @@ def _numeric_fields_of_model(model, seen=None) -> set:
 
 
 def _numeric_fields_of(scene: m.Scene):
-    from designedit.io import vocab
+    from designedit.model import vocab
 
     def walk(node):
         for f in vocab.fields(type(node)):

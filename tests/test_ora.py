@@ -11,7 +11,7 @@ from PIL import Image
 
 import render_fixtures as fx
 from dedit_preview import PreviewRenderer
-from designedit.layers_out import write_layers
+from designedit.rendering.ora import write_layers
 
 
 def decode(data: bytes) -> np.ndarray:

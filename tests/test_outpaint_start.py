@@ -4,8 +4,8 @@ import numpy as np
 from PIL import Image
 
 from designedit.compiler import compile_scene
-from designedit.images import materialize
-from designedit.model import Background, Canvas, Image as SceneImage, Origin, Scene
+from designedit.plan.recipes import materialize
+from designedit.model.scene import Background, Canvas, Image as SceneImage, Origin, Scene
 
 
 def test_uncovered_canvas_starts_from_replicated_edges(tmp_path):

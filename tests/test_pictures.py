@@ -5,7 +5,7 @@ import zlib
 
 import pytest
 
-from designedit.pictures import PictureError, open_picture, picture_size
+from designedit.imaging.pictures import PictureError, open_picture, picture_size
 
 
 def _png_claiming(path, width, height):
@@ -38,7 +38,7 @@ def test_decoded_pictures_are_shared_read_only_and_follow_rewrites(tmp_path):
 
     from PIL import Image as PILImage
 
-    from designedit.images import _decoded, file_sha256
+    from designedit.imaging.files import _decoded, file_sha256
 
     path = tmp_path / "p.png"
     PILImage.new("RGB", (8, 6), (10, 20, 30)).save(path)
@@ -59,7 +59,7 @@ from PIL import Image  # noqa: E402
 from designedit import masks as M  # noqa: E402
 from designedit.cli import main  # noqa: E402
 from designedit.io import load  # noqa: E402
-from designedit.pictures import load_mask_values  # noqa: E402
+from designedit.imaging.pictures import load_mask_values  # noqa: E402
 
 from cli_fixtures import no_model  # noqa: E402,F401 (fixture)
 

@@ -14,7 +14,7 @@ import render_fixtures as fx
 from dedit_preview import PreviewRenderer, shift
 from dedit_preview.inpaint import HOLE_BUDGET, inpaint
 from designedit.plan import ImageOp
-from designedit.renderer import RenderOptions
+from designedit.rendering.protocol import RenderOptions
 
 
 @pytest.fixture()
@@ -143,7 +143,7 @@ NOOP_DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
 @pytest.mark.parametrize("paste_back", [True, False])
 def test_a_scene_that_changes_nothing_renders_the_background_exactly(poster, paste_back):
     import designedit
-    from designedit.output import read_png_metadata
+    from designedit.rendering.outputs import read_png_metadata
     from PIL import Image
 
     doc = poster.parent / "noop.dedit"
@@ -220,8 +220,8 @@ def test_thin_holes_keep_telea_and_read_no_object_pixel():
 
 def test_preview_modules_do_not_import_torch():
     code = (
-        "import sys, dedit_preview, designedit.rendering, designedit.watch, designedit.cache, "
-        "designedit.layers_out, designedit.output, designedit.select, designedit.cli; "
+        "import sys, dedit_preview, designedit.rendering.session, designedit.watch, designedit.rendering.cache, "
+        "designedit.rendering.ora, designedit.rendering.outputs, designedit.rendering.select, designedit.cli; "
         "designedit.cli.build_parser(); "
         "assert not {'torch', 'diffusers', 'transformers'} & set(sys.modules), sorted(sys.modules)"
     )

@@ -1,11 +1,11 @@
-"""The command line's progress display (designedit.rendering.Progress): phases with their own counts, a bar on
+"""The command line's progress display (designedit.rendering.session.Progress): phases with their own counts, a bar on
 a terminal, a line at each tenth elsewhere, nothing for work that ends at once."""
 
 from __future__ import annotations
 
 import io
 
-from designedit.rendering import Progress
+from designedit.rendering.session import Progress
 
 
 class Terminal(io.StringIO):

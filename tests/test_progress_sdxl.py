@@ -15,7 +15,7 @@ torch.set_num_threads(1)  # tiny models: threads only add contention on a shared
 
 from designedit.compiler import compile_scene
 from designedit.io import load
-from designedit.renderer import RenderOptions
+from designedit.rendering.protocol import RenderOptions
 from shared_paths import CONFORMANCE
 
 from dedit_sdxl import SDXLRenderer
@@ -100,7 +100,7 @@ def test_loading_the_model_is_one_line_only_when_progress_is_shown(tiny32, moves
 
 
 class PhaseRecorder(Recorder):
-    """Also records the phases (label, done, total), as designedit.rendering.Progress receives them."""
+    """Also records the phases (label, done, total), as designedit.rendering.session.Progress receives them."""
 
     def __init__(self, renderer: SDXLRenderer) -> None:
         super().__init__(renderer)
@@ -127,7 +127,7 @@ def test_each_phase_counts_its_own_steps(tiny32, moves, tmp_path):
 def test_the_command_line_labels_the_phases_and_writes_lines_to_a_log(tiny32, ball_scenes, tmp_path, monkeypatch, capsys):
     """`--steps 10` away from a terminal: inversion and denoising each count to 10 (the bar counted to their
     sum), in lines rather than a redrawn bar."""
-    import designedit.rendering as rendering
+    import designedit.rendering.session as rendering
     from designedit.cli import main
 
     monkeypatch.setattr(rendering, "PROGRESS_DELAY_S", 0)  # the tiny model may finish within the usual second

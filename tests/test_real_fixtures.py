@@ -19,7 +19,7 @@ from PIL import Image
 
 import designedit
 from designedit.cli import main
-from designedit.images import zoom_rect
+from designedit.imaging.geometry import zoom_rect
 from designedit.plan import Plan
 from shared_paths import FIXTURES
 

@@ -13,7 +13,7 @@ import render_fixtures as fx
 import designedit
 from dedit_preview import PreviewRenderer
 from designedit.cli import main
-from designedit.output import read_png_metadata
+from designedit.rendering.outputs import read_png_metadata
 
 from cli_fixtures import leftovers, no_model, renderer_options, scene, scene_json  # noqa: F401 (fixtures)
 from shared_paths import CONFORMANCE  # noqa: E402
@@ -108,7 +108,7 @@ def test_an_interrupted_render_writes_nothing_and_keeps_the_old_picture(scene, m
 
 
 def test_an_interruption_while_writing_leaves_no_partial_file(scene, monkeypatch):
-    import designedit.atomic as atomic
+    import designedit.rendering.atomic as atomic
 
     def fail(fd):
         raise KeyboardInterrupt
@@ -146,7 +146,7 @@ def test_the_public_render_function_is_not_shadowed_by_a_module():
     import designedit.cli.render_cmd  # noqa: F401 - imports the implementation module
     import designedit.watch  # noqa: F401
 
-    from designedit.rendering import render
+    from designedit.rendering.session import render
 
     assert callable(designedit.render) and designedit.render is render  # the function, not a module
 
@@ -204,7 +204,7 @@ def test_sigterm_while_writing_exits_143_and_leaves_no_partial_file(scene, monke
     import os
     import signal
 
-    import designedit.atomic as atomic
+    import designedit.rendering.atomic as atomic
 
     real_fsync = atomic.os.fsync
 
@@ -256,7 +256,7 @@ def test_the_status_line_says_where_a_remembered_branch_state_resumed():
 
 
 def test_the_scenes_warnings_come_before_the_render_the_renderers_after(scene, monkeypatch):
-    from designedit.rendering import RenderSession
+    from designedit.rendering.session import RenderSession
 
     order = []
     original = PreviewRenderer.render

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-import designedit.select as select
+import designedit.rendering.select as select
 from dedit_preview import PreviewRenderer
 from designedit.errors import DeditError
-from designedit.renderer import RenderOptions
+from designedit.rendering.protocol import RenderOptions
 
 
 def fake_sdxl():

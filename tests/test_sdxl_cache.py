@@ -17,10 +17,10 @@ torch.set_num_threads(1)  # tiny models: threads only add contention on a shared
 
 from PIL import Image
 
-from designedit.cache import Cache, _unwrap
+from designedit.rendering.cache import Cache, _unwrap
 from designedit.compiler import compile_scene
 from designedit.io import load
-from designedit.renderer import RenderOptions
+from designedit.rendering.protocol import RenderOptions
 
 from dedit_sdxl import SDXLRenderer
 

@@ -16,7 +16,7 @@ import torch
 from dedit_sdxl import sdxl_config
 from dedit_sdxl.loading import load_model
 from designedit.errors import DeditError
-from designedit.renderer import RenderOptions
+from designedit.rendering.protocol import RenderOptions
 
 
 @pytest.fixture(scope="module")

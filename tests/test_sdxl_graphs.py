@@ -23,7 +23,7 @@ torch.set_num_threads(1)
 
 from designedit.compiler import compile_scene
 from designedit.io import load
-from designedit.renderer import RenderOptions
+from designedit.rendering.protocol import RenderOptions
 
 from dedit_sdxl import SDXLRenderer, graphs
 

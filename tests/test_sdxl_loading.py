@@ -14,7 +14,7 @@ import torch
 torch.set_num_threads(1)  # tiny models: threads only add contention on a shared 2-core machine
 
 from designedit.errors import DeditError
-from designedit.renderer import RenderOptions
+from designedit.rendering.protocol import RenderOptions
 from sdxl_tiny import build_tiny_sdxl, hub_cache_with, write_ldm_checkpoint
 
 from dedit_sdxl import SDXLRenderer
@@ -145,13 +145,13 @@ def _string_constants(path) -> list[str]:
 
 
 def test_the_model_variable_and_the_no_model_sentence_have_one_source(tmp_path, monkeypatch):
-    """$DEDIT_MODEL is named, and "needs a model and none is configured" written, in designedit.select only;
+    """$DEDIT_MODEL is named, and "needs a model and none is configured" written, in designedit.rendering.select only;
     the SDXL package's preflight and `--renderer sdxl` in the core say the very same sentence."""
     from pathlib import Path
 
     import designedit
     import dedit_sdxl
-    from designedit.select import choose_renderer
+    from designedit.rendering.select import choose_renderer
     from dedit_sdxl import preflight
 
     sources = [*Path(designedit.__file__).parent.rglob("*.py"), *Path(dedit_sdxl.__file__).parent.rglob("*.py")]

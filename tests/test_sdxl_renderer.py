@@ -12,7 +12,7 @@ import torch
 
 torch.set_num_threads(1)  # tiny models: threads only add contention on a shared 2-core machine
 
-from designedit.renderer import RenderOptions
+from designedit.rendering.protocol import RenderOptions
 from sdxl_tiny import build_tiny_sdxl, plain_plan, write_picture
 
 from dedit_sdxl import SDXLRenderer

@@ -23,9 +23,9 @@ import pytest
 from PIL import Image
 
 from designedit.compiler import compile_scene
-from designedit.images import materialize
+from designedit.plan.recipes import materialize
 from designedit.io import load
-from designedit.renderer import RenderOptions
+from designedit.rendering.protocol import RenderOptions
 from sdxl_tiny import build_tiny_sdxl, hub_cache_with
 
 from dedit_sdxl import SDXLRenderer
@@ -225,8 +225,8 @@ def test_a_scene_that_changes_nothing_costs_no_model_call(docs, tiny32, tmp_path
     """A background alone: the fast plan's output is the background picture; the renderer returns its pixels
     (with or without paste-back: nothing went through the VAE). A fresh renderer never loads the model (the
     plan compiles from its configs); one that holds it (watch mode) calls no text encoder, UNet or VAE."""
-    from designedit.output import read_png_metadata
-    from designedit.rendering import RenderSession
+    from designedit.rendering.outputs import read_png_metadata
+    from designedit.rendering.session import RenderSession
 
     shutil.copyfile(docs / "poster.png", tmp_path / "poster.png")
     (tmp_path / "noop.dedit").write_text(NOOP_DOCUMENT)
@@ -266,7 +266,7 @@ def test_a_scene_that_changes_nothing_does_not_load_a_hub_model_either(docs, tin
     """The model named by a hub id found in the local Hugging Face cache: its snapshot's configs give the
     latent scale and native size, so the no-op plan compiles and renders without loading it; stats name it
     as a loaded hub model is named (hub:ID@revision), not as a path under the working folder."""
-    from designedit.rendering import RenderSession
+    from designedit.rendering.session import RenderSession
 
     hub = tmp_path / "hub"
     rev = "89abcdef0123456789abcdef0123456789abcdef"

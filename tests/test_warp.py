@@ -1,4 +1,4 @@
-"""Masks are warped in our own float arithmetic (designedit.warp), so plans do not depend on OpenCV's release;
+"""Masks are warped in our own float arithmetic (designedit.imaging.warp), so plans do not depend on OpenCV's release;
 warps that OpenCV cannot do safely are refused before they reach it."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from designedit import warp
+from designedit.imaging import warp
 
 
 def _blob(h: int = 60, w: int = 80) -> np.ndarray:

@@ -170,7 +170,7 @@ class CountingSession:
 
     def render(self, scene, output=None, **kwargs):
         self.calls += 1
-        from designedit.renderer import RenderResult
+        from designedit.rendering.protocol import RenderResult
 
         return RenderResult(image=np.zeros((1, 1, 3), np.uint8), stats={"unet_evals": 0})
 
@@ -248,7 +248,7 @@ def test_the_watch_line_says_where_a_remembered_branch_state_resumed(tmp_path, m
     scene = _one_fake_scene(tmp_path, monkeypatch)
     session = CountingSession()
     stats = [{"unet_evals": 9, "cache_hits": 0, "resumed_at_step": 41}, {"unet_evals": 239, "cache_hits": 0, "resumed_at_step": None}]
-    session.render = lambda scene, output=None, **kwargs: __import__("designedit.renderer").renderer.RenderResult(
+    session.render = lambda scene, output=None, **kwargs: __import__("designedit.rendering.protocol", fromlist=["RenderResult"]).RenderResult(
         image=np.zeros((1, 1, 3), np.uint8), stats=stats.pop(0))
     lines = []
     w = Watcher([scene], session, say=lines.append, debounce=0.05)

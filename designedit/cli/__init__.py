@@ -33,8 +33,8 @@ from importlib import import_module
 from pathlib import Path
 from typing import Iterator, Optional
 
-from ..arguments import ArgumentError
-from ..errors import DeditError, SceneError
+from designedit.checks.arguments import ArgumentError
+from designedit.errors import DeditError, SceneError
 
 
 class UsageError(ArgumentError):
@@ -164,7 +164,7 @@ SUBCOMMAND_MODULES = ["format_cmds", "plan_cmd", "render_cmd", "watch_cmd"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
+    from designedit import __version__
 
     parser = argparse.ArgumentParser(prog="dedit", description="Declarative image editing with SDXL (DesignEdit).")
     parser.add_argument("--version", action="version", version=f"dedit {__version__}")

@@ -7,9 +7,9 @@ import sys
 import warnings
 from pathlib import Path
 
-from ..atomic import atomic_write_bytes
-from ..errors import DeditError, Problem, SceneError
-from ..io import FormatWarning, dump, read_file
+from designedit.rendering.atomic import atomic_write_bytes
+from designedit.errors import DeditError, Problem, SceneError
+from designedit.io import FormatWarning, dump, read_file
 
 
 def _read(path: Path, root: Path | None, check_files: bool):
@@ -47,7 +47,7 @@ def _compile_warnings(scene) -> list[str]:
     """Compile the scene as `dedit render` would: what the reader cannot see (a mask
     that selects nothing, transforms that shrink an object away) is refused here too, and the plan's
     warnings are returned. The compiler is pure Python; no renderer is involved."""
-    from ..compiler import compile_scene
+    from designedit.compiler import compile_scene
 
     return compile_scene(scene, schedule=None).warnings  # None: the scene's own <render> schedule, else fast
 
@@ -55,8 +55,8 @@ def _compile_warnings(scene) -> list[str]:
 def run_convert(args: argparse.Namespace) -> int:
     loaded = _read(args.file, args.root, check_files=False)
     if args.output is not None and str(args.output) != "-":
-        from ..output import check_destination
-        from ..rendering import scene_files
+        from designedit.rendering.outputs import check_destination
+        from designedit.rendering.session import scene_files
 
         # before any work (exit status 2): never the document itself or a picture it names
         check_destination(args.output, inputs=scene_files(loaded.scene))
@@ -98,7 +98,7 @@ def _rewrite(rewrites: list[tuple[Path, str]]) -> None:
     rewrite them one by one. Whatever stops the run part-way (a failed write, Ctrl-C, SIGTERM) finds the
     files rewritten so far listed on stdout, as a finished run lists them, and on the exception as `rewritten`
     (so `main` does not say that nothing was written)."""
-    from ..output import check_destination
+    from designedit.rendering.outputs import check_destination
 
     for path, _ in rewrites:
         check_destination(path)

@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import file_name_type, hold_signals
-from .render_cmd import steps_arg
+from designedit.cli import file_name_type, hold_signals
+from designedit.cli.render_cmd import steps_arg
 
 
 _svg_path = file_name_type(".svg", "an .svg file name", "the timeline is an SVG picture")
@@ -41,19 +41,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..compiler import compile_scene
-    from ..io import load
+    from designedit.compiler import compile_scene
+    from designedit.io import load
 
     scene = load(args.file, root=args.root)
     if args.svg is not None:  # before any work: never one of the scene's own files, a folder that can be written
-        from ..output import check_destination
-        from ..rendering import scene_files
+        from designedit.rendering.outputs import check_destination
+        from designedit.rendering.session import scene_files
 
         check_destination(args.svg, inputs=scene_files(scene))
     plan = compile_scene(scene, schedule=args.schedule, steps=args.steps, native_size=args.native_size)
     if args.svg is not None:
-        from ..atomic import atomic_write_bytes, before_commit
-        from ..plan_svg import plan_svg
+        from designedit.rendering.atomic import atomic_write_bytes, before_commit
+        from designedit.plan.svg import plan_svg
 
         with before_commit(hold_signals):  # once the timeline is in place, a signal cannot undo it
             atomic_write_bytes(args.svg, plan_svg(plan, title=args.file.name).encode("utf-8"))

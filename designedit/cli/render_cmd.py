@@ -7,9 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from .. import arguments
-from ..renderer import RenderOptions
-from . import UsageError, debug_pause, file_name_type, hold_signals, readable_type
+from designedit.checks import arguments
+from designedit.rendering.protocol import RenderOptions
+from designedit.cli import UsageError, debug_pause, file_name_type, hold_signals, readable_type
 
 DESCRIPTION = (
     "Render a scene to a PNG picture, and optionally its layers and statistics. Every output is checked "
@@ -40,7 +40,7 @@ def seed_arg(text: str) -> int:
 
 
 def _checked(check, text: str, what: str):
-    """An argparse type from a check of designedit.arguments (one sentence, exit status 2 either way)."""
+    """An argparse type from a check of designedit.checks.arguments (one sentence, exit status 2 either way)."""
     try:
         return check(arguments.from_text(text, what))
     except arguments.ArgumentError as exc:
@@ -60,7 +60,7 @@ png_path = file_name_type(".png", "a .png file name", "dedit writes PNG with its
 
 @readable_type("a renderer name")
 def _renderer_name(text: str) -> str:
-    from ..renderer import renderer_names
+    from designedit.rendering.protocol import renderer_names
 
     if text == "auto":
         return text
@@ -132,7 +132,7 @@ def options_from_args(args: argparse.Namespace, progress: bool = True) -> Render
 def check_cache_dir(given: Path | None) -> None:
     """--cache-dir (else $DEDIT_CACHE_DIR) must be a folder, or a path where one can be made: a file there
     would silently turn the cache off."""
-    from ..cache import CACHE_DIR_ENV, cache_dir_problem, default_cache_dir
+    from designedit.rendering.cache import CACHE_DIR_ENV, cache_dir_problem, default_cache_dir
 
     if given is None and not os.environ.get(CACHE_DIR_ENV):
         return  # the default one: not the user's doing, and only an optimisation
@@ -174,7 +174,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..rendering import RenderSession, check_destinations, default_output, load_scene
+    from designedit.rendering.session import RenderSession, check_destinations, default_output, load_scene
 
     scene = load_scene(args.file, root=args.root)
     output = args.output if args.output is not None else default_output(scene, args.file)
@@ -198,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def status_line(stats: dict, output: Path | str) -> str:
-    from ..rendering import work_summary
+    from designedit.rendering.session import work_summary
 
     w, h = stats["canvas"]
     return (

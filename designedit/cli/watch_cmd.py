@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import SIGTERM_STATUS, Terminated, UsageError, signals_unwind, stopped_line
-from .render_cmd import add_renderer_options, note_ignored_options, options_from_args, png_path
+from designedit.cli import SIGTERM_STATUS, Terminated, UsageError, signals_unwind, stopped_line
+from designedit.cli.render_cmd import add_renderer_options, note_ignored_options, options_from_args, png_path
 
 DESCRIPTION = (
     "Render each scene, then render it again whenever it or a picture it names changes. Outputs are checked "
@@ -29,9 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def check_start(args: argparse.Namespace) -> None:
     """Usage and output destinations, before a renderer is loaded (UsageError/DestinationError: status 2)."""
-    from ..errors import SceneError
-    from ..output import check_destination
-    from ..rendering import check_destinations, default_output, load_scene
+    from designedit.errors import SceneError
+    from designedit.rendering.outputs import check_destination
+    from designedit.rendering.session import check_destinations, default_output, load_scene
 
     if args.output is not None and len(args.files) != 1:
         raise UsageError("-o names one picture, so it can be used with one FILE only.")
@@ -55,8 +55,8 @@ def check_start(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..rendering import RenderSession
-    from ..watch import Watcher
+    from designedit.rendering.session import RenderSession
+    from designedit.watch import Watcher
 
     with signals_unwind():  # also when run() is called without main() (not from another thread: no handler there)
         try:

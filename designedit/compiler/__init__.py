@@ -19,24 +19,24 @@ import hashlib
 import json
 from typing import Optional
 
-from .. import limits
-from .. import arguments
-from .. import masks as M
-from ..errors import DeditError, Problem, SceneError
-from ..images import file_sha256
-from ..model import Scene
-from ..paths import resolve_reference
-from ..plan import DDIM_SETTINGS, Cost, Plan, PlanLayer, Size, ddim_timesteps
-from . import costs, schedule as sched
-from .background import lower_background, map_through
-from .context import Options, place
-from .layers import resolve_layers
-from .lint import lint
-from .recipes import plan_images
-from .regions import derive_regions
-from .sizes import NATIVE_SIZE, canvas_of, render_size
-from .transforms import apply_transforms
-from .windows import Windows
+from designedit.checks import limits
+from designedit.checks import arguments
+from designedit import masks as M
+from designedit.errors import DeditError, Problem, SceneError
+from designedit.imaging.files import file_sha256
+from designedit.model.scene import Scene
+from designedit.checks.paths import resolve_reference
+from designedit.plan import DDIM_SETTINGS, Cost, Plan, PlanLayer, Size, ddim_timesteps
+from designedit.compiler import costs, schedule as sched
+from designedit.compiler.background import lower_background, map_through
+from designedit.compiler.context import Options, place
+from designedit.compiler.layers import resolve_layers
+from designedit.compiler.lint import lint
+from designedit.compiler.recipes import plan_images
+from designedit.compiler.regions import derive_regions
+from designedit.compiler.sizes import NATIVE_SIZE, canvas_of, render_size
+from designedit.compiler.transforms import apply_transforms
+from designedit.compiler.windows import Windows
 
 DEFAULT_STEPS = 50
 DEFAULT_GUIDANCE = 7.5
@@ -86,7 +86,7 @@ def compile_scene(
     if scene.origin is None:
         raise SceneError(Problem("<scene>", "the scene has no origin; load it from a file or give it one with with_origin"))
     limits.check(scene, lambda path: place(scene, path))  # a scene built in code skipped the reader's checks
-    from ..io import versions  # the reader's module, like place()
+    from designedit.io import versions  # the reader's module, like place()
 
     versions.check(scene, lambda path: place(scene, path))
     opts = resolve_options(scene, schedule, steps, latent_scale, seed, guidance)

@@ -17,13 +17,14 @@ from typing import Optional
 import cv2
 import numpy as np
 
-from .. import masks as M
-from ..images import file_sha256, shifted_paste, whole_pixels, zoom_rect
-from ..model import Pan, Remove, Scene, ZoomOut, resolve_length
-from ..paths import resolve_reference
-from ..pictures import PictureError, picture_size
-from ..plan import Size
-from .context import BackgroundIR, fail, image_path, place
+from designedit import masks as M
+from designedit.imaging.files import file_sha256
+from designedit.imaging.geometry import shifted_paste, whole_pixels, zoom_rect
+from designedit.model.scene import Pan, Remove, Scene, ZoomOut, resolve_length
+from designedit.checks.paths import resolve_reference
+from designedit.imaging.pictures import PictureError, picture_size
+from designedit.plan import Size
+from designedit.compiler.context import BackgroundIR, fail, image_path, place
 
 
 def map_pan(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:

@@ -8,9 +8,9 @@ from typing import Literal, Optional
 
 import numpy as np
 
-from ..errors import Problem, SceneError
-from ..masks import MaskGroup
-from ..model import Scene
+from designedit.errors import Problem, SceneError
+from designedit.masks import MaskGroup
+from designedit.model.scene import Scene
 
 Schedule = Literal["fast", "reference"]
 
@@ -103,7 +103,7 @@ def fail(scene: Scene, where: str, message: str, path: Optional[tuple] = None) -
 
 
 def place(scene: Scene, path: tuple) -> str:
-    from ..io.source import scene_place
+    from designedit.model.source import scene_place
 
     return scene_place(scene, path)
 

@@ -11,7 +11,7 @@ T steps with N layers costs T (1 + N) + 2 T (2 + [N > 0] + [occlusion] + N):
 
 from __future__ import annotations
 
-from ..plan import Cost, Plan
+from designedit.plan import Cost, Plan
 
 
 def count(plan: Plan) -> Cost:

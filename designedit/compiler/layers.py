@@ -14,14 +14,15 @@ from typing import Optional
 
 import numpy as np
 
-from .. import masks as M
-from ..errors import SceneError
-from ..images import file_sha256, nearest
-from ..model import Scene, resolve_length
-from ..paths import resolve_reference
-from ..pictures import PictureError, load_alpha
-from ..plan import Size
-from .context import LayerIR, fail, image_path, place
+from designedit import masks as M
+from designedit.errors import SceneError
+from designedit.imaging.files import file_sha256
+from designedit.imaging.geometry import nearest
+from designedit.model.scene import Scene, resolve_length
+from designedit.checks.paths import resolve_reference
+from designedit.imaging.pictures import PictureError, load_alpha
+from designedit.plan import Size
+from designedit.compiler.context import LayerIR, fail, image_path, place
 
 
 def over_budget(scene: Scene, layer_id: str, at: tuple, budget: M.Budget, canvas: Size) -> SceneError:

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import masks as M
-from ..model import Remove, Scene
-from ..plan import Size
-from .context import BackgroundIR, LayerIR
+from designedit import masks as M
+from designedit.model.scene import Remove, Scene
+from designedit.plan import Size
+from designedit.compiler.context import BackgroundIR, LayerIR
 
 
 def lint(scene: Scene, layers: list[LayerIR], canvas: Size, bg: Optional[BackgroundIR] = None) -> list[str]:

@@ -1,4 +1,4 @@
-"""Pass: the images to invert, as recipes (see `designedit.images`).
+"""Pass: the images to invert, as recipes (see `designedit.plan.recipes`).
 
 The background recipe loads the picture and replays pan/zoom-out. A layer's
 recipe loads its picture at (x, y) and applies its image-level affine. The
@@ -9,9 +9,9 @@ per distinct recipe key (a plain move of a background object reuses `bg`).
 
 from __future__ import annotations
 
-from ..images import recipe_key
-from ..plan import ImageOp, PlanImage, Size
-from .context import BackgroundIR, LayerIR, Options
+from designedit.plan.recipes import recipe_key
+from designedit.plan import ImageOp, PlanImage, Size
+from designedit.compiler.context import BackgroundIR, LayerIR, Options
 
 
 def _frame(canvas: Size) -> ImageOp:

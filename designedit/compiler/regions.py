@@ -22,10 +22,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .. import masks as M
-from ..images import nearest
-from ..plan import MaskData, Size
-from .context import EDIT_FEATHER, EDIT_GROW, K_LAYER, K_OCCLUDE, K_PAN_ZOOM, K_REFINE, K_REMOVE, BackgroundIR, LayerIR, Options
+from designedit import masks as M
+from designedit.imaging.geometry import nearest
+from designedit.plan import MaskData, Size
+from designedit.compiler.context import EDIT_FEATHER, EDIT_GROW, K_LAYER, K_OCCLUDE, K_PAN_ZOOM, K_REFINE, K_REMOVE, BackgroundIR, LayerIR, Options
 
 
 def latent_of(group: list[np.ndarray], k: int, render: Size, latent: Size, opts: Options, box=None) -> np.ndarray:

@@ -28,8 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ..plan import Branch, Eval, FuseLayer, LatentRef, Op, Step
-from .windows import PROXIMAL_BELOW_T, PROXIMAL_QUANTILE, PROXIMAL_SCALE, Windows
+from designedit.plan import Branch, Eval, FuseLayer, LatentRef, Op, Step
+from designedit.compiler.windows import PROXIMAL_BELOW_T, PROXIMAL_QUANTILE, PROXIMAL_SCALE, Windows
 
 BOTH = ["uncond", "cond"]
 COND = ["cond"]

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 
-from ..errors import DeditError
-from ..model import Scene
-from ..paths import resolve_reference
-from ..pictures import PictureError, check_size, picture_size
-from ..plan import Size
-from .context import fail, image_path, place
+from designedit.errors import DeditError
+from designedit.model.scene import Scene
+from designedit.checks.paths import resolve_reference
+from designedit.imaging.pictures import PictureError, check_size, picture_size
+from designedit.plan import Size
+from designedit.compiler.context import fail, image_path, place
 
 NATIVE_SIZE = 1024  # SDXL's
 MAX_RENDER_SIDE = 4096

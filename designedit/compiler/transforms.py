@@ -16,14 +16,14 @@ from typing import Optional
 
 import numpy as np
 
-from .. import limits
-from .. import masks as M
-from .. import warp
-from ..images import nearest
-from ..model import Flip, Move, Resize, Rotate, Scene, resolve_length
-from ..plan import Size
-from .context import LayerIR, Options, fail
-from .layers import over_budget
+from designedit.checks import limits
+from designedit import masks as M
+from designedit.imaging import warp
+from designedit.imaging.geometry import nearest
+from designedit.model.scene import Flip, Move, Resize, Rotate, Scene, resolve_length
+from designedit.plan import Size
+from designedit.compiler.context import LayerIR, Options, fail
+from designedit.compiler.layers import over_budget
 
 
 def linear_of(op) -> np.ndarray:
@@ -87,7 +87,7 @@ def to_cells(px_canvas: float, canvas_side: int, render_side: int, scale: int, s
 
 
 def _out_of_range(a: np.ndarray, tx: float, ty: float, box: tuple[int, int, int, int]) -> str | None:
-    """Why the folded transforms cannot be applied: each op is within its limit (designedit.limits), but many
+    """Why the folded transforms cannot be applied: each op is within its limit (designedit.checks.limits), but many
     of them together may not be. Decided from the numbers alone, before any picture is warped, so `validate`
     and every renderer refuse the same scenes (a warp by a nearly singular matrix crashes OpenCV)."""
     if not np.isfinite(a).all() or np.abs(a).max() > limits.MAX_SCALE:

@@ -23,13 +23,13 @@ from typing import Optional, Union
 
 from pydantic import ValidationError
 
-from .. import model as m
-from .. import refs
-from ..errors import Problem, SceneError
-from ..paths import unreadable_reason
-from ..quoting import escape, shorten
-from . import encoding, json_form, messages, versions, xml_comments, xml_form
-from .source import LineIndex, LocatedOrigin, SourceMap
+from designedit.model import scene as m
+from designedit.checks import refs
+from designedit.errors import Problem, SceneError
+from designedit.checks.paths import unreadable_reason
+from designedit.model.quoting import escape, shorten
+from designedit.io import encoding, json_form, messages, versions, xml_comments, xml_form
+from designedit.model.source import LineIndex, LocatedOrigin, SourceMap
 
 __all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", "Loaded", "MAX_DOCUMENT_BYTES",
            "read_document_bytes"]
@@ -86,7 +86,7 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
 
     The path rules of file references (spec/format.md 8) and the numeric limits always apply;
     `check_files=False` only skips opening the pictures."""
-    from .. import limits, validate  # Pillow comes with them: imported on the first read only
+    from designedit.checks import files as validate, limits  # Pillow comes with them: imported on the first read only
 
     if isinstance(raw, str):
         raw = raw.encode("utf-8", errors="surrogatepass")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ..errors import Problem, SceneError
-from .source import LineIndex
+from designedit.errors import Problem, SceneError
+from designedit.model.source import LineIndex
 
 UTF8 = "UTF-8"
 UTF16 = "UTF-16"

@@ -7,10 +7,10 @@ import math
 import re
 from typing import Any, Optional
 
-from .. import model as m
-from . import vocab
-from ..quoting import quote
-from .source import LineIndex, SourceMap
+from designedit.model import scene as m
+from designedit.model import vocab
+from designedit.model.quoting import quote
+from designedit.model.source import LineIndex, SourceMap
 
 
 class _Pairs(list):

@@ -17,10 +17,10 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
 
-from .. import model as m
-from ..quoting import escape, quote, shorten
-from . import vocab
-from .source import SourceMap
+from designedit.model import scene as m
+from designedit.model.quoting import escape, quote, shorten
+from designedit.model import vocab
+from designedit.model.source import SourceMap
 
 _ARTICLE = {"image": "an image", "mask": "a mask"}
 

@@ -10,8 +10,8 @@ from typing import Any, Callable, Optional
 
 from pydantic import BaseModel
 
-from .. import model as m
-from . import vocab
+from designedit.model import scene as m
+from designedit.model import vocab
 
 # (model, document name) -> the format version that added it
 SINCE: dict[tuple[type[BaseModel], str], tuple[int, int]] = {
@@ -66,7 +66,7 @@ def problems(data: Any, report: Callable[[tuple, str], None], form: str) -> None
 
 def check(scene: m.Scene, where: Callable[[tuple], str]) -> None:
     """Raise SceneError if a scene (built in code, say) uses vocabulary newer than its version."""
-    from ..errors import Problem, SceneError
+    from designedit.errors import Problem, SceneError
 
     found: list[Problem] = []
     problems(scene.model_dump(by_alias=True), lambda path, msg: found.append(Problem(where(path), msg)), "json")

@@ -17,10 +17,11 @@ from typing import Any, Iterator, Optional
 from lxml import etree
 from pydantic import BaseModel
 
-from .. import model as m
-from ..quoting import escape, quote, shorten
-from . import messages, vocab, xml_comments, xml_syntax
-from .source import LineIndex, SourceMap
+from designedit.model import scene as m
+from designedit.model.quoting import escape, quote, shorten
+from designedit.io import messages, xml_comments, xml_syntax
+from designedit.model import vocab
+from designedit.model.source import LineIndex, SourceMap
 
 _NAME_RE = re.compile(r"[^\s/>=]+")
 _ATTR_RE = re.compile(r"\s*([^\s=/>]+)\s*=\s*(\"[^\"]*\"|'[^']*')")

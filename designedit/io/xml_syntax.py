@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Union
 
-from ..quoting import escape, quote, shorten
+from designedit.model.quoting import escape, quote, shorten
 
 _FIXED = "an attribute is written name=\"value\""
 

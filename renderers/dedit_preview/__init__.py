@@ -30,11 +30,11 @@ from typing import Callable, Optional
 import cv2
 import numpy as np
 
-from designedit.blend import composite_over, paste_back
-from designedit.images import nearest
+from designedit.imaging.blend import composite_over, paste_back
+from designedit.imaging.geometry import nearest
 from designedit.masks import shift  # whole-pixel move, zero-filled (also this module's public name)
 from designedit.plan import Plan, PlanImage, Size
-from designedit.renderer import RenderOptions, RenderResult
+from designedit.rendering.protocol import RenderOptions, RenderResult
 
 from .inpaint import inpaint
 from .matte import matted_alpha
@@ -111,7 +111,7 @@ class PreviewRenderer:
 
     def _materialize(self, image: PlanImage, size: Size) -> np.ndarray:
         """The image's pixels at `size`, reused while its recipe key (content included) is unchanged."""
-        from designedit.images import materialize
+        from designedit.plan.recipes import materialize
 
         key = (image.key, size.width, size.height)
         if image.cacheable and key in self._images:
@@ -129,7 +129,7 @@ class PreviewRenderer:
 
 def _opaque(image: PlanImage) -> bool:
     """Whether every picture the recipe draws is opaque (one with alpha carries its own matte)."""
-    from designedit.images import has_alpha
+    from designedit.imaging.files import has_alpha
 
     return not any(has_alpha(op.args["src"]) for op in image.ops if op.op == "load")
 

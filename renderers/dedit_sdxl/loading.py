@@ -24,10 +24,10 @@ from typing import Optional
 
 import torch
 
-from designedit.cache import default_cache_dir
+from designedit.rendering.cache import default_cache_dir
 from designedit.errors import DeditError
-from designedit.renderer import RenderOptions
-from designedit.select import MODEL_ENV, model_spec
+from designedit.rendering.protocol import RenderOptions
+from designedit.rendering.select import MODEL_ENV, model_spec
 
 from . import sdxl_config
 from .locate import hub_snapshot, locate

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from designedit.arguments import ArgumentError
+from designedit.checks.arguments import ArgumentError
 from designedit.errors import DeditError
-from designedit.renderer import RenderOptions
-from designedit.select import MODEL_ENV, find_cached_model, model_spec, no_model_error
+from designedit.rendering.protocol import RenderOptions
+from designedit.rendering.select import MODEL_ENV, find_cached_model, model_spec, no_model_error
 
 # what the renderer imports; all come with `pip install 'designedit[sdxl]'`
 NEEDED_PACKAGES = ("torch", "diffusers", "transformers", "safetensors", "huggingface_hub")

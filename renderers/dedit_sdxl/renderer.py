@@ -2,7 +2,7 @@
 
 One instance keeps, across `render()` calls: the model, the prompt's
 embeddings, inversion trajectories in memory (and on disk through
-`designedit.cache`), and the interpreter's state at the first fusion step
+`designedit.rendering.cache`), and the interpreter's state at the first fusion step
 (memo keyed by the plan prefix that determines it), so a move-only re-render
 costs only fusion and harmonisation.
 """
@@ -21,13 +21,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from designedit.blend import paste_back
+from designedit.imaging.blend import paste_back
 from designedit.errors import DeditError
-from designedit.images import nearest
+from designedit.imaging.geometry import nearest
 from designedit.masks import shift as shift_pixels
 from designedit.plan import Plan
-from designedit.renderer import LazyLayers, RenderOptions, RenderResult
-from designedit.select import model_spec
+from designedit.rendering.protocol import LazyLayers, RenderOptions, RenderResult
+from designedit.rendering.select import model_spec
 
 from . import attention, graphs, inversion, loading
 from .locate import ModelLocation, available, locate
@@ -77,7 +77,7 @@ class SDXLRenderer:
         self._prompt_notes: dict[str, Optional[str]] = {}  # prompt -> its warning (None: it fits)
         self._cache = None
         if self.options.extra.get("cache", True):
-            from designedit.cache import Cache
+            from designedit.rendering.cache import Cache
 
             self._cache = Cache(self.options.cache_dir, self.options.extra.get("cache_max_bytes"))
 
@@ -493,7 +493,7 @@ class SDXLRenderer:
             self._state.clear()
 
     def _inversion_key(self, plan: Plan, image) -> str:
-        from designedit.cache import cache_key
+        from designedit.rendering.cache import cache_key
 
         return cache_key("inversion", INVERSION_ARITHMETIC, image.key, self.model.identity, plan.steps, plan.prompt,
                          plan.render.width, plan.render.height, str(self.model.dtype), plan.scheduler)
@@ -519,7 +519,7 @@ class SDXLRenderer:
                 tick: Optional[Callable[[int], None]] = None) -> tuple[dict[str, torch.Tensor], dict[str, int]]:
         """Every plan image's trajectory: `found`/`pending` as `_cached_trajectories` gives them (looked up
         here when not given); the pending ones are inverted in one batch, `tick(n)` after each step of n images."""
-        from designedit.images import materialize
+        from designedit.plan.recipes import materialize
 
         if found is None or pending is None:
             found, pending = self._cached_trajectories(plan)
@@ -637,7 +637,7 @@ class _Ticks:
     """One render's progress as `progress(done, total)`: `total` fixed up front (images inverted x steps,
     plus the plan steps denoising runs), `done` counted up as each inversion step (per image) and each plan
     step ends. Told (0, total) at once so a bar covers the first, slow step too. A callback that has a
-    `phase(label, done, total)` method (designedit.rendering.Progress) is also told each phase with its own
+    `phase(label, done, total)` method (designedit.rendering.session.Progress) is also told each phase with its own
     count, one per tick: inversion counts its steps (all pictures at once), denoising the plan steps it runs."""
 
     def __init__(self, progress: Optional[Callable[[int, int], None]], total: int) -> None:
@@ -680,14 +680,14 @@ def _resize(picture: np.ndarray, size: tuple[int, int], schedule: str) -> np.nda
 
 
 def _background(plan: Plan) -> np.ndarray:
-    from designedit.images import materialize
+    from designedit.plan.recipes import materialize
 
     return materialize(plan.image(plan.background), plan.canvas)[..., :3]
 
 
 def _layers(plan: Plan, background: np.ndarray) -> dict[str, np.ndarray]:
     """The decomposition: the inpainted background and each moved layer with its mask as alpha."""
-    from designedit.images import materialize
+    from designedit.plan.recipes import materialize
 
     h, w = background.shape[:2]
     out = {"background": np.dstack([background, np.full((h, w), 255, np.uint8)])}

@@ -296,7 +296,7 @@ class Scene(_Node):
 
     __hash__ = None  # type: ignore[assignment]
 
-    # Lookups used by the compiler; references are checked by `designedit.refs`. By dictionaries made on first
+    # Lookups used by the compiler; references are checked by `designedit.checks.refs`. By dictionaries made on first
     # use (a scan per lookup made a chain of thousands of masks quadratic); the first of a repeated id wins.
     _by_id: Optional[tuple] = PrivateAttr(default=None)  # (images, masks, index): the lists it was made from
 

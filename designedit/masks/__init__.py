@@ -28,11 +28,11 @@ from typing import Callable, Iterable, NamedTuple, Optional
 import cv2
 import numpy as np
 
-from .errors import Problem, SceneError
-from .images import shifted_paste
-from .model import Ellipse, Mask, Polygon, Rect, Scene, Use, resolve_length
-from .paths import resolve_reference
-from .pictures import PictureError, load_mask_values
+from designedit.errors import Problem, SceneError
+from designedit.imaging.geometry import shifted_paste
+from designedit.model.scene import Ellipse, Mask, Polygon, Rect, Scene, Use, resolve_length
+from designedit.checks.paths import resolve_reference
+from designedit.imaging.pictures import PictureError, load_mask_values
 
 Array = np.ndarray
 
@@ -421,6 +421,8 @@ def place(picture_mask: Array, width: int, height: int, x: int = 0, y: int = 0) 
 
 def binary(mask: Array) -> Array:
     """0/255 at the >= 128 threshold."""
+    if mask.size == 0:  # an empty crop: OpenCV 4 answers None for it (5 an empty array)
+        return mask.copy()
     return cv2.threshold(mask, 127, 255, cv2.THRESH_BINARY)[1]
 
 
@@ -606,7 +608,7 @@ class MaskResolver:
         if image is None:
             return None
         if image not in self._sizes:
-            from .pictures import picture_size
+            from designedit.imaging.pictures import picture_size
 
             index, found = next(((i, im) for i, im in enumerate(self.scene.images) if im.id == image), (None, None))
             if found is None:
@@ -775,7 +777,7 @@ class MaskResolver:
     # ------------------------------------------------------------ locations
 
     def _place(self, path: tuple) -> str:
-        from .io.source import scene_place
+        from designedit.model.source import scene_place
 
         return scene_place(self.scene, path)
 

@@ -1,7 +1,7 @@
 """Schemas for both forms, generated from the scene model: JSON Schema (2020-12) and RELAX NG.
 
-    python -m designedit.schema_gen            # rewrite schemas/ in the project
-    python -m designedit.schema_gen --check    # exit 1 if the checked-in schemas differ
+    python -m designedit.io.schema            # rewrite schemas/ in the project
+    python -m designedit.io.schema --check    # exit 1 if the checked-in schemas differ
 
 The schemas check structure and the lexical form of values (numbers, lengths,
 ids, booleans, ranges where the schema language can say them). What needs the
@@ -20,12 +20,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from . import model as m
-from .io import vocab
+from designedit.model import scene as m
+from designedit.model import vocab
 
 JSON_SCHEMA_NAME = "dedit-1.schema.json"
 RELAX_NG_NAME = "dedit-1.rng"
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 
 # XSD regular expressions (implicitly anchored, no non-capturing groups).
 _NUMBER = r"[+\-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+\-]?[0-9]+)?"
@@ -80,7 +80,7 @@ def json_schema() -> dict:
     out = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": ".dedit scene, format 1.x, JSON form",
-        "description": "Generated from designedit/model.py by `python -m designedit.schema_gen`; do not edit. "
+        "description": "Generated from designedit/model/scene.py by `python -m designedit.io.schema`; do not edit. "
         "See spec/format.md for what the schema cannot check (references, files, size limits).",
     }
     out.update({k: v for k, v in schema.items() if k != "title"})
@@ -176,7 +176,7 @@ def relax_ng_text() -> str:
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         "<!-- .dedit scene, format 1.x, XML form (RELAX NG).",
-        "     Generated from designedit/model.py by `python -m designedit.schema_gen`; do not edit.",
+        "     Generated from designedit/model/scene.py by `python -m designedit.io.schema`; do not edit.",
         "     See spec/format.md for what a schema cannot check (references, files, size limits). -->",
         '<grammar xmlns="http://relaxng.org/ns/structure/1.0" datatypeLibrary="http://www.w3.org/2001/XMLSchema-datatypes">',
         '  <start><ref name="e.dedit"/></start>',
@@ -221,7 +221,7 @@ def generated() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m designedit.schema_gen", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m designedit.io.schema", description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the schemas on disk differ from the model")
     parser.add_argument("--dir", type=Path, default=SCHEMA_DIR, help=f"schema folder (default: {SCHEMA_DIR})")
     args = parser.parse_args(argv)

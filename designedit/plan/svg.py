@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from .plan import Plan
+from designedit.plan import Plan
 
 CELL_W, ROW_H, LEFT, BARS_TOP, BAR_H = 12, 22, 180, 48, 11
 KEY_COLOURS = {"remove@latent": "#d9480f", "refine@latent": "#7048e8", "occlude@latent": "#0b7285"}

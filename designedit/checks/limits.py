@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Optional
 
-from . import model as m
-from .io.vocab import MAX_EDITS, MAX_LAYERS, MAX_POINTS, too_many_points
-from .pictures import MAX_SIDE, PictureError, check_size
-from .quoting import quote
+from designedit.model import scene as m
+from designedit.model.vocab import MAX_EDITS, MAX_LAYERS, MAX_POINTS, too_many_points
+from designedit.imaging.pictures import MAX_SIDE, PictureError, check_size
+from designedit.model.quoting import quote
 
 Report = Callable[[tuple, str], None]
 
@@ -197,7 +197,7 @@ def problems(data: Any, report: Report, skip: Callable[[tuple], bool] = lambda p
 
 def check(scene: m.Scene, where: Callable[[tuple], str]) -> None:
     """Raise SceneError if a scene (built in code, say) has a number out of range; `where(path)` locates."""
-    from .errors import Problem, SceneError
+    from designedit.errors import Problem, SceneError
 
     found: list[Problem] = []
     problems(scene.model_dump(by_alias=True), lambda path, msg: found.append(Problem(where(path), msg)))  # document keys

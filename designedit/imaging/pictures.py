@@ -19,7 +19,7 @@ from PIL import Image as PILImage
 if TYPE_CHECKING:
     import numpy as np
 
-from .errors import DeditError
+from designedit.errors import DeditError
 
 MAX_PIXELS = 40_000_000  # tens of megapixels: generous for a ~1 MP method
 MAX_SIDE = 16384

@@ -16,7 +16,7 @@ from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel
 
-from .. import model as m
+from designedit.model import scene as m
 
 ROOT_TAG = "dedit"
 VERSION_KEY = "dedit"  # the JSON key (and XML root attribute "version") of Scene.version

@@ -17,8 +17,8 @@ import numpy as np
 from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
-from .atomic import atomic_write_bytes, why_unwritable
-from .errors import DeditError
+from designedit.rendering.atomic import atomic_write_bytes, why_unwritable
+from designedit.errors import DeditError
 
 # PNG text chunk keys, as `dedit:<name>` so other tools' keys never collide.
 METADATA_PREFIX = "dedit:"

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .errors import DeditError
-from .renderer import RenderOptions, load_renderer_class
+from designedit.errors import DeditError
+from designedit.rendering.protocol import RenderOptions, load_renderer_class
 
 MODEL_ENV = "DEDIT_MODEL"
 # Hub ids `auto` looks for in the local Hugging Face cache when no model is configured.

@@ -12,9 +12,9 @@ import os
 import re
 from pathlib import Path, PurePosixPath
 
-from .errors import Problem, SceneError
-from .model import Origin
-from .quoting import LONG, quote
+from designedit.errors import Problem, SceneError
+from designedit.model.scene import Origin
+from designedit.model.quoting import LONG, quote
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _DRIVE = re.compile(r"^[A-Za-z]:[\\/]")  # C:\ or C:/, a Windows path, not a URL scheme

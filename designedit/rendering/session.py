@@ -22,15 +22,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from . import arguments
-from .atomic import before_commit
-from .errors import DeditError, SceneError
-from .model import Scene
-from .output import check_destination, check_not_an_input, check_png_destination
-from .paths import resolve_reference
-from .plan import Plan
-from .renderer import RenderOptions, RenderResult, preflight
-from .select import Choice, choose_renderer, with_model_from_env
+from designedit.checks import arguments
+from designedit.rendering.atomic import before_commit
+from designedit.errors import DeditError, SceneError
+from designedit.model.scene import Scene
+from designedit.rendering.outputs import check_destination, check_not_an_input, check_png_destination
+from designedit.checks.paths import resolve_reference
+from designedit.plan import Plan
+from designedit.rendering.protocol import RenderOptions, RenderResult, preflight
+from designedit.rendering.select import Choice, choose_renderer, with_model_from_env
 
 Announce = Callable[[str], None]
 
@@ -42,7 +42,7 @@ def _stderr(line: str) -> None:
 def load_scene(scene_or_path: Scene | str | Path, root: Optional[Path | str] = None) -> Scene:
     if isinstance(scene_or_path, Scene):
         return scene_or_path
-    from .io import load
+    from designedit.io import load
 
     return load(Path(scene_or_path), root=Path(root) if root is not None else None, check_files=True)
 
@@ -104,7 +104,7 @@ def check_destinations(
 def png_metadata(plan: Plan, renderer: str, options: RenderOptions, stats: Optional[dict] = None) -> dict[str, str]:
     """The `dedit:*` PNG text chunks (spec/plan.md, Output metadata): what decides the pixels. `stats`: the
     renderer's, for where and in what number format a model ran (absent for a renderer without one)."""
-    from . import __version__
+    from designedit import __version__
 
     stats = stats or {}
     found = {key: str(stats[key]) for key in ("dtype", "device") if stats.get(key)}
@@ -155,7 +155,7 @@ class RenderSession:
         return self.choice.name
 
     def compile(self, scene: Scene, schedule=None, steps=None, seed=None) -> Plan:
-        from .compiler import compile_scene
+        from designedit.compiler import compile_scene
 
         settings = scene.render
         chosen: dict[str, Any] = {
@@ -242,13 +242,13 @@ def _write(result: RenderResult, metadata: dict[str, str], stats: dict, output: 
            layers_dir: Optional[Path | str], stats_path: Optional[Path | str], started: float) -> None:
     """The files a render was asked for, each atomically: the picture, the layers, then the statistics
     (which record where the others went)."""
-    from .output import write_json, write_png
+    from designedit.rendering.outputs import write_json, write_png
 
     if output is not None:
         write_png(output, result.image, metadata)
         stats["output"] = str(output)
     if layers_dir is not None:
-        from .layers_out import write_layers
+        from designedit.rendering.ora import write_layers
 
         stem = output.stem if output is not None else "layers"
         write_layers(layers_dir, result.layers, result.image, name=stem, metadata=metadata)
@@ -301,7 +301,7 @@ def render(
 
     Returns a RenderResult: `image` ((h, w, 3) uint8), `layers`, `stats`, `metadata`, `renderer`, `save()`.
     Raises SceneError for an invalid scene (its `problems` list each one), ArgumentError (from
-    designedit.arguments) for a setting that cannot work (steps, seed, schedule, renderer name), DestinationError
+    designedit.checks.arguments) for a setting that cannot work (steps, seed, schedule, renderer name), DestinationError
     for an output that cannot be written (all three exit status 2 in the CLI), DeditError for anything else
     (no model, out of memory). Nothing is printed unless `progress` or `announce` asks.
     """

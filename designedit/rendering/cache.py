@@ -62,7 +62,7 @@ def default_max_bytes() -> int:
     text = os.environ.get("DEDIT_CACHE_SIZE", "").strip()
     if not text:
         return DEFAULT_MAX_BYTES
-    from .arguments import byte_size
+    from designedit.checks.arguments import byte_size
 
     return byte_size(text, "DEDIT_CACHE_SIZE")
 

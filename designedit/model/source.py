@@ -15,10 +15,10 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
-from ..errors import Problem, SceneError
-from ..model import Origin
-from ..quoting import LONG, escape, shorten
-from .vocab import VERSION_KEY
+from designedit.errors import Problem, SceneError
+from designedit.model.scene import Origin
+from designedit.model.quoting import LONG, escape, shorten
+from designedit.model.vocab import VERSION_KEY
 
 Path = tuple
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 from numbers import Integral
 from typing import Any
 
-from .errors import DeditError
+from designedit.errors import DeditError
 
 
 @lru_cache(maxsize=None)
@@ -22,8 +22,8 @@ def _bounds() -> dict[str, Any]:
     """The document's own bounds (model.Render), so a flag and a <render> attribute cannot disagree; read on
     first use, since the model (pydantic) is slow to import and the command line imports this module at
     start-up, before it can answer Ctrl-C in one line."""
-    from . import model as m
-    from .io import vocab
+    from designedit.model import scene as m
+    from designedit.model import vocab
 
     return {
         "MAX_STEPS": int(vocab.field(m.Render, "steps").high[1]),

@@ -63,7 +63,7 @@ class MaskData:
 
 @dataclass
 class ImageOp:
-    """One step of an image recipe, in canvas pixels (see `designedit.images`).
+    """One step of an image recipe, in canvas pixels (see `designedit.plan.recipes`).
 
     ops: "load" {src (absolute path), sha256, x, y} draws a picture with its
     top-left at (x, y) over the frame; "affine" {matrix: 2x3 row-major,

@@ -25,8 +25,8 @@ from xml.sax.saxutils import quoteattr
 import cv2
 import numpy as np
 
-from .atomic import atomic_write_bytes
-from .output import png_bytes
+from designedit.rendering.atomic import atomic_write_bytes
+from designedit.rendering.outputs import png_bytes
 
 LAYER_PREFIX = "layer:"
 ORA_MIMETYPE = b"image/openraster"

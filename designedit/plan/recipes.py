@@ -17,13 +17,11 @@ ops:
   (`zoom_rect`) over itself.
 """
 
-from __future__ import annotations
 
-import math
+from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,32 +29,11 @@ import cv2
 import numpy as np
 from PIL import Image as PILImage
 
-from . import warp
-from .errors import DeditError
-from .pictures import has_transparency, open_picture
-from .plan import ImageOp, PlanImage, Size
-
-
-# ---------------------------------------------------------------- hashing
-
-
-def file_version(st) -> tuple:
-    """What tells one content of a file from the next without reading it: a rewrite changes the change time
-    even where the modification time is put back (`cp -p`, `rsync -t`), a replacement the inode."""
-    return (st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_size)
-
-
-@lru_cache(maxsize=256)
-def _file_sha256_cached(path: str, version: tuple) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    return _file_sha256_cached(str(path), file_version(Path(path).stat()))
+from designedit.errors import DeditError
+from designedit.imaging import warp
+from designedit.imaging.files import _decoded, file_sha256
+from designedit.imaging.geometry import shifted_paste, zoom_rect
+from designedit.plan import ImageOp, PlanImage, Size
 
 
 def recipe_key(ops: list[ImageOp]) -> str:
@@ -67,59 +44,6 @@ def recipe_key(ops: list[ImageOp]) -> str:
         canon.append([op.op, args])
     text = json.dumps(canon, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-# ---------------------------------------------------------------- geometry shared with the compiler
-
-
-def nearest(value: float) -> int:
-    """The nearest whole number, halves away from zero (a move of -4 px goes as far as one of +4)."""
-    return int(math.copysign(math.floor(abs(value) + 0.5), value))
-
-
-def whole_pixels(value: float, truncate: bool = False) -> int:
-    """Rounded to the nearest pixel (`nearest`), or truncated toward zero as the authors' code does
-    (`int(scale * W)`, the reference schedule's pan and zoom-out)."""
-    return int(value) if truncate else nearest(value)
-
-
-def zoom_rect(width: int, height: int, factor: float, truncate: bool = False) -> tuple[int, int, int, int]:
-    """(x0, y0, w, h) of the frame shrunk by 1/factor about the centre (sizes by `whole_pixels`)."""
-    w = max(1, whole_pixels(width / factor, truncate))
-    h = max(1, whole_pixels(height / factor, truncate))
-    return (width - w) // 2, (height - h) // 2, w, h
-
-
-def shifted_paste(dst: np.ndarray, src: np.ndarray, dx: int, dy: int) -> None:
-    """dst[y + dy, x + dx] = src[y, x] wherever both are inside."""
-    h, w = src.shape[:2]
-    if abs(dx) >= w or abs(dy) >= h:
-        return
-    ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
-    xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
-    dst[yd, xd] = src[ys, xs]
-
-
-# ---------------------------------------------------------------- running recipes
-
-
-@lru_cache(maxsize=2)  # at most two decoded pictures held (40 MP RGBA is 160 MB)
-def _decoded_cached(path: str, version: tuple) -> np.ndarray:
-    im = open_picture(Path(path))
-    pic = np.asarray(im.convert("RGBA" if has_transparency(im) else "RGB"), dtype=np.uint8)
-    pic.flags.writeable = False  # shared by every recipe that loads this file
-    return pic
-
-
-def _decoded(path: Path) -> np.ndarray:
-    """The picture as RGB, or RGBA where it has transparency: a scene's recipes (background, each layer,
-    each copy) mostly load the same file, decoded once here while it is unchanged on disk."""
-    return _decoded_cached(str(path), file_version(path.stat()))
-
-
-def has_alpha(path: Path) -> bool:
-    """Whether a picture has transparency (read from the decode that recipes share)."""
-    return _decoded(Path(path)).shape[2] == 4
 
 
 def _load(frame: np.ndarray, args: dict[str, Any]) -> None:

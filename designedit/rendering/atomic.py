@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from .errors import DeditError
+from designedit.errors import DeditError
 
 
 def _umask() -> int:

@@ -15,11 +15,11 @@ from typing import Any, Callable, Optional
 
 from PIL import Image as PILImage
 
-from . import model as m
-from .errors import Problem, SceneError
-from .paths import reference_problem, unreadable_reason
-from .pictures import PictureError, check_decodes, has_transparency, picture_size
-from .quoting import LONG, quote
+from designedit.model import scene as m
+from designedit.errors import Problem, SceneError
+from designedit.checks.paths import reference_problem, unreadable_reason
+from designedit.imaging.pictures import PictureError, check_decodes, has_transparency, picture_size
+from designedit.model.quoting import LONG, quote
 
 Report = Callable[[tuple, str], None]
 
@@ -111,7 +111,7 @@ def root_problem(origin: m.Origin) -> Optional[str]:
 
 def check(scene: m.Scene) -> None:
     """Raise SceneError if a loaded scene's files are not usable (the scene must carry its origin)."""
-    from .io.source import scene_place
+    from designedit.model.source import scene_place
 
     if scene.origin is None:
         raise SceneError(Problem("<scene>", "the scene has no origin, so its file references cannot be checked"))

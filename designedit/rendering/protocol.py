@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 if TYPE_CHECKING:  # kept out of start-up: `dedit validate` needs neither
     import numpy as np
 
-    from .plan import Plan
+    from designedit.plan import Plan
 
 ENTRY_POINT_GROUP = "designedit.renderers"
 
@@ -84,7 +84,7 @@ class RenderResult:
         Missing folders are created. Checked first, as `dedit render -o` is: DestinationError (a DeditError)
         for a name that is not .png, one of the scene's own files, or a folder that cannot be written;
         DeditError when the write itself fails."""
-        from .output import check_png_destination, write_png
+        from designedit.rendering.outputs import check_png_destination, write_png
 
         check_png_destination(path, self._scene_files)
         return write_png(path, self.image, self.metadata)
@@ -113,7 +113,7 @@ class Renderer(Protocol):
 
     # `progress(done, total)` counts the whole render; a renderer that works in phases also calls
     # `progress.phase(label, done, total)`, each phase with its own count, when the callable has that
-    # method (designedit.rendering.Progress, the CLI's display, does).
+    # method (designedit.rendering.session.Progress, the CLI's display, does).
     def render(self, plan: Plan, progress: Optional[Callable[[int, int], None]] = None) -> RenderResult: ...
 
 
@@ -150,6 +150,6 @@ def load_renderer_class(name: str) -> type:
     if ep is not None:
         return ep.load()
     known = ", ".join(renderer_names()) or "none"
-    from .arguments import ArgumentError
+    from designedit.checks.arguments import ArgumentError
 
     raise ArgumentError(f"no renderer named {name!r} is installed (installed: {known}).")

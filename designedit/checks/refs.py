@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from . import model as m
-from .errors import Problem, SceneError
-from .quoting import escape, quote, shorten
+from designedit.model import scene as m
+from designedit.errors import Problem, SceneError
+from designedit.model.quoting import escape, quote, shorten
 
 Report = Callable[[tuple, str], None]
 
@@ -123,7 +123,7 @@ def _dedupe(names: list[str]) -> list[str]:
 
 def check(scene: m.Scene, label: Optional[str] = None) -> None:
     """Raise SceneError if a scene built in code has reference problems (locations are JSON pointers)."""
-    from .io.source import json_pointer
+    from designedit.model.source import json_pointer
 
     found: list[Problem] = []
     where = label or (str(scene.origin.path) if scene.origin and scene.origin.path else "<scene>")

@@ -1,0 +1,1 @@
+"""Checks on a document beyond its shape: references, numeric limits, files and paths, command-line settings."""
