@@ -14,11 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from designedit.errors import DeditError, Problem, SceneError
+from designedit.version import __version__
 
 if TYPE_CHECKING:
     from designedit.model.scene import Scene
-
-__version__ = "0.1.0"
 
 __all__ = ["load", "dump", "compile", "render", "Scene", "SceneError", "DeditError", "Problem", "__version__"]
 

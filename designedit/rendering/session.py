@@ -104,7 +104,7 @@ def check_destinations(
 def png_metadata(plan: Plan, renderer: str, options: RenderOptions, stats: Optional[dict] = None) -> dict[str, str]:
     """The `dedit:*` PNG text chunks (spec/plan.md, Output metadata): what decides the pixels. `stats`: the
     renderer's, for where and in what number format a model ran (absent for a renderer without one)."""
-    from designedit import __version__
+    from designedit.version import __version__
 
     stats = stats or {}
     found = {key: str(stats[key]) for key in ("dtype", "device") if stats.get(key)}
