@@ -159,18 +159,23 @@ def stopped_line(stop: BaseException) -> str:
     return f"dedit: {word}; nothing was written."
 
 
-# module name in this package -> registers one or more subcommands
-SUBCOMMAND_MODULES = ["format_cmds", "plan_cmd", "render_cmd", "watch_cmd"]
+# command -> the module of this package that registers it (`register(subparsers)`). A command line that
+# starts with a command imports that module only: `dedit validate` (a pre-commit hook) never pays for what
+# `render` imports. Help and unknown commands register them all, in this order.
+COMMANDS = {"validate": "format_cmds", "convert": "format_cmds", "fmt": "format_cmds",
+            "plan": "plan_cmd", "render": "render_cmd", "watch": "watch_cmd"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from designedit import __version__
+def build_parser(argv: Optional[list[str]] = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: every command's, or (`argv` starting with a command) that command's alone."""
+    from designedit.version import __version__
 
     parser = argparse.ArgumentParser(prog="dedit", description="Declarative image editing with SDXL (DesignEdit).")
     parser.add_argument("--version", action="version", version=f"dedit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in SUBCOMMAND_MODULES:
+    wanted = [COMMANDS[argv[0]]] if argv and argv[0] in COMMANDS else COMMANDS.values()
+    for name in dict.fromkeys(wanted):
         try:
             module = import_module(f".{name}", __name__)
         except ModuleNotFoundError as exc:  # a subcommand not written yet
@@ -205,7 +210,8 @@ def held_line(signum: int) -> str:
 def _run(argv: list[str] | None) -> int:
     try:
         debug_pause("startup")
-        parser = build_parser()  # imports each command's module: start-up is covered too
+        argv = sys.argv[1:] if argv is None else argv
+        parser = build_parser(argv)  # imports the command's module: start-up is covered too
         args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except SceneError as exc:

@@ -7,7 +7,6 @@ import sys
 import warnings
 from pathlib import Path
 
-from designedit.rendering.atomic import atomic_write_bytes
 from designedit.errors import DeditError, Problem, SceneError
 from designedit.io import FormatWarning, dump, read_file
 
@@ -67,6 +66,8 @@ def run_convert(args: argparse.Namespace) -> int:
     if args.output is None or str(args.output) == "-":
         sys.stdout.write(text)
     else:
+        from designedit.rendering.atomic import atomic_write_bytes
+
         atomic_write_bytes(args.output, text.encode("utf-8"))  # a failure now (a full disk): one sentence, exit 1
     return 0
 
@@ -98,6 +99,7 @@ def _rewrite(rewrites: list[tuple[Path, str]]) -> None:
     rewrite them one by one. Whatever stops the run part-way (a failed write, Ctrl-C, SIGTERM) finds the
     files rewritten so far listed on stdout, as a finished run lists them, and on the exception as `rewritten`
     (so `main` does not say that nothing was written)."""
+    from designedit.rendering.atomic import atomic_write_bytes
     from designedit.rendering.outputs import check_destination
 
     for path, _ in rewrites:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any, Collection, Mapping
-
-import numpy as np
-from PIL import Image as PILImage
-from PIL import PngImagePlugin
+from typing import TYPE_CHECKING, Any, Collection, Mapping
 
 from designedit.rendering.atomic import atomic_write_bytes, why_unwritable
 from designedit.errors import DeditError
+
+if TYPE_CHECKING:  # NumPy and Pillow are imported by the functions that encode: checking a destination needs neither
+    import numpy as np
 
 # PNG text chunk keys, as `dedit:<name>` so other tools' keys never collide.
 METADATA_PREFIX = "dedit:"
@@ -58,6 +57,10 @@ def check_png_destination(path: Path | str, inputs: Collection[Path] = ()) -> No
 
 def png_bytes(image: np.ndarray, metadata: Mapping[str, Any] | None = None) -> bytes:
     """Encode an (h, w, 3|4) or (h, w) uint8 array as PNG with `dedit:*` text chunks."""
+    import numpy as np
+    from PIL import Image as PILImage
+    from PIL import PngImagePlugin
+
     arr = np.ascontiguousarray(image, dtype=np.uint8)
     info = PngImagePlugin.PngInfo()
     for key, value in (metadata or {}).items():
@@ -80,6 +83,8 @@ def write_json(path: Path | str, value: Any) -> Path:
 
 def read_png_metadata(path: Path | str) -> dict[str, str]:
     """The `dedit:*` text chunks of a PNG, without the prefix."""
+    from PIL import Image as PILImage
+
     with PILImage.open(path) as im:
         text = getattr(im, "text", {}) or {}
         return {k[len(METADATA_PREFIX) :]: v for k, v in text.items() if k.startswith(METADATA_PREFIX)}
