@@ -1,8 +1,9 @@
 """The project's error types.
 
-Bad input (a document, a picture it names, a flag) raises `SceneError`, which
-carries every problem found, each with a location and one plain sentence. The
-CLI prints them one per line and exits with status 2. Anything else that can
+Bad input (a document, a picture it names) raises `SceneError`, which carries
+every problem found, each with a location and one plain sentence; the CLI
+prints them one per line and exits with status 2. A setting that cannot work
+(a flag, an API argument) raises `ArgumentError`, also status 2. Anything else that can
 go wrong at run time (no model, interrupted render) is a `DeditError`: one
 sentence, exit status 1.
 """
@@ -31,6 +32,13 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"
+
+
+class ArgumentError(DeditError):
+    """A setting given to a command or to the API that cannot work (a flag, a keyword argument, a model
+    path): exit status 2."""
+
+    exit_status = 2
 
 
 class SceneError(DeditError):
