@@ -1,9 +1,12 @@
-"""Whole-pixel geometry the compiler and the renderers share: rounding, zoom rectangles, shifted pastes."""
+"""Whole-pixel geometry the compiler and the renderers share: rounding, zoom rectangles, shifted pastes,
+bounding boxes, and reference sizes scaled to a resolution."""
 
 from __future__ import annotations
 
 import math
+from typing import Optional
 
+import cv2
 import numpy as np
 
 
@@ -33,3 +36,24 @@ def shifted_paste(dst: np.ndarray, src: np.ndarray, dx: int, dy: int) -> None:
     ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
     xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
     dst[yd, xd] = src[ys, xs]
+
+
+def shift(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """Translate an (h, w) or (h, w, c) array by whole pixels; what comes in from outside is zero."""
+    out = np.zeros(mask.shape, mask.dtype)  # not zeros_like, which writes every page: untouched ones cost nothing
+    shifted_paste(out, mask, dx, dy)
+    return out
+
+
+def bbox(mask: np.ndarray, pad: int = 0) -> Optional[tuple[int, int, int, int]]:
+    """(x0, y0, x1, y1) of the non-zero pixels grown by `pad`, clipped; None when empty."""
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return None
+    H, W = mask.shape
+    return max(0, x - pad), max(0, y - pad), min(W, x + w + pad), min(H, y + h + pad)
+
+
+def scaled_kernel(k_at_1024: float, long_side: int) -> int:
+    """A reference dilation size (given for 1024 px) at another resolution, at least 1."""
+    return max(1, int(round(k_at_1024 * long_side / 1024.0)))

@@ -29,7 +29,8 @@ import cv2
 import numpy as np
 
 from designedit.errors import Problem, SceneError
-from designedit.imaging.geometry import shifted_paste
+# bbox, shift and scaled_kernel live in imaging (the renderers use them too); the compiler still calls them as masks.*
+from designedit.imaging.geometry import bbox, scaled_kernel, shift  # noqa: F401
 from designedit.model.scene import Ellipse, Mask, Polygon, Rect, Scene, Use, resolve_length
 from designedit.checks.paths import resolve_reference
 from designedit.imaging.pictures import PictureError, load_mask_values
@@ -401,13 +402,6 @@ def _feather_all(mask: Array, px: float) -> Array:
     return (value * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
 
 
-def shift(mask: Array, dx: int, dy: int) -> Array:
-    """Translate an (h, w) or (h, w, c) array by whole pixels; what comes in from outside is zero."""
-    out = np.zeros(mask.shape, mask.dtype)  # not zeros_like, which writes every page: untouched ones cost nothing
-    shifted_paste(out, mask, dx, dy)
-    return out
-
-
 def place(picture_mask: Array, width: int, height: int, x: int = 0, y: int = 0) -> Array:
     """A picture-size mask on a canvas-size one, top-left at (x, y), cropped and zero-padded."""
     out = np.zeros((height, width), np.uint8)
@@ -424,15 +418,6 @@ def binary(mask: Array) -> Array:
     if mask.size == 0:  # an empty crop: OpenCV 4 answers None for it (5 an empty array)
         return mask.copy()
     return cv2.threshold(mask, 127, 255, cv2.THRESH_BINARY)[1]
-
-
-def bbox(mask: Array, pad: int = 0) -> Optional[tuple[int, int, int, int]]:
-    """(x0, y0, x1, y1) of the non-zero pixels grown by `pad`, clipped; None when empty."""
-    x, y, w, h = cv2.boundingRect(mask)
-    if w == 0 or h == 0:
-        return None
-    H, W = mask.shape
-    return max(0, x - pad), max(0, y - pad), min(W, x + w + pad), min(H, y + h + pad)
 
 
 def paste_max(dst: Array, crop: Array, x: int, y: int) -> None:
@@ -834,11 +819,6 @@ def union(masks: Iterable[Array], shape: tuple[int, int]) -> Array:
 
 
 # ---------------------------------------------------------------- to the latent grid
-
-
-def scaled_kernel(k_at_1024: float, long_side: int) -> int:
-    """A reference dilation size (given for 1024 px) at another resolution, at least 1."""
-    return max(1, int(round(k_at_1024 * long_side / 1024.0)))
 
 
 def scaled_radius(k_at_1024: float, long_side: int) -> int:

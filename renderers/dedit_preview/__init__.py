@@ -31,8 +31,7 @@ import cv2
 import numpy as np
 
 from designedit.imaging.blend import composite_over, paste_back
-from designedit.imaging.geometry import nearest
-from designedit.masks import shift  # whole-pixel move, zero-filled (also this module's public name)
+from designedit.imaging.geometry import nearest, shift  # shift: whole-pixel move, zero-filled (also this module's public name)
 from designedit.plan import Plan, PlanImage, Size
 from designedit.rendering.protocol import RenderOptions, RenderResult
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from designedit.masks import bbox, scaled_kernel
+from designedit.imaging.geometry import bbox, scaled_kernel
 
 from .inpaint import RING, push_pull
 

@@ -24,7 +24,7 @@ from PIL import Image
 from designedit.imaging.blend import paste_back
 from designedit.errors import DeditError
 from designedit.imaging.geometry import nearest
-from designedit.masks import shift as shift_pixels
+from designedit.imaging.geometry import shift as shift_pixels
 from designedit.plan import Plan
 from designedit.rendering.protocol import LazyLayers, RenderOptions, RenderResult
 from designedit.rendering.select import model_spec
