@@ -8,13 +8,20 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a stray download fails fast
 # caches written by the code under test stay out of the user's home
 os.environ.setdefault("DEDIT_CACHE_DIR", tempfile.mkdtemp(prefix="dedit-test-cache-"))
 
-from shared_paths import CONFORMANCE  # noqa: E402
-
-if not CONFORMANCE.is_dir():
-    raise RuntimeError(f"the shared conformance folder is missing: {CONFORMANCE} (set DEDIT_SHARED)")
-
-
 import pytest  # noqa: E402
+
+import shared_paths  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "shared: reads the shared fixtures (../shared or DEDIT_SHARED); "
+                            "fails with one sentence where they are missing")
+
+
+@pytest.hookimpl(tryfirst=True)  # before the test's fixtures, which may copy the shared files
+def pytest_runtest_setup(item):
+    if not shared_paths.PRESENT and item.get_closest_marker("shared") is not None:
+        pytest.fail(shared_paths.MISSING, pytrace=False)
 
 
 @pytest.fixture(scope="session")

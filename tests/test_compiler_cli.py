@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from compiler_scenes import CONFORMANCE
+from shared_paths import CONFORMANCE, cases
 from designedit.cli import main
 from designedit.plan import Plan
 
-DOCUMENTS = sorted(p.name for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json")))
+DOCUMENTS = cases(lambda: sorted(p.name for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json"))))
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,7 @@ def docs(tmp_path_factory):
     return folder
 
 
+@pytest.mark.shared
 def test_there_are_conformance_documents():
     assert len(DOCUMENTS) >= 9
 

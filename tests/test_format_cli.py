@@ -14,8 +14,8 @@ import pytest
 from designedit.cli import main
 from designedit.io import load
 
-from shared_paths import CONFORMANCE  # noqa: E402
-INVALID_NAMES = sorted(p.name for p in (CONFORMANCE / "invalid").iterdir() if p.name.endswith((".dedit", ".dedit.json")))
+from shared_paths import CONFORMANCE, cases  # noqa: E402
+INVALID_NAMES = cases(lambda: sorted(p.name for p in (CONFORMANCE / "invalid").iterdir() if p.name.endswith((".dedit", ".dedit.json"))))
 
 # Runs each document through the CLI in one process, recording every file opened and every socket used
 # after start-up; prints one JSON line per document.

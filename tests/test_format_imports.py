@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from shared_paths import CONFORMANCE  # noqa: E402
+from shared_paths import CONFORMANCE, checked  # noqa: E402
 
 _CHECK = """
 import sys
@@ -22,6 +22,6 @@ print(",".join(heavy) or "none")
 
 
 def test_loading_a_scene_leaves_torch_unimported():
-    proc = subprocess.run([sys.executable, "-c", _CHECK, str(CONFORMANCE)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", _CHECK, str(checked(CONFORMANCE))], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "none"

@@ -15,8 +15,8 @@ from designedit.model import scene as m
 from designedit.errors import SceneError
 from designedit.io import FormatWarning, detect_form, dump, load, load_text, read_file
 
-from shared_paths import CONFORMANCE  # noqa: E402
-VALID = sorted(p for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json")))
+from shared_paths import CONFORMANCE, cases, checked  # noqa: E402
+VALID = cases(lambda: sorted(p for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json"))))
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +31,11 @@ def pictures(tmp_path_factory) -> Path:
 
 def problems_of(text: str, base: Path, check_files: bool = True, name: str = "doc") -> list[str]:
     with pytest.raises(SceneError) as info:
-        load_text(text, name, base, check_files=check_files)
+        load_text(text, name, checked(base), check_files=check_files)
     return [str(p) for p in info.value.problems]
 
 
+@pytest.mark.shared
 def test_conformance_documents_exist():
     assert len(VALID) >= 10
 
@@ -54,6 +55,7 @@ def test_conformance_round_trips_through_both_forms(path: Path):
         assert dump(back, form) == first  # a second conversion is byte-identical
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("stem", ["remove", "move-resize"])
 def test_pairs_load_to_equal_models(stem: str):
     xml = load(CONFORMANCE / f"{stem}.dedit")
@@ -70,6 +72,7 @@ def test_form_is_told_by_content_not_name(pictures: Path):
     assert loaded.form == "xml" and loaded.scene == load(pictures / "pan.dedit")
 
 
+@pytest.mark.shared
 def test_canonical_text_shape():
     scene = load(CONFORMANCE / "move-resize.dedit")
     xml = dump(scene, "xml")
@@ -81,6 +84,7 @@ def test_canonical_text_shape():
     assert json.loads(js)["layers"][0]["transforms"][1] == {"op": "move", "dx": "25%", "dy": -16}
 
 
+@pytest.mark.shared
 def test_numbers_are_written_minimally():
     text = '{"dedit": "1.0", "images": [{"id": "p", "src": "poster.png"}], "background": {"image": "p", ' \
            '"edits": [{"op": "pan", "dx": 10.0, "dy": -0.0}, {"op": "zoom-out", "factor": 1.50}]}}'
@@ -90,6 +94,7 @@ def test_numbers_are_written_minimally():
     assert '{"op": "pan", "dx": 10, "dy": 0}' in dump(scene, "json")
 
 
+@pytest.mark.shared
 def test_defaults_are_left_out_and_attribute_order_is_stable():
     text = """<dedit version="1.0"><image src="poster.png" id="p"/>
       <mask grow="0" invert="false" id="m" feather="2"><rect height="3" width="4" y="2" x="1"/></mask>
@@ -109,6 +114,7 @@ def test_text_survives_both_forms():
         assert again.prompt == prompt and again.images[0].src == "a b&c.png"
 
 
+@pytest.mark.shared
 def test_utf8_bom_is_accepted_in_both_forms():
     for form in ("xml", "json"):
         text = dump(load(CONFORMANCE / "remove.dedit"), form)
@@ -116,6 +122,7 @@ def test_utf8_bom_is_accepted_in_both_forms():
         assert scene == load(CONFORMANCE / "remove.dedit")
 
 
+@pytest.mark.shared
 def test_newer_minor_version_loads_with_a_warning():
     text = '{"dedit": "1.3", "images": [{"id": "p", "src": "poster.png"}], "background": {"image": "p"}}'
     with pytest.warns(FormatWarning, match="1.3 is newer"):
@@ -298,6 +305,7 @@ def test_missing_and_unreadable_files(tmp_path: Path):
         load(tmp_path)
 
 
+@pytest.mark.shared
 def test_public_api_delegates_to_io():
     scene = designedit.load(CONFORMANCE / "remove.dedit")
     assert designedit.dump(scene, "json") == dump(scene, "json")
@@ -305,6 +313,7 @@ def test_public_api_delegates_to_io():
         dump(scene, "yaml")
 
 
+@pytest.mark.shared
 def test_points_keep_percentages_and_decimals():
     text = '<dedit version="1.0"><image id="p" src="poster.png"/><mask id="m">' \
            '<polygon points="0,0 50%,0.5 -1.25,1e2"/></mask><background image="p"/></dedit>'
@@ -314,6 +323,7 @@ def test_points_keep_percentages_and_decimals():
     assert '"points": [[0, 0], ["50%", 0.5], [-1.25, 100]]' in dump(scene, "json")
 
 
+@pytest.mark.shared
 def test_no_warning_for_current_version():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -344,6 +354,7 @@ def _resize_json(version: str, resize: dict) -> str:
                        "layers": [{"id": "l", "image": "p", "transforms": [{"op": "resize", **resize}]}]})
 
 
+@pytest.mark.shared
 def test_format_1_1_resizes_by_a_width_and_a_height_ratio_in_both_forms():
     """Issue 12, 9f. The ratios are `scale-x` / `scale-y` in both forms (as every name is the same in both,
     hyphenated like zoom-out); Python code names them scale_x / scale_y. One left out is 1."""
@@ -359,6 +370,7 @@ def test_format_1_1_resizes_by_a_width_and_a_height_ratio_in_both_forms():
     assert load_text(_resize_json("1.1", {"scale-y": 2}), "doc", CONFORMANCE, check_files=False).layers[0].transforms[0].factors == (1.0, 2.0)
 
 
+@pytest.mark.shared
 def test_a_1_0_document_reads_as_before_and_is_refused_where_it_uses_scale_x():
     """1.0 documents read exactly as before; the per-axis ratios need 1.1, said where they are written."""
     old = load_text(RESIZE_XML.format(version="1.0", attrs='scale="0.5"'), "doc", CONFORMANCE, check_files=False)

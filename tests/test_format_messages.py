@@ -12,7 +12,7 @@ import pytest
 from designedit.errors import SceneError
 from designedit.io import load_text
 
-from shared_paths import CONFORMANCE  # noqa: E402
+from shared_paths import CONFORMANCE, checked  # noqa: E402
 
 HEAD = '<dedit version="1.0">\n<image id="poster" src="poster.png"/>\n'
 TAIL = '<background image="poster"/>\n</dedit>\n'
@@ -22,7 +22,7 @@ JARGON = re.compile(r"xml[A-Z]|AttValue|attValue|EntityRef|entityRef|CharRef|Sta
 
 def problems(text: str | bytes, base: Path = CONFORMANCE) -> list[str]:
     with pytest.raises(SceneError) as info:
-        load_text(text, "doc", base, check_files=False)
+        load_text(text, "doc", checked(base), check_files=False)
     return [str(p) for p in info.value.problems]
 
 

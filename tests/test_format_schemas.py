@@ -13,8 +13,8 @@ from designedit.io import schema as schema_gen
 from designedit.io import dump, load
 
 ROOT = Path(__file__).resolve().parents[1]
-from shared_paths import CONFORMANCE  # noqa: E402
-VALID = sorted(p for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json")))
+from shared_paths import CONFORMANCE, cases  # noqa: E402
+VALID = cases(lambda: sorted(p for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json"))))
 
 
 def json_validator() -> jsonschema.Draft202012Validator:
@@ -58,6 +58,7 @@ def test_conformance_documents_validate_in_both_forms(path: Path):
     assert rng.validate(xml_tree(dump(scene, "xml"))), rng.error_log
 
 
+@pytest.mark.shared
 def test_schemas_refuse_bad_values():
     rng = relax_ng()
     assert not rng.validate(etree.parse(str(CONFORMANCE / "invalid" / "bad-values.dedit")))

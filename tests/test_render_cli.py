@@ -16,8 +16,8 @@ from designedit.cli import main
 from designedit.rendering.outputs import read_png_metadata
 
 from cli_fixtures import leftovers, no_model, renderer_options, scene, scene_json  # noqa: F401 (fixtures)
-from shared_paths import CONFORMANCE  # noqa: E402
-DOCUMENTS = sorted(p.name for p in CONFORMANCE.glob("*.dedit*")) if CONFORMANCE.is_dir() else []
+from shared_paths import CONFORMANCE, cases  # noqa: E402
+DOCUMENTS = cases(lambda: sorted(p.name for p in CONFORMANCE.glob("*.dedit*")))
 
 
 @pytest.fixture()

@@ -30,8 +30,8 @@ from sdxl_tiny import build_tiny_sdxl, hub_cache_with
 
 from dedit_sdxl import SDXLRenderer
 
-from shared_paths import CONFORMANCE  # noqa: E402
-DOCUMENTS = sorted(p.name for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json")))
+from shared_paths import CONFORMANCE, cases  # noqa: E402
+DOCUMENTS = cases(lambda: sorted(p.name for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json"))))
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,7 @@ def _plan(docs, name, r, **kw):
     return compile_scene(scene, latent_scale=r.latent_scale, **{"schedule": "fast", "steps": 2, **kw})
 
 
+@pytest.mark.shared
 def test_conformance_set_is_present():
     assert len(DOCUMENTS) >= 8
 
