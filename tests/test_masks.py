@@ -10,6 +10,7 @@ from PIL import Image
 
 from compiler_scenes import copy_pictures, scene
 from designedit import masks as M
+from designedit.masks import morphology
 from designedit.model import scene as m
 from designedit.errors import SceneError
 
@@ -180,7 +181,7 @@ def test_fast_latent_covers_every_set_pixel(x, y, w, h, lw):
 @pytest.mark.parametrize("line_radius", [M.LINE_RADIUS, 40])  # 40: radii past it take the running extrema
 @pytest.mark.parametrize("r", [1, 32, 33, 47, 120, 10**9, float("inf")])
 def test_every_grow_path_equals_opencvs_square_kernel(r, line_radius, monkeypatch):
-    monkeypatch.setattr(M, "LINE_RADIUS", line_radius)
+    monkeypatch.setattr(morphology, "LINE_RADIUS", line_radius)
     rng = np.random.default_rng(int(min(r, 1e9)) % 1000)
     mask = ((rng.random((90, 130)) < 0.01) * rng.integers(1, 256, (90, 130))).astype(np.uint8)
     mask[0, 5] = 255  # a set pixel on the border
@@ -291,7 +292,7 @@ def _full_canvas_value(sc: m.Scene, mask_id: str, width: int, height: int) -> np
         acc = cv2.dilate(acc, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
     elif r:
         acc = cv2.erode(acc, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=255)
-    return M._feather_all(acc, mask.feather) if mask.feather > 0 else acc
+    return morphology._feather_all(acc, mask.feather) if mask.feather > 0 else acc
 
 
 _shapes = st.one_of(

@@ -98,7 +98,7 @@ def compile_scene(
     resolver, drawn = _resolvers(scene, canvas, opts)
     reference = opts.schedule == "reference"
     bg = lower_background(scene, canvas, resolver, truncate=reference, render=(render.width, render.height) if reference else None)
-    layer_masks = M.Budget(M.LAYER_BUDGET)
+    layer_masks = M.Budget(M.crops.LAYER_BUDGET)
     layers = resolve_layers(scene, canvas, resolver, drawn, layer_masks)
     apply_transforms(scene, layers, canvas, render, opts, layer_masks)
     images, image_of = plan_images(bg, layers, canvas, opts)

@@ -35,7 +35,7 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: 
     """`drawn`: the resolver of the masks drawn on the canvas, when `resolver` is another (the reference's
     grey mask pictures). `budget`: what the layers' canvas-size masks may take (refused at the layer that
     passes it)."""
-    budget = budget or M.Budget(M.LAYER_BUDGET)
+    budget = budget or M.Budget(M.crops.LAYER_BUDGET)
     w, h = canvas.width, canvas.height
     bg_image = scene.image(scene.background.image)
     bg_path = resolve_reference(scene.origin, bg_image.src, place(scene, image_path(scene, bg_image.id)))

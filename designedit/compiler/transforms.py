@@ -108,7 +108,7 @@ def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: 
                      budget: Optional[M.Budget] = None) -> None:
     """`budget`: the layers' (`resolve_layers`), which the warped masks join."""
     w, h = canvas.width, canvas.height
-    budget = budget or M.Budget(M.LAYER_BUDGET)
+    budget = budget or M.Budget(M.crops.LAYER_BUDGET)
     for index, (layer, spec) in enumerate(zip(layers, scene.layers)):
         at = ("layers", index)
         a, (tx, ty) = fold(spec.transforms, w, h)
