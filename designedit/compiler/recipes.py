@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from designedit.plan.recipes import recipe_key
 from designedit.plan import ImageOp, PlanImage, Size
-from designedit.compiler.context import BackgroundIR, LayerIR, Options
+from designedit.compiler.ir import BackgroundIR, LayerIR
+from designedit.compiler.options import Options
 
 
 def _frame(canvas: Size) -> ImageOp:

@@ -19,13 +19,29 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import cv2
 import numpy as np
 
 from designedit import masks as M
 from designedit.imaging.geometry import nearest
 from designedit.plan import MaskData, Size
-from designedit.compiler.context import EDIT_FEATHER, EDIT_GROW, K_LAYER, K_OCCLUDE, K_PAN_ZOOM, K_REFINE, K_REMOVE, BackgroundIR, LayerIR, Options
+from designedit.compiler.background import map_through
+from designedit.compiler.ir import BackgroundIR, LayerIR
+from designedit.compiler.options import Options
+
+# Reference dilation sizes at 1024 px (method 4, 6, 12).
+K_REMOVE = 20
+K_PAN_ZOOM = 30
+K_LAYER = 10
+# The refine mask: the authors dilate it as attend_mask does by default (method 12 names no size for it).
+K_REFINE = 10
+# The occlusion key mask is a removal-like region: it gets the removal dilation.
+K_OCCLUDE = K_REMOVE
+# Paste-back margin around everything that may change, at 1024 px (grow, then a feathered edge).
+EDIT_GROW = 24
+EDIT_FEATHER = 8
 
 
 def latent_of(group: list[np.ndarray], k: int, render: Size, latent: Size, opts: Options, box=None) -> np.ndarray:
@@ -46,21 +62,20 @@ def group_latent(group: M.MaskGroup, k: int, latent: Size, opts: Options) -> np.
     return M.fast_latent([group.union()], k, (latent.width, latent.height))
 
 
-def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render: Size, latent: Size, opts: Options, map_cut) -> dict[str, MaskData]:
-    """Cut layers' masks join `bg.removes` here."""
+def derive_regions(bg: BackgroundIR, layers: Sequence[LayerIR], canvas: Size, render: Size, latent: Size, opts: Options) -> dict[str, MaskData]:
+    """Cut layers' masks join the background's removals here."""
     cw, ch = canvas.width, canvas.height
     long_side = max(cw, ch)
     out: dict[str, MaskData] = {}
 
-    for l in layers:
-        if not l.cuts:
-            continue
+    def cut(l: LayerIR) -> M.Crop:
         if bg.geometry:
-            bg.removes.add(M.Crop.of(map_cut(l.mask_placed)))
-        else:  # where the object sits, no camera step to map it through: its box is enough
-            x0, y0, x1, y1 = l.box_placed
-            bg.removes.add(M.Crop((ch, cw), x0, y0, l.mask_placed[y0:y1, x0:x1]))
-    remove_lat = group_latent(bg.removes, K_REMOVE, latent, opts) | group_latent(bg.holes, K_PAN_ZOOM, latent, opts)
+            return M.Crop.of(map_through(l.mask_placed, bg.geometry))
+        x0, y0, x1, y1 = l.box_placed  # where the object sits, no camera step to map it through: its box is enough
+        return M.Crop((ch, cw), x0, y0, l.mask_placed[y0:y1, x0:x1])
+
+    removes = bg.removes.plus(cut(l) for l in layers if l.cuts)
+    remove_lat = group_latent(removes, K_REMOVE, latent, opts) | group_latent(bg.holes, K_PAN_ZOOM, latent, opts)
     out["remove@latent"] = MaskData("remove@latent", remove_lat)
     if bg.refines.count:
         refine_lat = remove_lat | group_latent(bg.refines, K_REFINE, latent, opts)
@@ -74,7 +89,7 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
     def one_dilated(mask: np.ndarray, k: int) -> np.ndarray:
         return M.grow(M.binary(mask), M.scaled_radius(k, long_side))
 
-    remove_canvas = np.maximum(canvas_dilated(bg.removes, K_REMOVE), canvas_dilated(bg.holes, K_PAN_ZOOM))
+    remove_canvas = np.maximum(canvas_dilated(removes, K_REMOVE), canvas_dilated(bg.holes, K_PAN_ZOOM))
     out["remove@canvas"] = MaskData("remove@canvas", remove_canvas)
 
     edit = remove_canvas.copy()

@@ -16,7 +16,9 @@ edge that keeps the >= 128 shape).
     resolve     `MaskResolver`: scene masks, `use` chains, mask pictures scaled to their image
     latent      `MaskGroup`, and the reference's and the fast schedule's way to the latent grid
 
-Everything public is importable from `designedit.masks` itself.
+Everything public is importable from `designedit.masks` itself. The limits (`crops.MASK_BUDGET`,
+`crops.LAYER_BUDGET`, `morphology.LINE_RADIUS`) are read from their own modules when used: a test that
+lowers one sets it there.
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import copy
+import itertools
 import math
-from typing import Optional
+from typing import Iterable, Optional
 
 import cv2
 import numpy as np
@@ -48,6 +50,19 @@ class MaskGroup:
             rh, rw = self.resized.shape
             self.resized = cv2.add(self.resized, resize_linear(self._canvas, rw, rh))
             self._canvas[box[1] : box[3], box[0] : box[2]] = 0
+
+    def plus(self, masks: Iterable[Crop]) -> "MaskGroup":
+        """A new group of this one's masks and `masks` (this one is left as it is; itself when `masks` is empty)."""
+        more = iter(masks)
+        first = next(more, None)
+        if first is None:
+            return self
+        # `add` draws into the union in place, and replaces `resized`; the scratch canvas is zero between adds
+        out = copy.copy(self)
+        out._union = None if self._union is None else self._union.copy()
+        for mask in itertools.chain([first], more):
+            out.add(mask)
+        return out
 
     def union(self) -> Array:
         """Every mask added, at canvas size (zero when none selects anything)."""
