@@ -450,6 +450,46 @@ def test_options_from_the_scene_and_arguments(folder):
     assert len(plan.plan_steps) == 20 and plan.cost.total == 20 + 2 * 20 * 2
 
 
+def test_render_sessions_take_the_scenes_settings_unless_given(folder):
+    """The precedence is decided once (designedit.compiler.options): what is given, else the scene's <render>,
+    else the defaults, for `dedit plan`, `designedit.compile` and a render session alike."""
+    from designedit.rendering.session import RenderSession
+
+    removal = m.Background(image="poster", edits=[m.Remove(mask="stamp")])
+    own = scene(folder, masks=[STAMP], background=removal, render=m.Render(seed=7, steps=20, schedule="reference", guidance=5.0))
+    bare = scene(folder, masks=[STAMP], background=removal)
+    session = RenderSession("preview", announce=None)
+
+    def settings(plan):
+        return plan.schedule, plan.steps, plan.seed, plan.guidance_scale
+
+    assert settings(session.compile(own)) == settings(compile_scene(own, schedule=None)) == ("reference", 20, 7, 5.0)
+    assert settings(session.compile(own, schedule="fast", steps=30, seed=1)) == ("fast", 30, 1, 5.0)
+    assert settings(session.compile(bare)) == settings(compile_scene(bare, schedule=None)) == ("fast", 50, 0, 7.5)
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_passes_leave_what_they_are_given_unchanged(folder, schedule):
+    """A pass returns a new value: the regions pass adds a cut layer to its own copy of the background's
+    removals, and what the passes made is frozen."""
+    from dataclasses import FrozenInstanceError
+
+    from designedit.compiler import lowering
+    from designedit.compiler.options import resolve_options
+
+    sc = operation_scenes(folder)["move"]  # the ball, cut from the poster and moved
+    x = lowering.start(sc, resolve_options(sc, schedule, None, 8, None, None), 1024)
+    for step in (lowering.background, lowering.layers, lowering.transforms, lowering.images):
+        x = step(x)
+    removes = x.background.removes
+    assert removes.count == 0 and not removes.union().any()
+    after = lowering.regions(x)
+    assert after.background is x.background and not x.masks and after.masks["remove@latent"].data.any()
+    assert removes.count == 0 and not removes.union().any()
+    with pytest.raises(FrozenInstanceError):
+        after.layers[0].dx = 0  # type: ignore[misc]
+
+
 def test_empty_layer_mask_is_a_scene_error(folder):
     empty = m.Mask(id="none", shapes=[m.Rect(x=-50, y=-50, width=10, height=10)])
     sc = scene(folder, masks=[empty], layers=[m.Layer(id="x", image="poster", mask="none")])

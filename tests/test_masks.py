@@ -379,3 +379,20 @@ def test_a_compile_makes_each_mask_once(tmp_path, monkeypatch, schedule):
     edits = [m.Remove(mask="u", refine="inv"), m.Remove(mask="box")]
     compile_scene(scene(tmp_path, masks=masks, layers=layers, background=m.Background(image="poster", edits=edits)), schedule=schedule)
     assert made and max(made.values()) == 1
+
+
+@pytest.mark.parametrize("render", [None, (40, 30)])
+def test_a_group_plus_masks_is_a_new_group_as_if_they_were_added(render):
+    masks = [M.Crop.of(M.rasterise_rect(x, 5, 20, 10, 64, 48)) for x in (2, 30, 50)]
+    group = M.MaskGroup((48, 64), render)
+    group.add(masks[0])
+    before = (group.count, group.union().copy(), None if render is None else group.resized.copy())
+    more = group.plus(masks[1:])
+    whole = M.MaskGroup((48, 64), render)
+    for mask in masks:
+        whole.add(mask)
+    assert more.count == whole.count == 3 and np.array_equal(more.union(), whole.union())
+    assert render is None or np.array_equal(more.resized, whole.resized)
+    assert group.count == before[0] and np.array_equal(group.union(), before[1])
+    assert render is None or np.array_equal(group.resized, before[2])
+    assert group.plus([]) is group
