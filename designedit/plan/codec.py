@@ -165,7 +165,10 @@ def decode(hint: Any, data: Any, where: str = "") -> Any:
     hint, meta = _split(hint)
     for m in meta:
         if isinstance(m, Custom):
-            return m.decode(data)
+            try:
+                return m.decode(data)
+            except Exception as exc:  # its own form, its own failures (zlib, base64, shapes): one sentence
+                raise _fail(where, f"cannot be read ({type(exc).__name__}: {exc})") from None
         if isinstance(m, Tagged):
             return _decode_tagged(m, hint, data, where)
     if hint is Any:
