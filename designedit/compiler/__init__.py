@@ -30,6 +30,7 @@ from designedit.compiler.lowering import Lowering, lower
 from designedit.compiler.options import resolve_options
 from designedit.compiler.sizes import NATIVE_SIZE
 from designedit.compiler.windows import Windows
+from designedit.plan import names as N
 
 __all__ = ["compile_scene", "resolve_options"]
 
@@ -73,11 +74,11 @@ def schedule_steps(x: Lowering) -> tuple[sched.ScheduleInput, sched.Scheduled]:
         steps=x.opts.steps,
         timesteps=ddim_timesteps(x.opts.steps),
         windows=Windows.for_steps(x.opts.steps),
-        layers=[sched.LayerSlot(l.id, f"L{l.index}", x.image_of[l.id], f"layer:{l.id}@latent", l.dx, l.dy) for l in x.layers],
-        has_refine="refine@latent" in masks,
-        remove_empty=not masks["remove@latent"].data.any(),
+        layers=[sched.LayerSlot(l.id, N.layer_branch(l.index), x.image_of[l.id], N.layer_latent(l.id), l.dx, l.dy) for l in x.layers],
+        has_refine=N.REFINE_LATENT in masks,
+        remove_empty=not masks[N.REMOVE_LATENT].data.any(),
         occlusion=bool(occluded),
-        occlude_empty=bool(occluded) and not masks["occlude@latent"].data.any(),
+        occlude_empty=bool(occluded) and not masks[N.OCCLUDE_LATENT].data.any(),
         unchanged=_changes_nothing(x),
     )
     return given, (sched.reference(given) if x.opts.schedule == "reference" else sched.fast(given))
@@ -87,6 +88,6 @@ def _changes_nothing(x: Lowering) -> bool:
     """No layer, and no pixel that may change (the edit region covers removals, refines' removals,
     pan/zoom/outpaint holes): paste-back would give the source back exactly."""
     masks = x.masks
-    if x.layers or masks["edit@canvas"].data.any() or masks["remove@latent"].data.any():
+    if x.layers or masks[N.EDIT_CANVAS].data.any() or masks[N.REMOVE_LATENT].data.any():
         return False
-    return "refine@latent" not in masks or not masks["refine@latent"].data.any()
+    return N.REFINE_LATENT not in masks or not masks[N.REFINE_LATENT].data.any()

@@ -15,6 +15,7 @@ from designedit.compiler import costs
 from designedit.compiler.ir import LayerIR
 from designedit.compiler.lowering import Lowering, lowered_background
 from designedit.compiler.schedule import ScheduleInput, Scheduled
+from designedit.plan import names as N
 
 
 def assemble(x: Lowering, given: ScheduleInput, scheduled: Scheduled) -> Plan:
@@ -35,8 +36,8 @@ def assemble(x: Lowering, given: ScheduleInput, scheduled: Scheduled) -> Plan:
         layers=[_plan_layer(l, x.image_of[l.id]) for l in x.layers],
         plan_steps=scheduled.steps,
         output=scheduled.output,
-        edit_region="edit@canvas",
-        background="bg",
+        edit_region=N.EDIT_CANVAS,
+        background=N.BACKGROUND,
         cost=Cost(0, 0),  # counted below, from what the plan reads
         notes=_notes(x, given),
         warnings=list(x.warnings),
@@ -48,17 +49,17 @@ def assemble(x: Lowering, given: ScheduleInput, scheduled: Scheduled) -> Plan:
 def _plan_layer(l: LayerIR, image: str) -> PlanLayer:
     return PlanLayer(
         id=l.id,
-        branch=f"L{l.index}",
+        branch=N.layer_branch(l.index),
         image=image,
-        mask_latent=f"layer:{l.id}@latent",
-        mask_canvas=f"layer:{l.id}@canvas",
+        mask_latent=N.layer_latent(l.id),
+        mask_canvas=N.layer_canvas(l.id),
         dx_px=float(l.dx_px),
         dy_px=float(l.dy_px),
         dx=l.dx,
         dy=l.dy,
         applied_px=(float(l.applied_px[0]), float(l.applied_px[1])),
         rounding_px=(float(l.rounding_px[0]), float(l.rounding_px[1])),
-        occluder=f"occlude:{l.id}@latent" if l.occluder_frame is not None else None,
+        occluder=N.occluder_latent(l.id) if l.occluder_frame is not None else None,
     )
 
 
