@@ -14,7 +14,7 @@ from functools import lru_cache
 from numbers import Integral
 from typing import Any
 
-from designedit.errors import ArgumentError  # noqa: F401 - arguments.ArgumentError, as callers name it
+from designedit.errors import ArgumentError
 
 
 @lru_cache(maxsize=None)

@@ -14,19 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Mapping
 
 from designedit.rendering.atomic import atomic_write_bytes, why_unwritable
-from designedit.errors import DeditError
+from designedit.errors import DestinationError
 
 if TYPE_CHECKING:  # NumPy and Pillow are imported by the functions that encode: checking a destination needs neither
     import numpy as np
 
 # PNG text chunk keys, as `dedit:<name>` so other tools' keys never collide.
 METADATA_PREFIX = "dedit:"
-
-
-class DestinationError(DeditError):
-    """An output path that cannot be used, found before any rendering: bad input, exit status 2."""
-
-    exit_status = 2
 
 
 def check_not_an_input(path: Path | str, inputs: Collection[Path]) -> None:

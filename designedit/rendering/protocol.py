@@ -150,6 +150,6 @@ def load_renderer_class(name: str) -> type:
     if ep is not None:
         return ep.load()
     known = ", ".join(renderer_names()) or "none"
-    from designedit.checks.arguments import ArgumentError
+    from designedit.errors import ArgumentError
 
     raise ArgumentError(f"no renderer named {name!r} is installed (installed: {known}).")
