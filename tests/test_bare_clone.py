@@ -24,7 +24,7 @@ def test_every_test_collects_without_the_shared_folder(tmp_path):
 
 
 def test_the_tests_that_read_it_fail_in_one_sentence_and_the_others_pass(tmp_path):
-    done = pytest_without_shared(tmp_path, "--tb=no", str(TESTS / "test_format_schemas.py"))
+    done = pytest_without_shared(tmp_path, "--tb=no", str(TESTS / "io" / "test_format_schemas.py"))
     summary = [line for line in done.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
     assert summary and all("this test reads the shared fixtures, which are not in" in line for line in summary)
     assert " passed" in done.stdout.splitlines()[-1]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from designedit.io import dump, read
 
-SPEC = Path(__file__).resolve().parents[1] / "spec" / "format.md"
+SPEC = Path(__file__).resolve().parents[2] / "spec" / "format.md"
 
 
 def test_spec_examples_are_canonical_and_equal():

@@ -282,7 +282,7 @@ def test_a_wide_hole_near_another_colour_is_filled_with_its_own_surroundings_onl
     assert np.array_equal(out[hole == 0], img[hole == 0])
 
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 def _preview_example(name: str) -> tuple[np.ndarray, np.ndarray]:

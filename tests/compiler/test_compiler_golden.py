@@ -2,7 +2,7 @@
 
 Regenerate after an intended change with
 
-    DEDIT_REGEN_GOLDEN=1 .venv/bin/pytest tests/test_compiler_golden.py
+    DEDIT_REGEN_GOLDEN=1 .venv/bin/pytest tests/compiler/test_compiler_golden.py
 
 and review the diff of tests/golden/. In the fixtures, picture paths read
 `$ROOT/<name>` and each mask keeps its shape, sha256 and area (the
@@ -20,7 +20,7 @@ import pytest
 from compiler_scenes import copy_pictures, operation_scenes
 from designedit.compiler import compile_scene
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 OPERATIONS = ["remove", "refine", "move", "resize", "flip", "rotate", "copy", "pan", "zoom-out", "compose", "occlusion", "noop"]
 REGEN = os.environ.get("DEDIT_REGEN_GOLDEN") == "1"
 

@@ -12,7 +12,7 @@ from lxml import etree
 from designedit.io import schema as schema_gen
 from designedit.io import dump, load
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 from shared_paths import CONFORMANCE, cases  # noqa: E402
 VALID = cases(lambda: sorted(p for p in CONFORMANCE.iterdir() if p.name.endswith((".dedit", ".dedit.json"))))
 

@@ -22,7 +22,7 @@ from designedit.io import FormatWarning, dump, load_text
 from designedit.model.vocab import xml_text_ok
 from designedit.checks.paths import reference_problem
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 from shared_paths import CONFORMANCE, PRESENT  # noqa: E402
 # without the shared folder, the folder itself: a test that reads it fails with shared_paths.MISSING
 DOCUMENTS = sorted(p for p in CONFORMANCE.rglob("*") if p.name.endswith((".dedit", ".dedit.json"))) if PRESENT else [CONFORMANCE]
