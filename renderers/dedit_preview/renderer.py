@@ -24,7 +24,6 @@ It also returns the decomposition: `background` (inpainted, opaque) and
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from typing import Callable, Optional
 
 import cv2
@@ -34,6 +33,7 @@ from designedit.imaging.blend import composite_over, paste_back
 from designedit.imaging.geometry import nearest
 from designedit.masks import shift  # whole-pixel move, zero-filled (also this module's public name)
 from designedit.plan import Plan, PlanImage, Size
+from designedit.rendering.lru import LRU
 from designedit.rendering.protocol import RenderOptions, RenderResult
 
 from .inpaint import inpaint
@@ -49,12 +49,8 @@ class PreviewRenderer:
 
     def __init__(self, options: Optional[RenderOptions] = None) -> None:
         self.options = options or RenderOptions()
-        self._images: OrderedDict[tuple[str, int, int], np.ndarray] = OrderedDict()
+        self._images: LRU[tuple[str, int, int], np.ndarray] = LRU(KEPT_IMAGES)
         self._hits = 0
-
-    @classmethod
-    def available(cls, options: RenderOptions) -> tuple[bool, str]:
-        return True, "the preview needs no model"
 
     @property
     def latent_scale(self) -> int:
@@ -114,16 +110,14 @@ class PreviewRenderer:
         from designedit.plan.recipes import materialize
 
         key = (image.key, size.width, size.height)
-        if image.cacheable and key in self._images:
-            self._images.move_to_end(key)
+        kept = self._images.get(key) if image.cacheable else None
+        if kept is not None:
             self._hits += 1
-            return self._images[key]
+            return kept
         pixels = _rgb(materialize(image, size))
         pixels.setflags(write=False)
         if image.cacheable:
             self._images[key] = pixels
-            while len(self._images) > KEPT_IMAGES:
-                self._images.popitem(last=False)
         return pixels
 
 
