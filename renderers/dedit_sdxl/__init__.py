@@ -13,8 +13,9 @@ from), `plugin` (what the core asks before loading the renderer), `locate`
 self-attention processor), `unet` (the UNet call: compile, CUDA graphs,
 offload), `graphs` (CUDA graph captures), `inversion` (DDIM inversion),
 `stores` (trajectories and branch states, in memory and on disk), `vae`,
-`prompt` (embeddings, scheduler), `interpreter` (the plan, step by step),
-`compose` (pixels at the canvas, the layers), `renderer` (SDXLRenderer).
+`conditioning` (prompt embeddings, scheduler), `interpreter` (the plan),
+`compose` (pixels at the canvas, the layers), `ticks` (progress), `renderer`
+(SDXLRenderer, whose `render()` reads as its steps).
 """
 
 from __future__ import annotations
