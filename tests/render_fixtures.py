@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from designedit.imaging.files import file_sha256
-from designedit.plan import Cost, ImageOp, MaskData, Plan, PlanImage, PlanLayer, Size
+from designedit.plan import Cost, FrameOp, ImageOp, LoadOp, MaskData, Plan, PlanImage, PlanLayer, Size
 
 W, H = 512, 384
 BALL_C, BALL_R = (150, 200), 60
@@ -68,8 +68,8 @@ def centroid(binary: np.ndarray) -> tuple[float, float]:
 
 def image(id_: str, src: Path, ops: list[ImageOp] | None = None, size=(W, H)) -> PlanImage:
     recipe = [
-        ImageOp("frame", {"width": size[0], "height": size[1]}),
-        ImageOp("load", {"src": str(src), "sha256": file_sha256(src), "x": 0, "y": 0}),
+        FrameOp(size[0], size[1]),
+        LoadOp(str(src), file_sha256(src), 0, 0),
         *(ops or []),
     ]
     return PlanImage(id_, f"key-{id_}", recipe)

@@ -270,14 +270,13 @@ def plain_plan(picture: Path, size: int = 128, steps: int = 3, latent_scale: int
 
     import numpy as np
 
-    from designedit.plan import DDIM_SETTINGS, Branch, Cost, Eval, ImageOp, MaskData, Plan, PlanImage, Size, Step, ddim_timesteps
+    from designedit.plan import DDIM_SETTINGS, Branch, Cost, Eval, FrameOp, LoadOp, MaskData, Plan, PlanImage, Size, Step, ddim_timesteps
 
     digest = hashlib.sha256(Path(picture).read_bytes()).hexdigest()
     image = PlanImage(
         "bg",
         digest[:32],
-        [ImageOp("frame", {"width": size, "height": size}),
-         ImageOp("load", {"src": str(picture), "sha256": digest, "x": 0, "y": 0})],
+        [FrameOp(size, size), LoadOp(str(picture), digest, 0, 0)],
     )
     latent = size // latent_scale
     steps_list = [Step(i, t, [Eval("C", ["uncond", "cond"])]) for i, t in enumerate(ddim_timesteps(steps))]

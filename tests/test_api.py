@@ -14,7 +14,8 @@ from PIL import Image
 import designedit
 from designedit.cli import main
 from designedit.errors import DeditError
-from designedit.rendering.outputs import DestinationError, read_png_metadata
+from designedit.errors import DestinationError
+from designedit.rendering.outputs import read_png_metadata
 from designedit.rendering.protocol import RenderOptions
 from dedit_sdxl import SDXLOptions
 
@@ -121,8 +122,6 @@ def test_options_that_do_not_ask_for_progress_keep_the_api_silent(scene, rendere
 
 
 def test_an_unusable_output_is_refused_before_any_renderer_is_built(scene, renderer_options):
-    from designedit.rendering.outputs import DestinationError
-
     (scene.parent / "a-file").write_text("x")
     with pytest.raises(DestinationError):
         designedit.render(scene, output=scene.parent / "a-file" / "out.png", renderer="preview")

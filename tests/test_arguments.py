@@ -6,7 +6,7 @@ import pytest
 
 import designedit
 from designedit.checks import arguments
-from designedit.checks.arguments import ArgumentError
+from designedit.errors import ArgumentError
 from designedit.cli import main
 from designedit.compiler import compile_scene
 

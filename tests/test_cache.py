@@ -8,7 +8,8 @@ import numpy as np
 
 import pytest
 
-from designedit.checks.arguments import ArgumentError, byte_size
+from designedit.checks.arguments import byte_size
+from designedit.errors import ArgumentError
 from designedit.rendering.cache import DEFAULT_MAX_BYTES, Cache, cache_key, default_cache_dir
 
 

@@ -14,7 +14,8 @@ import pytest
 from dedit_preview import PreviewRenderer
 from designedit.rendering.atomic import why_unwritable
 from designedit.cli import build_parser, main
-from designedit.rendering.outputs import DestinationError, check_destination
+from designedit.errors import DestinationError
+from designedit.rendering.outputs import check_destination
 
 from cli_fixtures import leftovers, no_model, scene, scene_json  # noqa: F401 (fixtures)
 

@@ -19,7 +19,9 @@ from designedit.compiler.sizes import render_size
 from designedit.compiler.windows import Windows
 from designedit.errors import SceneError
 from designedit.plan.recipes import materialize
-from designedit.plan import Plan, Size
+from designedit.plan import ImageOp, PanOp, Plan, Size, ZoomOutOp
+from designedit.plan.codec import encode
+from designedit.plan.ops import mask_reads
 
 
 @pytest.fixture(scope="module")
@@ -220,7 +222,7 @@ def test_a_background_alone_costs_nothing_in_fast_and_250_in_reference(ops):
     assert (fast.cost.inversion, fast.cost.denoise, fast.cost.cacheable) == (0, 0, [])
     assert fast.branches == [] and fast.plan_steps == [] and fast.inverted_images() == []
     assert fast.output == fast.background == "bg" and fast.output_is_background
-    assert [o.op for o in fast.image("bg").ops] == ["frame", "load"]  # the source picture, for the renderers
+    assert [o.kind for o in fast.image("bg").ops] == ["frame", "load"]  # the source picture, for the renderers
     assert not fast.masks["edit@canvas"].data.any()
     assert sum(NOTHING_CHANGES in n for n in fast.notes) == 1
     ref = compile_scene(ops["noop"], schedule="reference")  # the authors' computation, step for step
@@ -318,7 +320,7 @@ def test_image_level_transforms_keep_the_centroid(ops, name):
     before = M.MaskResolver(sc, 512, 384)(sc.layers[0].mask)
     after = plan.masks[layer.mask_canvas].data
     assert np.abs(_centroid(before) - _centroid(after)).max() < 1.0
-    assert plan.image(layer.image).ops[-1].op == "affine"
+    assert plan.image(layer.image).ops[-1].kind == "affine"
 
 
 def test_resize_scales_the_area_and_rotate_turns_clockwise(ops, folder):
@@ -348,8 +350,8 @@ def test_a_resize_by_width_and_height_ratios_stretches_the_layer_about_its_centr
     plan = compile_scene(sc, schedule=schedule)
     (layer,) = plan.layers
     affine = plan.image(layer.image).ops[-1]
-    assert affine.op == "affine"
-    np.testing.assert_allclose(np.asarray(affine.args["matrix"]).reshape(2, 3), [[1.5, 0, 359.5 - 1.5 * 359.5], [0, 0.5, 209.5 - 0.5 * 209.5]])
+    assert affine.kind == "affine"
+    np.testing.assert_allclose(np.asarray(affine.matrix).reshape(2, 3), [[1.5, 0, 359.5 - 1.5 * 359.5], [0, 0.5, 209.5 - 0.5 * 209.5]])
     ys, xs = np.nonzero(plan.masks[layer.mask_canvas].data >= 128)
     assert (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (180, 60)
     assert abs(xs.mean() - 359.5) < 0.5 and abs(ys.mean() - 209.5) < 0.5
@@ -395,12 +397,12 @@ def test_cut_rule(folder):
 
 def test_pan_and_zoom_lower_to_removal(ops):
     pan = compile_scene(ops["pan"], schedule="fast")
-    assert [o.op for o in pan.image("bg").ops] == ["frame", "load", "pan"]
-    assert pan.image("bg").ops[-1].args == {"dx": -102, "dy": 0}
+    assert [o.kind for o in pan.image("bg").ops] == ["frame", "load", "pan"]
+    assert pan.image("bg").ops[-1] == PanOp(-102, 0)
     rem = pan.masks["remove@canvas"].data
     assert rem[:, 512 - 102 :].all() and not rem[:, : 512 - 102 - 40].any()
     zoom = compile_scene(ops["zoom-out"], schedule="reference")
-    assert zoom.image("bg").ops[-1].op == "zoom-out"
+    assert zoom.image("bg").ops[-1].kind == "zoom-out"
     lat = zoom.masks["remove@latent"].data
     assert lat[0].all() and lat[-1].all() and not lat[64, 64]
     # holes start from nearby content, not black
@@ -434,7 +436,7 @@ def test_every_operation_compiles_and_round_trips(ops):
                 for e in st.evals:
                     assert e.keymask is None or e.keymask in names
                 for o in st.ops:
-                    assert o.mask in (None, "*") or o.mask in names
+                    assert set(mask_reads(o)) <= names
             for layer in plan.layers:
                 assert layer.mask_latent in names and layer.mask_canvas in names
                 assert plan.masks[layer.mask_latent].data.shape == (plan.latent.height, plan.latent.width)
@@ -448,6 +450,46 @@ def test_options_from_the_scene_and_arguments(folder):
     assert (plan.schedule, plan.steps, plan.seed, plan.guidance_scale, plan.prompt) == ("reference", 20, 7, 5.0, "a poster")
     assert compile_scene(sc, schedule="fast", steps=30, seed=1).steps == 30
     assert len(plan.plan_steps) == 20 and plan.cost.total == 20 + 2 * 20 * 2
+
+
+def test_render_sessions_take_the_scenes_settings_unless_given(folder):
+    """The precedence is decided once (designedit.compiler.options): what is given, else the scene's <render>,
+    else the defaults, for `dedit plan`, `designedit.compile` and a render session alike."""
+    from designedit.rendering.session import RenderSession
+
+    removal = m.Background(image="poster", edits=[m.Remove(mask="stamp")])
+    own = scene(folder, masks=[STAMP], background=removal, render=m.Render(seed=7, steps=20, schedule="reference", guidance=5.0))
+    bare = scene(folder, masks=[STAMP], background=removal)
+    session = RenderSession("preview", announce=None)
+
+    def settings(plan):
+        return plan.schedule, plan.steps, plan.seed, plan.guidance_scale
+
+    assert settings(session.compile(own)) == settings(compile_scene(own, schedule=None)) == ("reference", 20, 7, 5.0)
+    assert settings(session.compile(own, schedule="fast", steps=30, seed=1)) == ("fast", 30, 1, 5.0)
+    assert settings(session.compile(bare)) == settings(compile_scene(bare, schedule=None)) == ("fast", 50, 0, 7.5)
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+def test_passes_leave_what_they_are_given_unchanged(folder, schedule):
+    """A pass returns a new value: the regions pass adds a cut layer to its own copy of the background's
+    removals, and what the passes made is frozen."""
+    from dataclasses import FrozenInstanceError
+
+    from designedit.compiler import lowering
+    from designedit.compiler.options import resolve_options
+
+    sc = operation_scenes(folder)["move"]  # the ball, cut from the poster and moved
+    x = lowering.start(sc, resolve_options(sc, schedule, None, 8, None, None), 1024)
+    for step in (lowering.background, lowering.layers, lowering.transforms, lowering.images):
+        x = step(x)
+    removes = x.background.removes
+    assert removes.count == 0 and not removes.union().any()
+    after = lowering.regions(x)
+    assert after.background is x.background and not x.masks and after.masks["remove@latent"].data.any()
+    assert removes.count == 0 and not removes.union().any()
+    with pytest.raises(FrozenInstanceError):
+        after.layers[0].dx = 0  # type: ignore[misc]
 
 
 def test_empty_layer_mask_is_a_scene_error(folder):
@@ -593,9 +635,10 @@ def test_the_reference_truncates_pan_and_zoom_sizes_as_the_authors_do(tmp_path):
     ref, fast = compile_scene(scene, schedule="reference"), compile_scene(scene, schedule="fast")
     assert any(n.startswith("pan by (175, 0) px") for n in ref.notes)  # 25% of 702 = 175.5
     assert any(n.startswith("pan by (176, 0) px") for n in fast.notes)
-    zoom_ops = [op for op in ref.image(ref.background).ops if op.op == "zoom-out"]
-    assert zoom_ops and zoom_ops[0].args == {"factor": 1.5, "truncate": True}
-    assert [op.args for op in fast.image(fast.background).ops if op.op == "zoom-out"] == [{"factor": 1.5}]
+    zoom_ops = [op for op in ref.image(ref.background).ops if op.kind == "zoom-out"]
+    assert zoom_ops and zoom_ops[0] == ZoomOutOp(1.5, truncate=True)
+    fast_zoom = [op for op in fast.image(fast.background).ops if op.kind == "zoom-out"]
+    assert [encode(ImageOp, op)["args"] for op in fast_zoom] == [{"factor": 1.5}]  # `truncate` left out: the key
 
 
 def test_inverted_and_feathered_masks_are_the_same_in_both_schedules_resolvers(tmp_path):

@@ -79,6 +79,33 @@ def test_a_background_picture_broken_after_loading_points_at_its_src(folder: Pat
     assert problems(scene) == [f"{folder}/b.dedit:2:17: poster.png is not a picture this reader can read (PNG, JPEG, WebP, ...)"]
 
 
+BROKEN = """<dedit version="1.0">
+  <image id="p" src="poster.png"/>
+  <image id="s" src="sticker.png"/>
+  <mask id="m" src="ball-mask.png"/>
+  <background image="p"/>
+  <layer id="moved" image="p" mask="m"/>
+    <layer id="sticker" image="s"/>
+</dedit>
+"""
+
+
+@pytest.mark.parametrize("schedule", ["fast", "reference"])
+@pytest.mark.parametrize("picture, where", [("ball-mask.png", "4:16: "), ("sticker.png", "7:5: layer 'sticker': ")])
+def test_pictures_broken_after_loading_point_at_what_reads_them(folder: Path, schedule: str, picture: str, where: str):
+    """One helper (designedit.errors.located) places the picture errors the compiler meets: a mask picture
+    at its src, a layer's picture read for its transparency at the layer, which it names."""
+    shutil.copy(CONFORMANCE / "sticker.png", folder / "sticker.png")
+    (folder / "b.dedit").write_text(BROKEN)
+    scene = load(folder / "b.dedit")
+    (folder / picture).write_bytes(b"not a picture")
+    with pytest.raises(SceneError) as info:
+        compile_scene(scene, schedule=schedule)
+    assert [str(p) for p in info.value.problems] == [
+        f"{folder}/b.dedit:{where}{picture} is not a picture this reader can read (PNG, JPEG, WebP, ...)"
+    ]
+
+
 @pytest.mark.parametrize(
     "ops, why",
     [

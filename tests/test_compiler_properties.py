@@ -17,6 +17,7 @@ from designedit import masks as M
 from designedit.model import scene as m
 from designedit.compiler import compile_scene
 from designedit.compiler.costs import reference_formula
+from designedit.plan.ops import latent_reads
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -98,8 +99,8 @@ def _problems(plan) -> list[str]:
         for e in st_.evals:
             add(e.branch, "eval", st_.index)
         for o in st_.ops:
-            for ref in [o.source] + [f.source for f in o.layers]:
-                if ref is not None and ref.branch:
+            for ref in latent_reads(o):
+                if ref.branch:
                     add(ref.branch, "read", st_.index)
             if o.kind in ("fuse", "set"):
                 add(o.target, "overwrite", st_.index)

@@ -17,7 +17,8 @@ from designedit.cli import main
 from designedit.compiler import compile_scene
 from designedit.errors import SceneError
 from designedit.io import MAX_DOCUMENT_BYTES, load
-from designedit.imaging.pictures import PictureError, open_picture
+from designedit.errors import PictureError
+from designedit.imaging.pictures import open_picture
 from shared_paths import CONFORMANCE
 
 XML = '<dedit version="1.0">\n  <image id="p" src="{src}"/>\n  <background image="p"/>\n</dedit>\n'

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from designedit import masks as M
+from designedit.masks import crops
 from designedit.cli import main
 
 from cli_fixtures import no_model  # noqa: F401 (fixture)
@@ -71,7 +71,7 @@ def test_many_masks_validate_and_compile_in_bounded_memory(tmp_path, make):
 def test_masks_held_at_once_beyond_the_budget_are_refused_at_the_mask(tmp_path, monkeypatch, capsys):
     """One mask using many whole-canvas masks (inverted ones) holds them all at once: past the budget, a
     located sentence, as for any bad input."""
-    monkeypatch.setattr(M, "MASK_BUDGET", 10 * 64 * 48)  # ten 64x48 canvases
+    monkeypatch.setattr(crops, "MASK_BUDGET", 10 * 64 * 48)  # ten 64x48 canvases
     masks = [f'<mask id="m{i}" invert="true"><rect x="{i}" y="0" width="1" height="1"/></mask>' for i in range(12)]
     masks.append('<mask id="all">' + "".join(f'<use mask="m{i}"/>' for i in range(12)) + "</mask>")
     doc = _document(tmp_path, (64, 48), masks, ["all"])
@@ -80,7 +80,7 @@ def test_masks_held_at_once_beyond_the_budget_are_refused_at_the_mask(tmp_path, 
         f"{doc}:15:1: mask 'all' needs more than 30 KB of masks at once on the 64x48 canvas (each mask it uses is "
         "kept until it is made): use fewer large masks together, or a smaller canvas\n"
     )
-    monkeypatch.setattr(M, "MASK_BUDGET", 13 * 64 * 48)
+    monkeypatch.setattr(crops, "MASK_BUDGET", 13 * 64 * 48)
     assert main(["validate", str(doc)]) == 0
 
 
@@ -92,7 +92,7 @@ def test_masks_held_at_once_beyond_the_budget_are_refused_at_the_mask(tmp_path, 
 def test_layers_masks_beyond_the_budget_are_refused_at_the_layer(tmp_path, monkeypatch, capsys, transform, masks, refused):
     """The plan keeps a canvas-size mask per layer (two when it is turned): past the layers' budget, a
     located sentence instead of gigabytes (30 rotated copies of a large object on 40 MP took 2.5 GB)."""
-    monkeypatch.setattr(M, "LAYER_BUDGET", masks * 64 * 48)  # masks spanning the canvas's height
+    monkeypatch.setattr(crops, "LAYER_BUDGET", masks * 64 * 48)  # masks spanning the canvas's height
     layers = "".join(f'<layer id="l{i}" image="bg" mask="tall" keep="true">{transform}</layer>\n' for i in range(5))
     doc = _document(tmp_path, (64, 48), ['<mask id="tall"><rect x="10" y="0" width="20" height="48"/></mask>'], [])
     doc.write_text(doc.read_text().replace("</dedit>", layers + "</dedit>"))
@@ -102,5 +102,5 @@ def test_layers_masks_beyond_the_budget_are_refused_at_the_layer(tmp_path, monke
         f"{doc}:{line}:1: layer '{refused}': its masks bring the layers' masks past {masks * 3} KB on the 64x48 canvas: "
         "use fewer or smaller layers, or a smaller canvas\n"
     )
-    monkeypatch.setattr(M, "LAYER_BUDGET", 10 * 64 * 48)
+    monkeypatch.setattr(crops, "LAYER_BUDGET", 10 * 64 * 48)
     assert main(["validate", str(doc)]) == 0

@@ -10,6 +10,7 @@ from PIL import Image
 
 from compiler_scenes import copy_pictures, scene
 from designedit import masks as M
+from designedit.masks import morphology
 from designedit.model import scene as m
 from designedit.errors import SceneError
 
@@ -180,7 +181,7 @@ def test_fast_latent_covers_every_set_pixel(x, y, w, h, lw):
 @pytest.mark.parametrize("line_radius", [M.LINE_RADIUS, 40])  # 40: radii past it take the running extrema
 @pytest.mark.parametrize("r", [1, 32, 33, 47, 120, 10**9, float("inf")])
 def test_every_grow_path_equals_opencvs_square_kernel(r, line_radius, monkeypatch):
-    monkeypatch.setattr(M, "LINE_RADIUS", line_radius)
+    monkeypatch.setattr(morphology, "LINE_RADIUS", line_radius)
     rng = np.random.default_rng(int(min(r, 1e9)) % 1000)
     mask = ((rng.random((90, 130)) < 0.01) * rng.integers(1, 256, (90, 130))).astype(np.uint8)
     mask[0, 5] = 255  # a set pixel on the border
@@ -291,7 +292,7 @@ def _full_canvas_value(sc: m.Scene, mask_id: str, width: int, height: int) -> np
         acc = cv2.dilate(acc, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
     elif r:
         acc = cv2.erode(acc, np.ones((2 * r + 1, 2 * r + 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=255)
-    return M._feather_all(acc, mask.feather) if mask.feather > 0 else acc
+    return morphology._feather_all(acc, mask.feather) if mask.feather > 0 else acc
 
 
 _shapes = st.one_of(
@@ -378,3 +379,20 @@ def test_a_compile_makes_each_mask_once(tmp_path, monkeypatch, schedule):
     edits = [m.Remove(mask="u", refine="inv"), m.Remove(mask="box")]
     compile_scene(scene(tmp_path, masks=masks, layers=layers, background=m.Background(image="poster", edits=edits)), schedule=schedule)
     assert made and max(made.values()) == 1
+
+
+@pytest.mark.parametrize("render", [None, (40, 30)])
+def test_a_group_plus_masks_is_a_new_group_as_if_they_were_added(render):
+    masks = [M.Crop.of(M.rasterise_rect(x, 5, 20, 10, 64, 48)) for x in (2, 30, 50)]
+    group = M.MaskGroup((48, 64), render)
+    group.add(masks[0])
+    before = (group.count, group.union().copy(), None if render is None else group.resized.copy())
+    more = group.plus(masks[1:])
+    whole = M.MaskGroup((48, 64), render)
+    for mask in masks:
+        whole.add(mask)
+    assert more.count == whole.count == 3 and np.array_equal(more.union(), whole.union())
+    assert render is None or np.array_equal(more.resized, whole.resized)
+    assert group.count == before[0] and np.array_equal(group.union(), before[1])
+    assert render is None or np.array_equal(group.resized, before[2])
+    assert group.plus([]) is group

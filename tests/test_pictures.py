@@ -5,7 +5,8 @@ import zlib
 
 import pytest
 
-from designedit.imaging.pictures import PictureError, open_picture, picture_size
+from designedit.errors import PictureError
+from designedit.imaging.pictures import open_picture, picture_size
 
 
 def _png_claiming(path, width, height):

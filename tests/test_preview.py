@@ -13,7 +13,7 @@ import pytest
 import render_fixtures as fx
 from dedit_preview import PreviewRenderer, shift
 from dedit_preview.inpaint import HOLE_BUDGET, inpaint
-from designedit.plan import ImageOp
+from designedit.plan import AffineOp
 from designedit.rendering.protocol import RenderOptions
 
 
@@ -87,7 +87,7 @@ def test_layers_follow_paint_order(poster):
 def test_transformed_layer_image_comes_from_its_recipe(poster):
     # a layer image whose recipe flips the picture horizontally about x = 230: the ball lands at x = 310,
     # where the layer mask (a disk there) selects it; the source picture shows only background there
-    flip = ImageOp("affine", {"matrix": [[-1, 0, 459], [0, 1, 0]]})
+    flip = AffineOp((-1, 0, 459, 0, 1, 0))
     bg = fx.image("bg", poster)
     flipped = fx.image("ball-img", poster, [flip])
     spot = np.zeros((fx.H, fx.W), np.uint8)

@@ -7,7 +7,7 @@ import torch
 
 from dedit_sdxl.interpreter import Interpreter
 from designedit.compiler import compile_scene
-from designedit.plan import LatentRef, MaskData, Op
+from designedit.plan import LatentRef, MaskData, ProximalOp
 
 import compiler_scenes as cs
 
@@ -25,8 +25,8 @@ def _interpreter(deltas):
 
 
 def _op(pool, zeros):
-    return Op("proximal", "L0", mask="m@latent", trajectory=LatentRef(inversion="bg", index=1),
-              scale=0.1, quantile=0.75, pool=pool, pool_zeros=zeros)
+    return ProximalOp("L0", mask="m@latent", trajectory=LatentRef(inversion="bg", index=1),
+                      scale=0.1, quantile=0.75, pool=tuple(pool), pool_zeros=zeros)
 
 
 def test_pool_zeros_equal_pooling_branches_with_zero_delta():
@@ -43,7 +43,7 @@ def test_fast_plans_pool_as_many_zeros_as_the_reference_batch_has_other_branches
     ref = compile_scene(scene, schedule="reference")
     ref_batch = len(ref.plan_steps[-1].evals)
     prox = [o for s in fast.plan_steps for o in s.ops if o.kind == "proximal"]
-    assert prox and all(o.pool == ["L0"] and o.pool_zeros == ref_batch - 1 for o in prox)
+    assert prox and all(o.pool == ("L0",) and o.pool_zeros == ref_batch - 1 for o in prox)
 
 
 def test_quantile_beyond_torchs_input_limit_equals_torchs(monkeypatch):

@@ -128,14 +128,16 @@ def test_shift_moves_whole_cells_and_zero_fills():
 
 
 def test_prefix_key_ignores_what_comes_after_the_first_fuse(picture):
-    from designedit.plan import FuseLayer, LatentRef, Op
+    from dataclasses import replace
+
+    from designedit.plan import FuseLayer, FuseOp, LatentRef
 
     plan = plain_plan(picture, size=64, steps=3)
     assert prefix_key(plan, "m", "fp32") is None  # no fusion, nothing to reuse
-    fuse = Op("fuse", "C", source=LatentRef(branch="C"), layers=[FuseLayer(LatentRef(branch="C"), "remove@latent", 1, 0)])
+    fuse = FuseOp("C", LatentRef(branch="C"), (FuseLayer(LatentRef(branch="C"), "remove@latent", 1, 0),))
     plan.plan_steps[1].ops.append(fuse)
     k1 = prefix_key(plan, "m", "fp32")
-    fuse.layers[0].dx = 3
+    plan.plan_steps[1].ops[-1] = replace(fuse, layers=(replace(fuse.layers[0], dx=3),))  # ops are frozen
     plan.plan_steps[2].evals[0].halves = ["cond"]
     assert prefix_key(plan, "m", "fp32") == k1
     plan.plan_steps[0].evals[0].keymask = "remove@latent"

@@ -71,3 +71,34 @@ def test_matrices_opencv_cannot_warp_safely_are_refused(matrix):
 
 def test_the_smallest_allowed_scale_passes_the_guard():
     warp.check_bounded(np.array([[1e-4, 0, 5], [0, 1e-4, 5]]))
+
+
+def _plain_warp(src: np.ndarray, matrix: np.ndarray, width: int, height: int) -> np.ndarray:
+    """The definition, evaluated at every destination pixel over the whole source."""
+    inv = warp.inverse(matrix)
+    h, w = src.shape
+    padded = np.zeros((h + 2, w + 2))
+    padded[1:-1, 1:-1] = src
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    sx = np.clip(inv[0, 0] * xs + inv[0, 1] * ys + inv[0, 2], -1.0, float(w))
+    sy = np.clip(inv[1, 0] * xs + inv[1, 1] * ys + inv[1, 2], -1.0, float(h))
+    x0, y0 = np.floor(sx), np.floor(sy)
+    fx, fy = sx - x0, sy - y0
+    xi, yi = x0.astype(int) + 1, y0.astype(int) + 1
+    xj, yj = np.minimum(xi + 1, w + 1), np.minimum(yi + 1, h + 1)
+    value = (padded[yi, xi] * (1 - fx) + padded[yi, xj] * fx) * (1 - fy) + (padded[yj, xi] * (1 - fx) + padded[yj, xj] * fx) * fy
+    return np.floor(value + 0.5).astype(np.uint8)
+
+
+@pytest.mark.parametrize("degrees, sx, sy, shift", [(30, 1.7, 1.7, (5, -3)), (-75, 0.6, 1.3, (0, 0)), (0, 1, 1, (0.5, 0.25)),
+                                                   (90, 2.0, 0.5, (-10, 4)), (180, 1, 1, (0, 0)), (12, 0.2, 3.0, (1.5, 2.5))])
+def test_only_the_reachable_part_is_computed_and_it_equals_the_definition(degrees, sx, sy, shift):
+    """warp_mask samples only the source's non-zero box and the destination columns that can reach it: the
+    bytes are those of the definition evaluated everywhere."""
+    src = np.zeros((90, 120), np.uint8)
+    src[20:70, 30:100] = _blob(50, 70)
+    a = np.deg2rad(degrees)
+    lin = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]) @ np.diag([sx, sy])
+    c = np.array([65.0, 45.0])
+    m = np.hstack([lin, (c - lin @ c + np.array(shift))[:, None]])
+    assert np.array_equal(warp.warp_mask(src, m, 120, 90), _plain_warp(src, m, 120, 90))

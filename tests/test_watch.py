@@ -222,7 +222,8 @@ def test_a_burst_of_events_is_one_render(tmp_path, monkeypatch):
 def test_watch_run_from_another_thread_sets_no_signal_handler(tmp_path):
     """Signal handlers can only be set in the main thread: `watch_cmd.run` called from a worker thread (an
     embedding program) must run on (here: to its usage check) instead of raising ValueError there."""
-    from designedit.cli import UsageError, build_parser
+    from designedit.cli import build_parser
+    from designedit.errors import UsageError
     from designedit.cli import watch_cmd
 
     args = build_parser().parse_args(["watch", str(tmp_path / "a.dedit"), str(tmp_path / "b.dedit"), "-o", str(tmp_path / "o.png")])

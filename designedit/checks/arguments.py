@@ -14,7 +14,7 @@ from functools import lru_cache
 from numbers import Integral
 from typing import Any
 
-from designedit.errors import DeditError
+from designedit.errors import ArgumentError
 
 
 @lru_cache(maxsize=None)
@@ -37,12 +37,6 @@ def __getattr__(name: str) -> Any:
     if name in ("MAX_STEPS", "MAX_SEED", "SCHEDULES"):
         return _bounds()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-class ArgumentError(DeditError):
-    """A setting given to a command or to the API that cannot work: exit status 2."""
-
-    exit_status = 2
 
 
 def from_text(text: str, what: str) -> int:

@@ -16,9 +16,9 @@ from typing import Any, Callable, Optional
 from PIL import Image as PILImage
 
 from designedit.model import scene as m
-from designedit.errors import Problem, SceneError
+from designedit.errors import PictureError, Problem, SceneError
 from designedit.checks.paths import reference_problem, unreadable_reason
-from designedit.imaging.pictures import PictureError, check_decodes, has_transparency, picture_size
+from designedit.imaging.pictures import check_decodes, has_transparency, picture_size
 from designedit.model.quoting import LONG, quote
 
 Report = Callable[[tuple, str], None]

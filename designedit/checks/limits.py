@@ -16,7 +16,8 @@ from typing import Any, Callable, Optional
 
 from designedit.model import scene as m
 from designedit.model.vocab import MAX_EDITS, MAX_LAYERS, MAX_POINTS, too_many_points
-from designedit.imaging.pictures import MAX_SIDE, PictureError, check_size
+from designedit.errors import PictureError
+from designedit.imaging.pictures import MAX_SIDE, check_size
 from designedit.model.quoting import quote
 
 Report = Callable[[tuple, str], None]

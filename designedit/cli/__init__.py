@@ -33,13 +33,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Iterator, Optional
 
-from designedit.checks.arguments import ArgumentError
 from designedit.errors import DeditError, SceneError
-
-
-class UsageError(ArgumentError):
-    """Command-line input that cannot work (found by dedit rather than argparse): exit status 2 (an
-    ArgumentError's), like argparse's own usage errors."""
 
 
 def readable_type(name: str):

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from designedit.checks import arguments
+from designedit.errors import ArgumentError, UsageError
 from designedit.rendering.protocol import RenderOptions
-from designedit.cli import UsageError, debug_pause, file_name_type, hold_signals, readable_type
+from designedit.cli import debug_pause, file_name_type, hold_signals, readable_type
 
 DESCRIPTION = (
     "Render a scene to a PNG picture, and optionally its layers and statistics. Every output is checked "
@@ -40,7 +41,7 @@ def _checked(check, text: str, what: str):
     """An argparse type from a check of designedit.checks.arguments (one sentence, exit status 2 either way)."""
     try:
         return check(arguments.from_text(text, what))
-    except arguments.ArgumentError as exc:
+    except ArgumentError as exc:
         raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
 
 
@@ -48,7 +49,7 @@ def _checked(check, text: str, what: str):
 def cache_size_arg(text: str) -> int:
     try:
         return arguments.byte_size(text, "the cache size")
-    except arguments.ArgumentError as exc:
+    except ArgumentError as exc:
         raise argparse.ArgumentTypeError(str(exc).rstrip(".")) from None
 
 

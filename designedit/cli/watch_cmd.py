@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from designedit.cli import SIGTERM_STATUS, Terminated, UsageError, signals_unwind, stopped_line
+from designedit.cli import SIGTERM_STATUS, Terminated, signals_unwind, stopped_line
+from designedit.errors import UsageError
 from designedit.cli.render_cmd import add_renderer_options, note_ignored_options, options_from_args, png_path
 
 DESCRIPTION = (

@@ -22,9 +22,12 @@ from designedit.imaging.files import file_sha256
 from designedit.imaging.geometry import shifted_paste, whole_pixels, zoom_rect
 from designedit.model.scene import Pan, Remove, Scene, ZoomOut, resolve_length
 from designedit.checks.paths import resolve_reference
-from designedit.imaging.pictures import PictureError, picture_size
+from designedit.imaging.pictures import picture_size
 from designedit.plan import Size
-from designedit.compiler.context import BackgroundIR, fail, image_path, place
+from designedit.compiler.ir import BackgroundIR
+from designedit.compiler.located import fail, image_path, picture_at, place
+
+Geometry = tuple[tuple[str, tuple], ...]  # the camera steps: ("pan", (dx, dy)) / ("zoom-out", (factor, truncate))
 
 
 def map_pan(mask: np.ndarray, dx: int, dy: int) -> np.ndarray:
@@ -53,13 +56,13 @@ def zoom_hole(width: int, height: int, factor: float, truncate: bool = False) ->
     return hole
 
 
-def map_through(mask: np.ndarray, geometry: list[tuple[str, tuple]]) -> np.ndarray:
+def map_through(mask: np.ndarray, geometry: Geometry) -> np.ndarray:
     for kind, args in geometry:
         mask = map_pan(mask, *args) if kind == "pan" else map_zoom(mask, *args)
     return mask
 
 
-def map_crop_through(mask: M.Crop, geometry: list[tuple[str, tuple]]) -> M.Crop:
+def map_crop_through(mask: M.Crop, geometry: Geometry) -> M.Crop:
     """`map_through` for a mask kept to its extent: a pan moves the box; a zoom-out works on the canvas."""
     for kind, args in geometry:
         if mask.box is None:
@@ -68,7 +71,7 @@ def map_crop_through(mask: M.Crop, geometry: list[tuple[str, tuple]]) -> M.Crop:
     return mask
 
 
-def _geometry(scene: Scene, w: int, h: int, truncate: bool) -> list[tuple[str, tuple]]:
+def _geometry(scene: Scene, w: int, h: int, truncate: bool) -> Geometry:
     """The camera steps (pan, zoom-out) of the background's edits, in order."""
     steps: list[tuple[str, tuple]] = []
     for edit in scene.background.edits:
@@ -78,7 +81,7 @@ def _geometry(scene: Scene, w: int, h: int, truncate: bool) -> list[tuple[str, t
             steps.append(("zoom-out", (float(edit.factor), truncate)))
         elif not isinstance(edit, Remove):  # pragma: no cover - the model admits no other edit
             raise fail(scene, "background", f"unknown edit {edit!r}", ("background",))
-    return steps
+    return tuple(steps)
 
 
 def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver, truncate: bool = False,
@@ -93,30 +96,31 @@ def lower_background(scene: Scene, canvas: Size, resolver: M.MaskResolver, trunc
     image = scene.image(scene.background.image)
     where = image_path(scene, image.id)
     path = resolve_reference(scene.origin, image.src, place(scene, where))
-    try:
+    with picture_at(scene, where):
         pw, ph = picture_size(path)
-    except PictureError as exc:
-        raise fail(scene, "", str(exc), where) from None
-    groups = [M.MaskGroup((h, w), render) for _ in range(3)]
-    bg = BackgroundIR(src=path, sha256=file_sha256(path), geometry=_geometry(scene, w, h, truncate),
-                      removes=groups[0], refines=groups[1], holes=groups[2])
+    sha256, geometry = file_sha256(path), _geometry(scene, w, h, truncate)
+    removes, refines, holes = (M.MaskGroup((h, w), render) for _ in range(3))
 
-    if pw < w or ph < h:  # the picture sits at the origin unscaled; the rest is outpainted
-        bg.holes.add(map_crop_through(M.Crop.of(255 - M.place(np.full((ph, pw), 255, np.uint8), w, h)), bg.geometry))
-        bg.extend = True  # outpainting starts from nearby content, not black (method 9, Fig. 13)
+    # the picture sits at the origin unscaled; the rest is outpainted, starting from nearby content, not
+    # black (method 9, Fig. 13)
+    extend = pw < w or ph < h
+    if extend:
+        holes.add(map_crop_through(M.Crop.of(255 - M.place(np.full((ph, pw), 255, np.uint8), w, h)), geometry))
 
+    peaks: list[int] = []
     done = 0  # camera steps before the current edit: regions move with the content through the rest
     for edit in scene.background.edits:
-        later = bg.geometry[done:]
+        later = geometry[done:]
         if isinstance(edit, Remove):
             removed = map_crop_through(resolver.crop(edit.mask, image.id), later)
-            bg.remove_peaks.append(int(removed.data.max()) if removed.box is not None else 0)
-            bg.removes.add(removed)
+            peaks.append(int(removed.data.max()) if removed.box is not None else 0)
+            removes.add(removed)
             if edit.refine is not None:
-                bg.refines.add(map_crop_through(resolver.crop(edit.refine, image.id), later))
+                refines.add(map_crop_through(resolver.crop(edit.refine, image.id), later))
             continue
-        kind, args = bg.geometry[done]
+        kind, args = geometry[done]
         hole = pan_hole(w, h, *args) if kind == "pan" else zoom_hole(w, h, *args)
-        bg.holes.add(map_crop_through(M.Crop.of(hole), later[1:]))
+        holes.add(map_crop_through(M.Crop.of(hole), later[1:]))
         done += 1
-    return bg
+    return BackgroundIR(src=path, sha256=sha256, geometry=geometry, removes=removes, refines=refines, holes=holes,
+                        extend=extend, remove_peaks=tuple(peaks))

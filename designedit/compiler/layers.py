@@ -10,9 +10,6 @@ or the same file) and `keep` is false.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
-
-import numpy as np
 
 from designedit import masks as M
 from designedit.errors import SceneError
@@ -20,9 +17,10 @@ from designedit.imaging.files import file_sha256
 from designedit.imaging.geometry import nearest
 from designedit.model.scene import Scene, resolve_length
 from designedit.checks.paths import resolve_reference
-from designedit.imaging.pictures import PictureError, load_alpha
+from designedit.imaging.pictures import load_alpha
 from designedit.plan import Size
-from designedit.compiler.context import LayerIR, fail, image_path, place
+from designedit.compiler.ir import PlacedLayer
+from designedit.compiler.located import fail, image_path, picture_at, place
 
 
 def over_budget(scene: Scene, layer_id: str, at: tuple, budget: M.Budget, canvas: Size) -> SceneError:
@@ -30,16 +28,15 @@ def over_budget(scene: Scene, layer_id: str, at: tuple, budget: M.Budget, canvas
                 f"{canvas.width}x{canvas.height} canvas: use fewer or smaller layers, or a smaller canvas", at)
 
 
-def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: Optional[M.MaskResolver] = None,
-                   budget: Optional[M.Budget] = None) -> list[LayerIR]:
+def place_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: M.MaskResolver,
+                 budget: M.Budget) -> list[PlacedLayer]:
     """`drawn`: the resolver of the masks drawn on the canvas, when `resolver` is another (the reference's
     grey mask pictures). `budget`: what the layers' canvas-size masks may take (refused at the layer that
-    passes it)."""
-    budget = budget or M.Budget(M.LAYER_BUDGET)
+    passes it), charged here."""
     w, h = canvas.width, canvas.height
     bg_image = scene.image(scene.background.image)
     bg_path = resolve_reference(scene.origin, bg_image.src, place(scene, image_path(scene, bg_image.id)))
-    out: list[LayerIR] = []
+    out: list[PlacedLayer] = []
     paths: dict[str, Path] = {}  # resolving follows symlinks: once per image
     for index, layer in enumerate(scene.layers, start=1):
         where = f"layer {layer.id!r}"
@@ -53,13 +50,11 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: 
         canvas_mask = None
         if layer.mask is not None:  # mask pictures are scaled to the layer's image
             mask = resolver.crop(layer.mask, image.id).moved(x, y).full()
-            if drawn is not None and drawn is not resolver:
+            if drawn is not resolver:
                 canvas_mask = drawn.crop(layer.mask, image.id).moved(x, y).full()
         else:
-            try:
+            with picture_at(scene, at, where):
                 alpha = load_alpha(path)
-            except PictureError as exc:
-                raise fail(scene, where, str(exc), at) from None
             if alpha is None:
                 raise fail(scene, where, f"has no mask and its image {image.id!r} has no transparency to use as one", at)
             mask = M.place(alpha, w, h, x, y)
@@ -73,7 +68,7 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: 
             raise over_budget(scene, layer.id, at, budget, canvas)
         cuts = not layer.keep and (layer.image == bg_image.id or path == bg_path)
         out.append(
-            LayerIR(
+            PlacedLayer(
                 id=layer.id,
                 index=index,
                 src=path,
@@ -82,12 +77,9 @@ def resolve_layers(scene: Scene, canvas: Size, resolver: M.MaskResolver, drawn: 
                 y=y,
                 cuts=cuts,
                 mask_placed=mask,
-                canvas_placed=canvas_mask,
-                occluder_placed=occluder,
-                linear=np.eye(2),
-                centroid=(0.0, 0.0),
-                matrix=None,
                 box_placed=box,
+                occluder_placed=occluder,
+                canvas_placed=canvas_mask,
             )
         )
     return out

@@ -16,15 +16,15 @@ and `watch`.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 from designedit import masks as M
 from designedit.model.scene import Remove, Scene
 from designedit.plan import Size
-from designedit.compiler.context import BackgroundIR, LayerIR
+from designedit.compiler.ir import BackgroundIR, LayerIR
 
 
-def lint(scene: Scene, layers: list[LayerIR], canvas: Size, bg: Optional[BackgroundIR] = None) -> list[str]:
+def lint(scene: Scene, layers: Sequence[LayerIR], canvas: Size, bg: Optional[BackgroundIR] = None) -> list[str]:
     return (_empty_removals(scene, bg) if bg is not None else []) + _off_canvas(layers, canvas)
 
 
@@ -40,7 +40,7 @@ def _empty_removals(scene: Scene, bg: BackgroundIR) -> list[str]:
     return out
 
 
-def _off_canvas(layers: list[LayerIR], canvas: Size) -> list[str]:
+def _off_canvas(layers: Sequence[LayerIR], canvas: Size) -> list[str]:
     out = []
     for l in layers:
         # what is drawn (the reference's grey mask pictures can reach farther with faint values)

@@ -19,13 +19,30 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import cv2
 import numpy as np
 
 from designedit import masks as M
 from designedit.imaging.geometry import nearest
 from designedit.plan import MaskData, Size
-from designedit.compiler.context import EDIT_FEATHER, EDIT_GROW, K_LAYER, K_OCCLUDE, K_PAN_ZOOM, K_REFINE, K_REMOVE, BackgroundIR, LayerIR, Options
+from designedit.compiler.background import map_through
+from designedit.compiler.ir import BackgroundIR, LayerIR
+from designedit.compiler.options import Options
+from designedit.plan import names as N
+
+# Reference dilation sizes at 1024 px (method 4, 6, 12).
+K_REMOVE = 20
+K_PAN_ZOOM = 30
+K_LAYER = 10
+# The refine mask: the authors dilate it as attend_mask does by default (method 12 names no size for it).
+K_REFINE = 10
+# The occlusion key mask is a removal-like region: it gets the removal dilation.
+K_OCCLUDE = K_REMOVE
+# Paste-back margin around everything that may change, at 1024 px (grow, then a feathered edge).
+EDIT_GROW = 24
+EDIT_FEATHER = 8
 
 
 def latent_of(group: list[np.ndarray], k: int, render: Size, latent: Size, opts: Options, box=None) -> np.ndarray:
@@ -46,25 +63,24 @@ def group_latent(group: M.MaskGroup, k: int, latent: Size, opts: Options) -> np.
     return M.fast_latent([group.union()], k, (latent.width, latent.height))
 
 
-def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render: Size, latent: Size, opts: Options, map_cut) -> dict[str, MaskData]:
-    """Cut layers' masks join `bg.removes` here."""
+def derive_regions(bg: BackgroundIR, layers: Sequence[LayerIR], canvas: Size, render: Size, latent: Size, opts: Options) -> dict[str, MaskData]:
+    """Cut layers' masks join the background's removals here."""
     cw, ch = canvas.width, canvas.height
     long_side = max(cw, ch)
     out: dict[str, MaskData] = {}
 
-    for l in layers:
-        if not l.cuts:
-            continue
+    def cut(l: LayerIR) -> M.Crop:
         if bg.geometry:
-            bg.removes.add(M.Crop.of(map_cut(l.mask_placed)))
-        else:  # where the object sits, no camera step to map it through: its box is enough
-            x0, y0, x1, y1 = l.box_placed
-            bg.removes.add(M.Crop((ch, cw), x0, y0, l.mask_placed[y0:y1, x0:x1]))
-    remove_lat = group_latent(bg.removes, K_REMOVE, latent, opts) | group_latent(bg.holes, K_PAN_ZOOM, latent, opts)
-    out["remove@latent"] = MaskData("remove@latent", remove_lat)
+            return M.Crop.of(map_through(l.mask_placed, bg.geometry))
+        x0, y0, x1, y1 = l.box_placed  # where the object sits, no camera step to map it through: its box is enough
+        return M.Crop((ch, cw), x0, y0, l.mask_placed[y0:y1, x0:x1])
+
+    removes = bg.removes.plus(cut(l) for l in layers if l.cuts)
+    remove_lat = group_latent(removes, K_REMOVE, latent, opts) | group_latent(bg.holes, K_PAN_ZOOM, latent, opts)
+    out[N.REMOVE_LATENT] = MaskData(N.REMOVE_LATENT, remove_lat)
     if bg.refines.count:
         refine_lat = remove_lat | group_latent(bg.refines, K_REFINE, latent, opts)
-        out["refine@latent"] = MaskData("refine@latent", refine_lat)
+        out[N.REFINE_LATENT] = MaskData(N.REFINE_LATENT, refine_lat)
 
     def canvas_dilated(group: M.MaskGroup, k: int) -> np.ndarray:
         if not group.count:
@@ -74,28 +90,28 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
     def one_dilated(mask: np.ndarray, k: int) -> np.ndarray:
         return M.grow(M.binary(mask), M.scaled_radius(k, long_side))
 
-    remove_canvas = np.maximum(canvas_dilated(bg.removes, K_REMOVE), canvas_dilated(bg.holes, K_PAN_ZOOM))
-    out["remove@canvas"] = MaskData("remove@canvas", remove_canvas)
+    remove_canvas = np.maximum(canvas_dilated(removes, K_REMOVE), canvas_dilated(bg.holes, K_PAN_ZOOM))
+    out[N.REMOVE_CANVAS] = MaskData(N.REMOVE_CANVAS, remove_canvas)
 
     edit = remove_canvas.copy()
     occluders, occluders_canvas = [], []
     r_layer_canvas = M.scaled_radius(K_LAYER, long_side)
     for l in layers:
-        out[f"layer:{l.id}@latent"] = MaskData(f"layer:{l.id}@latent", latent_of([l.mask_frame], K_LAYER, render, latent, opts, l.box_frame))
-        out[f"layer:{l.id}@canvas"] = MaskData(f"layer:{l.id}@canvas", np.ascontiguousarray(l.drawn_frame))
+        out[N.layer_latent(l.id)] = MaskData(N.layer_latent(l.id), latent_of([l.mask_frame], K_LAYER, render, latent, opts, l.box_frame))
+        out[N.layer_canvas(l.id)] = MaskData(N.layer_canvas(l.id), np.ascontiguousarray(l.drawn_frame))
         shift_px = (nearest(l.applied_px[0]), nearest(l.applied_px[1]))
         crop, x0, y0 = M.dilated_crop(l.mask_frame, l.box_frame, r_layer_canvas)
         M.paste_max(edit, crop, x0 + shift_px[0], y0 + shift_px[1])
         if l.occluder_frame is not None:
             occ = M.shift_latent(latent_of([l.occluder_frame], K_OCCLUDE, render, latent, opts), l.dx, l.dy)
-            out[f"occlude:{l.id}@latent"] = MaskData(f"occlude:{l.id}@latent", occ)
+            out[N.occluder_latent(l.id)] = MaskData(N.occluder_latent(l.id), occ)
             occluders.append(occ)
             moved = M.shift(one_dilated(l.occluder_frame, K_OCCLUDE), *shift_px)
             occluders_canvas.append(moved)
             np.maximum(edit, moved, out=edit)
     if occluders:
-        out["occlude@latent"] = MaskData("occlude@latent", np.maximum.reduce(occluders))
-        out["occlude@canvas"] = MaskData("occlude@canvas", np.maximum.reduce(occluders_canvas))
+        out[N.OCCLUDE_LATENT] = MaskData(N.OCCLUDE_LATENT, np.maximum.reduce(occluders))
+        out[N.OCCLUDE_CANVAS] = MaskData(N.OCCLUDE_CANVAS, np.maximum.reduce(occluders_canvas))
 
     grow_px = M.scaled_kernel(EDIT_GROW, long_side)
     feather_px = M.scaled_kernel(EDIT_FEATHER, long_side)
@@ -103,5 +119,5 @@ def derive_regions(bg: BackgroundIR, layers: list[LayerIR], canvas: Size, render
     if edit.any():
         k = 2 * feather_px + 1
         edit = cv2.blur(M.grow(M.binary(edit), grow_px + feather_px), (k, k), borderType=cv2.BORDER_REPLICATE)
-    out["edit@canvas"] = MaskData("edit@canvas", edit)
+    out[N.EDIT_CANVAS] = MaskData(N.EDIT_CANVAS, edit)
     return out

@@ -28,7 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from designedit.plan import Branch, Eval, FuseLayer, LatentRef, Op, Step
+from designedit.plan.ir import Branch, Eval, Step
+from designedit.plan.names import (BACKGROUND as BG, CANVAS_BRANCH as C, EVERYWHERE, OCCLUDE_LATENT, OCCLUSION as C_HAT,
+                                   REFINE_LATENT, REMOVAL as L0, REMOVE_LATENT, SOURCE as S)
+from designedit.plan.ops import BlendOp, DropOp, FuseLayer, FuseOp, LatentRef, Op, ProximalOp
 from designedit.compiler.windows import PROXIMAL_BELOW_T, PROXIMAL_QUANTILE, PROXIMAL_SCALE, Windows
 
 BOTH = ["uncond", "cond"]
@@ -66,60 +69,64 @@ class Scheduled:
 
 
 def _branches(x: ScheduleInput) -> list[Branch]:
-    out = [Branch("S", "source", "bg"), Branch("L0", "removal", "bg")]
+    out = [Branch(S, "source", BG), Branch(L0, "removal", BG)]
     if x.layers:
-        out.append(Branch("C", "canvas", "bg"))
+        out.append(Branch(C, "canvas", BG))
         if x.occlusion:
-            out.append(Branch("C^", "occlusion", "bg"))
+            out.append(Branch(C_HAT, "occlusion", BG))
         out += [Branch(l.branch, "layer", l.image, layer=l.id) for l in x.layers]
     return out
 
 
 def _output(x: ScheduleInput) -> str:
     if not x.layers:
-        return "L0"
-    return "C^" if x.occlusion else "C"
+        return L0
+    return C_HAT if x.occlusion else C
 
 
 def _l0_keymask(x: ScheduleInput, s: int) -> Optional[str]:
     if x.has_refine and s in x.windows.refine:
-        return "refine@latent"
+        return REFINE_LATENT
     if s in x.windows.key:
-        return "remove@latent"
+        return REMOVE_LATENT
     return None
 
 
 def _proximal(
     branch: str, image: str, index: int, mask: Optional[str], pool: Optional[list[str]] = None, pool_zeros: int = 0
 ) -> Op:
-    return Op(
-        "proximal",
+    return ProximalOp(
         branch,
         mask=mask,
         trajectory=LatentRef(inversion=image, index=index),
         scale=PROXIMAL_SCALE,
         quantile=PROXIMAL_QUANTILE,
-        pool=list(pool or []),
+        pool=tuple(pool or ()),
         pool_zeros=pool_zeros,
     )
 
 
-def _fuse(x: ScheduleInput, source: LatentRef, layer_ref) -> Op:
-    return Op("fuse", "C", source=source, layers=[FuseLayer(layer_ref(l), l.mask, l.dx, l.dy) for l in x.layers])
+def _fuse(x: ScheduleInput, source: LatentRef, layer_ref) -> FuseOp:
+    return FuseOp(C, source, tuple(FuseLayer(layer_ref(l), l.mask, l.dx, l.dy) for l in x.layers))
+
+
+def _occlusion_blend() -> BlendOp:
+    """Eq. 5's second line: C^ takes its outside from C."""
+    return BlendOp(C_HAT, LatentRef(branch=C), OCCLUDE_LATENT)
 
 
 def reference(x: ScheduleInput) -> Scheduled:
     branches = _branches(x)
     image_of = {b.id: b.image for b in branches}
-    proximal_mask = {"L0": "remove@latent", "C": "*", "C^": "*"}
+    proximal_mask = {L0: REMOVE_LATENT, C: EVERYWHERE, C_HAT: EVERYWHERE}
     w, T = x.windows, x.steps
     steps: list[Step] = []
     for s in range(T):
-        evals = [Eval("S", BOTH), Eval("L0", BOTH, _l0_keymask(x, s))]
+        evals = [Eval(S, BOTH), Eval(L0, BOTH, _l0_keymask(x, s))]
         if x.layers:
-            evals.append(Eval("C", BOTH))
+            evals.append(Eval(C, BOTH))
             if x.occlusion:
-                evals.append(Eval("C^", BOTH, "occlude@latent" if s in w.key and s <= w.fusion else None))
+                evals.append(Eval(C_HAT, BOTH, OCCLUDE_LATENT if s in w.key and s <= w.fusion else None))
             evals += [Eval(l.branch, BOTH) for l in x.layers]
         ops: list[Op] = []
         if x.timesteps[s] < PROXIMAL_BELOW_T:
@@ -127,19 +134,19 @@ def reference(x: ScheduleInput) -> Scheduled:
             pool = [e.branch for e in evals]
             ops += [_proximal(e.branch, image_of[e.branch], T - s - 1, proximal_mask.get(e.branch), pool) for e in evals]
         if s in w.blend:
-            ops.append(Op("blend", "L0", source=LatentRef(branch="S"), mask="remove@latent"))
+            ops.append(BlendOp(L0, LatentRef(branch=S), REMOVE_LATENT))
         fuse_now = x.layers and (s == w.fusion or (x.occlusion and s <= w.fusion))
         if fuse_now:
-            ops.append(_fuse(x, LatentRef(branch="L0"), lambda l: LatentRef(branch=l.branch)))
+            ops.append(_fuse(x, LatentRef(branch=L0), lambda l: LatentRef(branch=l.branch)))
             if x.occlusion:
-                ops.append(Op("blend", "C^", source=LatentRef(branch="C"), mask="occlude@latent"))
+                ops.append(_occlusion_blend())
         steps.append(Step(s, x.timesteps[s], evals, ops))
     return Scheduled(branches, steps, _output(x))
 
 
 def fast(x: ScheduleInput) -> Scheduled:
     if x.unchanged:
-        return Scheduled([], [], "bg")  # output = the background image itself (spec/plan.md)
+        return Scheduled([], [], BG)  # output = the background image itself (spec/plan.md)
     branches = _branches(x)
     w, T = x.windows, x.steps
     evaluate_l0 = not x.layers or not x.remove_empty
@@ -150,31 +157,31 @@ def fast(x: ScheduleInput) -> Scheduled:
         l0_active = evaluate_l0 and (not x.layers or s <= w.fusion)
         if l0_active:
             key = None if x.remove_empty else _l0_keymask(x, s)
-            evals.append(Eval("L0", BOTH if key else COND, key))
+            evals.append(Eval(L0, BOTH if key else COND, key))
         if x.occlusion:
-            key = "occlude@latent" if (s in w.key and s <= w.fusion and not x.occlude_empty) else None
-            evals.append(Eval("C^", BOTH if key else COND, key))
+            key = OCCLUDE_LATENT if (s in w.key and s <= w.fusion and not x.occlude_empty) else None
+            evals.append(Eval(C_HAT, BOTH if key else COND, key))
         elif x.layers and s > w.fusion:
-            evals.append(Eval("C", COND))
+            evals.append(Eval(C, COND))
 
         ops: list[Op] = []
         if s == 0:  # streams whose latents always come from trajectories
-            never = ["S"] + [l.branch for l in x.layers] + ([] if evaluate_l0 else ["L0"])
-            ops += [Op("drop", b) for b in never]
+            never = [S] + [l.branch for l in x.layers] + ([] if evaluate_l0 else [L0])
+            ops += [DropOp(b) for b in never]
         if l0_active and x.timesteps[s] < PROXIMAL_BELOW_T:
             # the reference pools |cond - uncond| over its whole batch: L0 and C^ (key-masked on the key
             # window, so its halves differ there) with their own deltas, every other branch with identical
             # halves (delta 0); C^ is evaluated every step here (one half, so zeros, when not key-masked)
-            pool = ["L0"] + (["C^"] if x.occlusion else [])
-            ops.append(_proximal("L0", "bg", traj, "remove@latent", pool, len(branches) - len(pool)))
+            pool = [L0] + ([C_HAT] if x.occlusion else [])
+            ops.append(_proximal(L0, BG, traj, REMOVE_LATENT, pool, len(branches) - len(pool)))
         if l0_active and s in w.blend:
-            ops.append(Op("blend", "L0", source=LatentRef(inversion="bg", index=traj), mask="remove@latent"))
+            ops.append(BlendOp(L0, LatentRef(inversion=BG, index=traj), REMOVE_LATENT))
         if x.layers and (s == w.fusion or (x.occlusion and s <= w.fusion)):
-            source = LatentRef(branch="L0") if evaluate_l0 else LatentRef(inversion="bg", index=traj)
+            source = LatentRef(branch=L0) if evaluate_l0 else LatentRef(inversion=BG, index=traj)
             ops.append(_fuse(x, source, lambda l: LatentRef(inversion=l.image, index=traj)))
             if x.occlusion:
-                ops.append(Op("blend", "C^", source=LatentRef(branch="C"), mask="occlude@latent"))
+                ops.append(_occlusion_blend())
         if x.layers and s == w.fusion:
-            ops += [Op("drop", b) for b in (["L0"] if evaluate_l0 else []) + (["C"] if x.occlusion else [])]
+            ops += [DropOp(b) for b in ([L0] if evaluate_l0 else []) + ([C] if x.occlusion else [])]
         steps.append(Step(s, x.timesteps[s], evals, ops))
     return Scheduled(branches, steps, _output(x))

@@ -14,9 +14,9 @@ import math
 from designedit.errors import DeditError
 from designedit.model.scene import Scene
 from designedit.checks.paths import resolve_reference
-from designedit.imaging.pictures import PictureError, check_size, picture_size
+from designedit.imaging.pictures import check_size, picture_size
 from designedit.plan import Size
-from designedit.compiler.context import fail, image_path, place
+from designedit.compiler.located import fail, image_path, picture_at, place
 
 NATIVE_SIZE = 1024  # SDXL's
 MAX_RENDER_SIDE = 4096
@@ -32,14 +32,10 @@ def canvas_of(scene: Scene) -> Size:
         src = scene.image(scene.background.image).src
         where = image_path(scene, scene.background.image)
         path = resolve_reference(scene.origin, src, place(scene, where))
-        try:
+        with picture_at(scene, where):
             w, h = picture_size(path)
-        except PictureError as exc:
-            raise fail(scene, "", str(exc), where) from None
-    try:
+    with picture_at(scene, ("canvas",) if scene.canvas is not None else image_path(scene, scene.background.image)):
         check_size(w, h, what="the canvas")
-    except PictureError as exc:
-        raise fail(scene, "", str(exc), ("canvas",) if scene.canvas is not None else image_path(scene, scene.background.image)) from None
     return Size(w, h)
 
 

@@ -12,7 +12,7 @@ zero (method 12), fast rounds to nearest; the remainder is reported.
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Sequence
 
 import numpy as np
 
@@ -20,10 +20,12 @@ from designedit.checks import limits
 from designedit import masks as M
 from designedit.imaging import warp
 from designedit.imaging.geometry import nearest
-from designedit.model.scene import Flip, Move, Resize, Rotate, Scene, resolve_length
+from designedit.model.scene import Flip, Layer, Move, Resize, Rotate, Scene, resolve_length
 from designedit.plan import Size
-from designedit.compiler.context import LayerIR, Options, fail
+from designedit.compiler.ir import LayerIR, PlacedLayer
 from designedit.compiler.layers import over_budget
+from designedit.compiler.located import fail
+from designedit.compiler.options import Options
 
 
 def linear_of(op) -> np.ndarray:
@@ -104,44 +106,43 @@ def _out_of_range(a: np.ndarray, tx: float, ty: float, box: tuple[int, int, int,
     return None
 
 
-def apply_transforms(scene: Scene, layers: list[LayerIR], canvas: Size, render: Size, opts: Options,
-                     budget: Optional[M.Budget] = None) -> None:
-    """`budget`: the layers' (`resolve_layers`), which the warped masks join."""
+def transform_layers(scene: Scene, layers: Sequence[PlacedLayer], canvas: Size, render: Size, opts: Options,
+                     budget: M.Budget) -> list[LayerIR]:
+    """`budget`: the layers' (`place_layers`), which the warped masks join."""
+    return [_transformed(scene, layer, spec, ("layers", index), canvas, render, opts, budget)
+            for index, (layer, spec) in enumerate(zip(layers, scene.layers))]
+
+
+def _transformed(scene: Scene, layer: PlacedLayer, spec: Layer, at: tuple, canvas: Size, render: Size, opts: Options,
+                 budget: M.Budget) -> LayerIR:
     w, h = canvas.width, canvas.height
-    budget = budget or M.Budget(M.LAYER_BUDGET)
-    for index, (layer, spec) in enumerate(zip(layers, scene.layers)):
-        at = ("layers", index)
-        a, (tx, ty) = fold(spec.transforms, w, h)
-        # about the centroid of what is selected (spec/format.md 6: value >= 128), not of grey or feathered
-        # values: a picture's faint alpha shadow or the reference's grey mask pictures do not move it
-        c = M.centroid(M.binary(layer.drawn_placed), layer.box_placed)
-        if c is None:  # pragma: no cover - resolve_layers refuses empty masks
-            raise fail(scene, f"layer {layer.id!r}", "its mask selects nothing", at)
-        why = _out_of_range(a, tx, ty, layer.box_placed or M.bbox(layer.mask_placed))
-        if why is not None:
-            raise fail(scene, f"layer {layer.id!r}", why, at)
-        layer.linear, layer.centroid = a, c
-        if np.allclose(a, np.eye(2), atol=1e-12):
-            layer.matrix = None
-            layer.mask_frame, layer.box_frame = layer.mask_placed, layer.box_placed
-            layer.occluder_frame = layer.occluder_placed
-            layer.canvas_frame = layer.canvas_placed
-        else:
-            cv_ = np.asarray(c)
-            layer.matrix = np.hstack([a, (cv_ - a @ cv_)[:, None]])
-            layer.mask_frame, layer.box_frame = warp_mask(layer.mask_placed, layer.matrix, layer.box_placed)
-            b = layer.box_frame
-            if b is None or not (layer.mask_frame[b[1] : b[3], b[0] : b[2]] >= 128).any():
-                raise fail(scene, f"layer {layer.id!r}", "its transforms shrink the object to nothing", at)
-            layer.occluder_frame = None if layer.occluder_placed is None else warp_mask(layer.occluder_placed, layer.matrix)[0]
-            layer.canvas_frame = None if layer.canvas_placed is None else warp_mask(layer.canvas_placed, layer.matrix)[0]
-            warped = (layer.mask_frame, layer.occluder_frame, layer.canvas_frame)
-            if not (budget.charge_rows(warped[0], b) and budget.charge_rows(warped[1]) and budget.charge_rows(warped[2])):
-                raise over_budget(scene, layer.id, at, budget, canvas)
-        layer.dx_px, layer.dy_px = tx, ty
-        layer.dx = to_cells(tx, w, render.width, opts.latent_scale, opts.schedule)
-        layer.dy = to_cells(ty, h, render.height, opts.latent_scale, opts.schedule)
-        ax = layer.dx * opts.latent_scale * w / render.width
-        ay = layer.dy * opts.latent_scale * h / render.height
-        layer.applied_px = (ax, ay)
-        layer.rounding_px = (tx - ax, ty - ay)
+    a, (tx, ty) = fold(spec.transforms, w, h)
+    # about the centroid of what is selected (spec/format.md 6: value >= 128), not of grey or feathered
+    # values: a picture's faint alpha shadow or the reference's grey mask pictures do not move it
+    c = M.centroid(M.binary(layer.drawn_placed), layer.box_placed)
+    if c is None:  # pragma: no cover - place_layers refuses empty masks
+        raise fail(scene, f"layer {layer.id!r}", "its mask selects nothing", at)
+    why = _out_of_range(a, tx, ty, layer.box_placed or M.bbox(layer.mask_placed))
+    if why is not None:
+        raise fail(scene, f"layer {layer.id!r}", why, at)
+    if np.allclose(a, np.eye(2), atol=1e-12):
+        matrix = None
+        mask, box = layer.mask_placed, layer.box_placed
+        occluder, drawn = layer.occluder_placed, layer.canvas_placed
+    else:
+        cv_ = np.asarray(c)
+        matrix = np.hstack([a, (cv_ - a @ cv_)[:, None]])
+        mask, box = warp_mask(layer.mask_placed, matrix, layer.box_placed)
+        if box is None or not (mask[box[1] : box[3], box[0] : box[2]] >= 128).any():
+            raise fail(scene, f"layer {layer.id!r}", "its transforms shrink the object to nothing", at)
+        occluder = None if layer.occluder_placed is None else warp_mask(layer.occluder_placed, matrix)[0]
+        drawn = None if layer.canvas_placed is None else warp_mask(layer.canvas_placed, matrix)[0]
+        if not (budget.charge_rows(mask, box) and budget.charge_rows(occluder) and budget.charge_rows(drawn)):
+            raise over_budget(scene, layer.id, at, budget, canvas)
+    dx = to_cells(tx, w, render.width, opts.latent_scale, opts.schedule)
+    dy = to_cells(ty, h, render.height, opts.latent_scale, opts.schedule)
+    ax = dx * opts.latent_scale * w / render.width
+    ay = dy * opts.latent_scale * h / render.height
+    return LayerIR.of(layer, linear=a, centroid=c, matrix=matrix, mask_frame=mask, box_frame=box, occluder_frame=occluder,
+                      canvas_frame=drawn, dx_px=tx, dy_px=ty, dx=dx, dy=dy, applied_px=(ax, ay),
+                      rounding_px=(tx - ax, ty - ay))

@@ -19,18 +19,10 @@ from PIL import Image as PILImage
 if TYPE_CHECKING:
     import numpy as np
 
-from designedit.errors import DeditError
+from designedit.errors import PictureError
 
 MAX_PIXELS = 40_000_000  # tens of megapixels: generous for a ~1 MP method
 MAX_SIDE = 16384
-
-
-class PictureError(DeditError):
-    """A picture cannot be used; the message is one sentence (callers attach the location).
-
-    It is bad input, like a bad document: exit status 2."""
-
-    exit_status = 2
 
 
 def check_size(width: int, height: int, what: str = "the picture") -> None:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-from designedit.plan import Plan
+from designedit.plan import names
+from designedit.plan.ir import Plan
+from designedit.plan.ops import BlendOp, DropOp, FuseOp, ProximalOp
 
 CELL_W, ROW_H, LEFT, BARS_TOP, BAR_H = 12, 22, 180, 48, 11
-KEY_COLOURS = {"remove@latent": "#d9480f", "refine@latent": "#7048e8", "occlude@latent": "#0b7285"}
+KEY_COLOURS = {names.REMOVE_LATENT: "#d9480f", names.REFINE_LATENT: "#7048e8", names.OCCLUDE_LATENT: "#0b7285"}
 BOTH, COND = "#1c7ed6", "#a5d8ff"
 
 
@@ -80,19 +82,20 @@ def plan_svg(plan: Plan, title: str = "") -> str:
             if o.target not in index:
                 continue
             cx, cy = x(st.index) + cell_w / 2, y(index[o.target]) + ROW_H / 2
-            if o.kind == "blend":
-                out.append(f'<circle cx="{cx}" cy="{cy + 6}" r="2.5" fill="#2b8a3e"><title>step {st.index}: blend {escape(o.target)} from {escape(_ref(o.source))}</title></circle>')
-            elif o.kind == "fuse":
-                d = 5
-                out.append(f'<path d="M{cx} {cy - d} L{cx + d} {cy} L{cx} {cy + d} L{cx - d} {cy} Z" fill="#c2255c"><title>step {st.index}: fuse {escape(o.target)} from {escape(_ref(o.source))} + {len(o.layers)} layer(s)</title></path>')
-            elif o.kind == "drop":
-                out.append(f'<path d="M{cx - 3} {cy - 3} L{cx + 3} {cy + 3} M{cx - 3} {cy + 3} L{cx + 3} {cy - 3}" stroke="#495057" stroke-width="1.5"><title>step {st.index}: drop {escape(o.target)}</title></path>')
+            match o:
+                case BlendOp():
+                    out.append(f'<circle cx="{cx}" cy="{cy + 6}" r="2.5" fill="#2b8a3e"><title>step {st.index}: blend {escape(o.target)} from {escape(_ref(o.source))}</title></circle>')
+                case FuseOp():
+                    d = 5
+                    out.append(f'<path d="M{cx} {cy - d} L{cx + d} {cy} L{cx} {cy + d} L{cx - d} {cy} Z" fill="#c2255c"><title>step {st.index}: fuse {escape(o.target)} from {escape(_ref(o.source))} + {len(o.layers)} layer(s)</title></path>')
+                case DropOp():
+                    out.append(f'<path d="M{cx - 3} {cy - 3} L{cx + 3} {cy + 3} M{cx - 3} {cy + 3} L{cx + 3} {cy - 3}" stroke="#495057" stroke-width="1.5"><title>step {st.index}: drop {escape(o.target)}</title></path>')
     # legend
     ly = y(len(rows)) + 24
     legend = [
         (f'<rect x="0" y="-9" width="10" height="10" fill="{BOTH}"/>', "both guidance halves"),
         (f'<rect x="0" y="-9" width="10" height="10" fill="{COND}"/>', "cond half only"),
-        (f'<rect x="0" y="-9" width="10" height="10" fill="white" stroke="{KEY_COLOURS["remove@latent"]}" stroke-width="2"/>', "cond half key-masked (outline colour = mask; the uncond half never is)"),
+        (f'<rect x="0" y="-9" width="10" height="10" fill="white" stroke="{KEY_COLOURS[names.REMOVE_LATENT]}" stroke-width="2"/>', "cond half key-masked (outline colour = mask; the uncond half never is)"),
         ('<circle cx="5" cy="-4" r="2.5" fill="#2b8a3e"/>', "blend"),
         ('<path d="M5 -9 L10 -4 L5 1 L0 -4 Z" fill="#c2255c"/>', "fusion"),
         ('<path d="M2 -7 L8 -1 M2 -1 L8 -7" stroke="#495057" stroke-width="1.5"/>', "drop"),
@@ -120,21 +123,13 @@ def plan_svg(plan: Plan, title: str = "") -> str:
 def _bars(plan: Plan) -> list[tuple[str, str, list[int]]]:
     """(label, colour, steps) of every window, read back from the steps; empty windows are left out."""
     keyed: dict[str, list[int]] = {}
-    blends, occlusion_blends, fusions, proximal = [], [], [], []
-    occluding = {b.id for b in plan.branches if b.role == "occlusion"}
     for st in plan.plan_steps:
         for e in st.evals:
             if e.keymask:
                 keyed.setdefault(e.keymask, []).append(st.index)
-        kinds = {o.kind for o in st.ops}
-        if any(o.kind == "blend" and o.target == "L0" for o in st.ops):
-            blends.append(st.index)
-        if any(o.kind == "blend" and o.target in occluding for o in st.ops):
-            occlusion_blends.append(st.index)
-        if "fuse" in kinds:
-            fusions.append(st.index)
-        if "proximal" in kinds:
-            proximal.append(st.index)
+    blends, fusions, proximal = plan.steps_with(BlendOp, names.REMOVAL), plan.steps_with(FuseOp), plan.steps_with(ProximalOp)
+    occluding = [b.id for b in plan.branches if b.role == "occlusion"]
+    occlusion_blends = sorted({s for b in occluding for s in plan.steps_with(BlendOp, b)})
     # after the last fusion the output is denoised with nothing pasted into it: the seams blend (method 7)
     last = max(fusions, default=None)
     harmonise = [] if last is None else [st.index for st in plan.plan_steps if st.index > last and any(e.branch == plan.output for e in st.evals)]

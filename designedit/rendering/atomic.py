@@ -130,6 +130,23 @@ def os_error_reason(exc: OSError, folder: Path) -> str:
     return text[:1].lower() + text[1:]
 
 
+def nearest_existing(path: Path) -> Path:
+    """`path`, or the nearest folder above it that exists (or is a link): where missing folders would start."""
+    probe = Path(path)
+    while not probe.exists() and not probe.is_symlink() and probe.parent != probe:
+        probe = probe.parent
+    return probe
+
+
+def folder_problem(probe: Path) -> Optional[str]:
+    """Why an existing `probe` cannot hold new folders and files, in a few words; None when it can."""
+    if probe.is_symlink() and not probe.exists():
+        return f"{probe} is a broken link"
+    if not probe.is_dir():
+        return f"{probe} is a file, not a folder"
+    return None
+
+
 def why_unwritable(path: Path, folder: bool = False) -> Optional[str]:
     """Why `path` cannot be written (a file, or with `folder=True` a folder to write files into), in a
     few words; None when it can. Missing folders are not created: the nearest existing one is probed
@@ -144,13 +161,10 @@ def why_unwritable(path: Path, folder: bool = False) -> Optional[str]:
         if path.is_dir():
             return f"{path} is a folder, not a file"
         target = _folder_of(path)
-    probe = target
-    while not probe.exists() and not probe.is_symlink() and probe.parent != probe:
-        probe = probe.parent
-    if probe.is_symlink() and not probe.exists():
-        return f"{probe} is a broken link"
-    if not probe.is_dir():
-        return f"{probe} is a file, not a folder"
+    probe = nearest_existing(target)
+    why = folder_problem(probe)
+    if why is not None:
+        return why
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=probe)
     except OSError as exc:

@@ -41,6 +41,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from designedit.rendering.atomic import folder_problem, nearest_existing
+
 DEFAULT_MAX_BYTES = 4 * 1024**3
 _MAGIC = b"DEDITC1\n"
 _HEADER = struct.Struct(">8sQ32s")  # magic, payload length, sha256(payload)
@@ -219,14 +221,7 @@ def cache_dir_problem(root: Path | str) -> Optional[str]:
     """Why `root` cannot be the cache folder, in a few words: it, or the nearest folder above it that exists
     (missing folders are made with the first entry), is a file. None when it can be. (A folder that cannot be
     written is not refused: the cache is an optimisation, and a shared read-only one still serves hits.)"""
-    probe = Path(root).expanduser()
-    while not probe.exists() and not probe.is_symlink() and probe.parent != probe:
-        probe = probe.parent
-    if probe.is_symlink() and not probe.exists():
-        return f"{probe} is a broken link"
-    if not probe.is_dir():
-        return f"{probe} is a file, not a folder"
-    return None
+    return folder_problem(nearest_existing(Path(root).expanduser()))
 
 
 def _unlink(path: Path) -> None:

@@ -18,16 +18,10 @@ from PIL import Image as PILImage
 from PIL import PngImagePlugin
 
 from designedit.rendering.atomic import atomic_write_bytes, why_unwritable
-from designedit.errors import DeditError
+from designedit.errors import DestinationError
 
 # PNG text chunk keys, as `dedit:<name>` so other tools' keys never collide.
 METADATA_PREFIX = "dedit:"
-
-
-class DestinationError(DeditError):
-    """An output path that cannot be used, found before any rendering: bad input, exit status 2."""
-
-    exit_status = 2
 
 
 def check_not_an_input(path: Path | str, inputs: Collection[Path]) -> None:

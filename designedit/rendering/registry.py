@@ -30,7 +30,7 @@ def renderer_names() -> list[str]:
 
 
 def no_such_renderer(name: str):
-    from designedit.checks.arguments import ArgumentError
+    from designedit.errors import ArgumentError
 
     known = ", ".join(renderer_names()) or "none"
     return ArgumentError(f"no renderer named {name!r} is installed (installed: {known}).")

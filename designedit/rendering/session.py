@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 from designedit.checks import arguments
 from designedit.rendering.atomic import before_commit
@@ -154,21 +154,9 @@ class RenderSession:
     def compile(self, scene: Scene, schedule=None, steps=None, seed=None) -> Plan:
         from designedit.compiler import compile_scene
 
-        settings = scene.render
-        chosen: dict[str, Any] = {
-            "schedule": schedule or (settings.schedule if settings else None) or "fast",
-            "latent_scale": self.renderer.latent_scale,
-            "native_size": getattr(self.renderer, "native_size", 1024),
-        }
-        for key, given, from_scene in (
-            ("steps", steps, settings.steps if settings else None),
-            ("seed", seed, settings.seed if settings else None),
-            ("guidance", None, settings.guidance if settings else None),
-        ):
-            value = given if given is not None else from_scene
-            if value is not None:
-                chosen[key] = value
-        return compile_scene(scene, **chosen)
+        # None: the scene's <render> setting, else the default (decided in designedit.compiler.options)
+        return compile_scene(scene, schedule=schedule, steps=steps, seed=seed, latent_scale=self.renderer.latent_scale,
+                             native_size=getattr(self.renderer, "native_size", 1024))
 
     def render(
         self,
@@ -299,7 +287,7 @@ def render(
 
     Returns a RenderResult: `image` ((h, w, 3) uint8), `layers`, `stats`, `metadata`, `renderer`, `save()`.
     Raises SceneError for an invalid scene (its `problems` list each one), ArgumentError (from
-    designedit.checks.arguments) for a setting that cannot work (steps, seed, schedule, renderer name), DestinationError
+    designedit.errors, as all of these) for a setting that cannot work (steps, seed, schedule, renderer name), DestinationError
     for an output that cannot be written (all three exit status 2 in the CLI), DeditError for anything else
     (no model, out of memory). Nothing is printed unless `progress` or `announce` asks.
     """

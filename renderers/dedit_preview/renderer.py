@@ -32,7 +32,9 @@ import numpy as np
 from designedit.imaging.blend import composite_over, paste_back
 from designedit.imaging.geometry import nearest
 from designedit.masks import shift  # whole-pixel move, zero-filled (also this module's public name)
-from designedit.plan import Plan, PlanImage, Size
+from designedit.plan import names
+from designedit.plan.image_ops import LoadOp
+from designedit.plan.ir import Plan, PlanImage, Size
 from designedit.rendering.lru import LRU
 from designedit.rendering.protocol import RenderOptions, RenderResult
 
@@ -40,7 +42,6 @@ from .inpaint import inpaint
 from .matte import matted_alpha
 
 LAYER_PREFIX = "layer:"
-OCCLUDE = "occlude@canvas"
 KEPT_IMAGES = 16  # materialised images kept across renders (watch mode), by recipe content key
 
 
@@ -66,7 +67,7 @@ class PreviewRenderer:
         tick = progress or (lambda done, of: None)
 
         source = self._materialize(plan.image(plan.background), size)
-        remove = plan.masks["remove@canvas"].data if "remove@canvas" in plan.masks else None
+        remove = plan.masks[names.REMOVE_CANVAS].data if names.REMOVE_CANVAS in plan.masks else None
         background = inpaint(source, remove) if remove is not None else source.copy()
         tick(1, total)
 
@@ -85,9 +86,9 @@ class PreviewRenderer:
             np.maximum(covered, mask, out=covered)
             layers[LAYER_PREFIX + layer.id] = _with_alpha(image, mask)
             tick(2 + n, total)
-        if OCCLUDE in plan.masks:
+        if names.OCCLUDE_CANVAS in plan.masks:
             # the revealed parts the model inpaints (method 10): the objects' pixels are kept
-            hidden = np.where(covered >= 128, 0, plan.masks[OCCLUDE].data).astype(np.uint8)
+            hidden = np.where(covered >= 128, 0, plan.masks[names.OCCLUDE_CANVAS].data).astype(np.uint8)
             picture = inpaint(picture, hidden)
 
         if self.options.paste_back and plan.edit_region in plan.masks:
@@ -125,7 +126,7 @@ def _opaque(image: PlanImage) -> bool:
     """Whether every picture the recipe draws is opaque (one with alpha carries its own matte)."""
     from designedit.imaging.files import has_alpha
 
-    return not any(has_alpha(op.args["src"]) for op in image.ops if op.op == "load")
+    return not any(has_alpha(op.src) for op in image.ops if isinstance(op, LoadOp))
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:

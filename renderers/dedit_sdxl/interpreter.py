@@ -25,7 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from designedit.errors import DeditError
-from designedit.plan import LatentRef, Op, Plan, Step
+from designedit.plan import names
+from designedit.plan.codec import encode
+from designedit.plan.ir import Plan, Step
+from designedit.plan.ops import BlendOp, DropOp, FuseOp, LatentRef, Op, ProximalOp, SetOp
 
 Predict = Callable[[torch.Tensor, int, Optional[torch.Tensor]], torch.Tensor]  # (x, t, keymasks) -> eps
 
@@ -169,30 +172,31 @@ class Interpreter:
             self.x0[ev.branch] = x0
 
     def apply(self, op: Op, step: Step) -> None:
-        if op.kind == "set":
-            self.latents[op.target] = self.latent(op.source).clone()
-        elif op.kind == "blend":
-            m = self.mask(op.mask)
-            self.latents[op.target] = self.latents[op.target] * m + self.latent(op.source) * (1 - m)
-        elif op.kind == "fuse":
-            if op.source.branch is not None:
-                self.fused_x0 = self.x0.get(op.source.branch)
-            z = self.latent(op.source).clone()
-            for layer in op.layers:
-                m = shift(self.mask(layer.mask), layer.dx, layer.dy)
-                z = z * (1 - m) + shift(self.latent(layer.source), layer.dx, layer.dy) * m
-            self.latents[op.target] = z
-        elif op.kind == "proximal":
-            self.latents[op.target] = self.proximal(op)
-        elif op.kind == "drop":
-            self.latents.pop(op.target, None)
-            self.deltas.pop(op.target, None)
-        else:
-            raise DeditError(f"the plan has an op of unknown kind {op.kind!r}.")
+        match op:
+            case SetOp(target=target, source=source):
+                self.latents[target] = self.latent(source).clone()
+            case BlendOp(target=target, source=source, mask=mask):
+                m = self.mask(mask)
+                self.latents[target] = self.latents[target] * m + self.latent(source) * (1 - m)
+            case FuseOp(target=target, source=source, layers=layers):
+                if source.branch is not None:
+                    self.fused_x0 = self.x0.get(source.branch)
+                z = self.latent(source).clone()
+                for layer in layers:
+                    m = shift(self.mask(layer.mask), layer.dx, layer.dy)
+                    z = z * (1 - m) + shift(self.latent(layer.source), layer.dx, layer.dy) * m
+                self.latents[target] = z
+            case ProximalOp():
+                self.latents[op.target] = self.proximal(op)
+            case DropOp(target=target):
+                self.latents.pop(target, None)
+                self.deltas.pop(target, None)
+            case _:
+                raise DeditError(f"the plan has an op the interpreter does not know: {type(op).__name__}.")
 
-    def proximal(self, op: Op) -> torch.Tensor:
+    def proximal(self, op: ProximalOp) -> torch.Tensor:
         z = self.latents[op.target]
-        if op.mask == "*":
+        if op.mask == names.EVERYWHERE:
             return z  # E is 1 everywhere: nothing is pulled
         delta = self.deltas.get(op.target, torch.zeros_like(z)).abs()
         pool = op.pool or [op.target]
@@ -237,7 +241,7 @@ def first_fuse(plan: Plan) -> Optional[tuple[int, int]]:
     """(step index, op index) of the plan's first fuse op, if any."""
     for step in plan.plan_steps:
         for i, op in enumerate(step.ops):
-            if op.kind == "fuse":
+            if isinstance(op, FuseOp):
                 return step.index, i
     return None
 
@@ -257,11 +261,10 @@ def prefix_key(plan: Plan, model_identity: str, dtype: str) -> Optional[str]:
         return digests[name]
 
     def op_view(op: Op) -> dict:
-        d = {k: v for k, v in op.__dict__.items() if k != "layers"}
-        d["source"] = op.source.__dict__ if op.source else None
-        d["trajectory"] = op.trajectory.__dict__ if op.trajectory else None
-        if op.mask and op.mask != "*":
-            d["mask_sha"] = mask_sha(op.mask)
+        # the op as the plan JSON writes it (every op field, layers apart): the key stays what it was
+        d = {k: v for k, v in encode(Op, op).items() if k != "layers"}
+        if d["mask"] and d["mask"] != names.EVERYWHERE:
+            d["mask_sha"] = mask_sha(d["mask"])
         return d
 
     steps = []

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from designedit.checks.arguments import ArgumentError
-from designedit.errors import DeditError
+from designedit.errors import ArgumentError, DeditError
 from designedit.rendering.protocol import RenderOptions
 
 from .options import MODEL_ENV, SDXLOptions, find_cached_model, model_spec, no_model_error
