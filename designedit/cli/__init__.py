@@ -160,7 +160,7 @@ SUBCOMMAND_MODULES = ["format_cmds", "plan_cmd", "render_cmd", "watch_cmd"]
 def build_parser() -> argparse.ArgumentParser:
     from designedit import __version__
 
-    parser = argparse.ArgumentParser(prog="dedit", description="Declarative image editing with SDXL (DesignEdit).")
+    parser = argparse.ArgumentParser(prog="dedit", description="Declarative, training-free image editing (the DesignEdit method) with installed renderers.")
     parser.add_argument("--version", action="version", version=f"dedit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
