@@ -27,8 +27,7 @@ def main() -> None:
 
     import torch
 
-    from designedit.rendering.protocol import RenderOptions
-    from dedit_sdxl import SDXLRenderer
+    from dedit_sdxl import SDXLRenderer, sdxl_options
 
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
@@ -41,7 +40,7 @@ def main() -> None:
 
         def renderer(graphs: bool):
             extra = {"cache": False, "reuse_branches": False, "cuda_graphs": graphs}
-            return SDXLRenderer.from_pipeline(pipe, RenderOptions(device=str(device), extra=extra), "random-sdxl", device)
+            return SDXLRenderer.from_pipeline(pipe, sdxl_options(device=str(device), **extra), "random-sdxl", device)
 
         graphed, eager = renderer(cuda), renderer(False)
         plan = compile_for(scenes["move"], "fast", args.steps, graphed.latent_scale)

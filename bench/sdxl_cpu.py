@@ -33,8 +33,7 @@ def main() -> None:
 
     import torch
 
-    from designedit.rendering.protocol import RenderOptions
-    from dedit_sdxl import SDXLRenderer
+    from dedit_sdxl import SDXLRenderer, sdxl_options
     from sdxl_tiny import build_tiny_sdxl
 
     torch.set_num_threads(args.threads)
@@ -42,7 +41,7 @@ def main() -> None:
         tmp = Path(tmp)
         model = build_tiny_sdxl(tmp / "model", vae_blocks=args.vae_blocks)
         scenes = write_scenes(tmp / "scenes")
-        cold = SDXLRenderer(RenderOptions(model=str(model), extra={"cache": False, "reuse_branches": False}))
+        cold = SDXLRenderer(sdxl_options(model=str(model), cache=False, reuse_branches=False))
         scale = cold.latent_scale
         rows, latents = [], {}
         for edit, path in scenes.items():
@@ -54,7 +53,7 @@ def main() -> None:
                 rows.append((edit, schedule, seconds, result.stats["unet_evals"], plan.cost.total))
 
         # incremental: the same move, then the object moved elsewhere
-        warm = SDXLRenderer(RenderOptions(model=str(model), cache_dir=tmp / "cache"))
+        warm = SDXLRenderer(sdxl_options(model=str(model), cache_dir=tmp / "cache"))
         moved = Path(str(scenes["move"]).replace("move.dedit", "move2.dedit"))
         moved.write_text(scenes["move"].read_text().replace('dx="256"', 'dx="320"'))
         timed_render(warm, compile_for(scenes["move"], "fast", args.steps, scale))

@@ -102,8 +102,7 @@ def main() -> None:
 
     import torch
 
-    from designedit.rendering.protocol import RenderOptions
-    from dedit_sdxl import SDXLRenderer
+    from dedit_sdxl import SDXLRenderer, sdxl_options
 
     cuda = torch.cuda.is_available()
     device = torch.device("cuda" if cuda else "cpu")
@@ -137,8 +136,8 @@ def main() -> None:
             pipe.enable_model_cpu_offload()
         graphed = args.cuda_graphs and cuda and not args.offload
         fuse = not args.separate_projections
-        options = RenderOptions(device=str(device), extra={"cache": False, "reuse_branches": False, "cuda_graphs": graphed,
-                                                           "fuse_projections": fuse, "compile": args.compile})
+        options = sdxl_options(device=str(device), cache=False, reuse_branches=False, cuda_graphs=graphed,
+                               fuse_projections=fuse, compile=args.compile)
         r = SDXLRenderer.from_pipeline(pipe, options, identity="random-sdxl", device=device)
         scenes = write_scenes(tmp / "scenes")
         if args.calls:
@@ -165,8 +164,8 @@ def main() -> None:
                 rows.append((edit, schedule, seconds, result.stats, peak))
         # move-only re-render with branch reuse (watch mode); a --compile UNet was compiled in place, so it runs
         # compiled here too
-        reuse = SDXLRenderer.from_pipeline(pipe, RenderOptions(device=str(device), extra={"cache": False, "cuda_graphs": graphed,
-                                                                                  "fuse_projections": fuse}),
+        reuse = SDXLRenderer.from_pipeline(pipe, sdxl_options(device=str(device), cache=False, cuda_graphs=graphed,
+                                                              fuse_projections=fuse),
                                            "random-sdxl", device)
         moved = scenes["move"].with_name("move2.dedit")
         moved.write_text(scenes["move"].read_text().replace('dx="256"', 'dx="320"'))

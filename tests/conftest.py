@@ -39,3 +39,13 @@ def ball_scenes(tmp_path_factory):
     from render_fixtures import write_ball_scenes
 
     return write_ball_scenes(tmp_path_factory.mktemp("ball-scenes"))
+
+
+@pytest.fixture()
+def notes_on_stderr():
+    """Renderer notes (logged under "dedit"; the library prints nothing) shown on stderr, as the command
+    line shows them."""
+    from designedit.cli.notes import notes_on_stderr as shown
+
+    with shown():
+        yield

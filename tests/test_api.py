@@ -17,6 +17,7 @@ from designedit.errors import DeditError
 from designedit.errors import DestinationError
 from designedit.rendering.outputs import read_png_metadata
 from designedit.rendering.protocol import RenderOptions
+from dedit_sdxl import SDXLOptions
 
 from cli_fixtures import leftovers, no_model, renderer_options, scene  # noqa: F401 (fixtures)
 
@@ -85,7 +86,8 @@ def test_named_model_options_reach_the_renderer(scene, renderer_options):
     seen = renderer_options
     designedit.render(scene, renderer="preview", device="cpu", dtype="bf16", cache_dir=scene.parent / "c", paste_back=False)
     (options,) = seen
-    assert (options.device, options.dtype, options.cache_dir, options.paste_back, options.progress) == (
+    sdxl = options.of(SDXLOptions)  # model, device, dtype: given to the renderers whose options have them
+    assert (sdxl.device, sdxl.dtype, options.cache_dir, options.paste_back, options.progress) == (
         "cpu", "bf16", scene.parent / "c", False, False)
 
 

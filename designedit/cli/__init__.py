@@ -164,7 +164,7 @@ def build_parser(argv: Optional[list[str]] = None) -> argparse.ArgumentParser:
     """The parser for `argv`: every command's, or (`argv` starting with a command) that command's alone."""
     from designedit.version import __version__
 
-    parser = argparse.ArgumentParser(prog="dedit", description="Declarative image editing with SDXL (DesignEdit).")
+    parser = argparse.ArgumentParser(prog="dedit", description="Declarative, training-free image editing (the DesignEdit method) with installed renderers.")
     parser.add_argument("--version", action="version", version=f"dedit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

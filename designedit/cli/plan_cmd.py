@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--schedule", choices=["fast", "reference"], help="fast, or reference for the authors' computation (default: the scene's, else fast)")
     p.add_argument("--steps", type=steps_arg, metavar="N", help="denoising steps (default: the scene's, else 50)")
     p.add_argument("--native-size", type=_native_size, default=1024, metavar="PX",
-                   help="the model's native side in pixels (SDXL: 1024, the default); renders are about its square")
+                   help="the model's native side in pixels (default 1024); renders are about its square")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--svg", type=_svg_path, metavar="OUT.svg", help="write a timeline picture of the plan (SVG)")
     p.add_argument("--root", type=Path, metavar="DIR", help="folder file references may not leave (default: the document's folder)")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from designedit.checks import arguments
 from designedit.errors import ArgumentError, UsageError
@@ -24,11 +26,6 @@ EXIT_STATUSES = (
     "Nothing is written when a render is interrupted or terminated; once its files are being written, "
     "Ctrl-C and SIGTERM wait until they are all complete, and the exit status is 0."
 )
-
-# RenderOptions fields only the SDXL renderer reads, with the flag that sets each
-MODEL_FLAGS = {"model": "--model", "device": "--device", "dtype": "--dtype", "offload": "--offload",
-               "model_config": "--model-config", "cuda_graphs": "--cuda-graphs", "compile": "--compile"}
-
 
 @readable_type("a step count")
 def steps_arg(text: str) -> int:
@@ -61,7 +58,7 @@ png_path = file_name_type(".png", "a .png file name", "dedit writes PNG with its
 
 @readable_type("a renderer name")
 def _renderer_name(text: str) -> str:
-    from designedit.rendering.protocol import renderer_names
+    from designedit.rendering.registry import renderer_names
 
     if text == "auto":
         return text
@@ -71,13 +68,23 @@ def _renderer_name(text: str) -> str:
     return text
 
 
+def _auto_help(plugins: dict) -> str:
+    """--renderer's help, from the installed renderers: which `auto` takes when, and their names."""
+    order = []
+    for name, plugin in plugins.items():  # highest priority first, down to one that always runs
+        order.append(f"{name} {plugin.chosen_when}".strip())
+        if not plugin.chosen_when:
+            break
+    return f"auto (default: {', else '.join(order)}), {', '.join(sorted(plugins))}, or another installed renderer"
+
+
 def add_renderer_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by `render` and `watch`."""
-    parser.add_argument("--renderer", type=_renderer_name, default="auto", metavar="R",
-                        help="auto (default: sdxl when a model is configured or found, else preview), preview, sdxl, "
-                        "or another installed renderer")
-    parser.add_argument("--model", metavar="M", help="SDXL model: a diffusers folder, a hub id in the local Hugging Face "
-                        "cache, or a .safetensors file (default: $DEDIT_MODEL)")
+    """Options shared by `render` and `watch`: the core's, then each installed renderer's own (its plugin's
+    `add_arguments`, in a group of their own)."""
+    from designedit.rendering.registry import installed
+
+    plugins = installed()
+    parser.add_argument("--renderer", type=_renderer_name, default="auto", metavar="R", help=_auto_help(plugins))
     parser.add_argument("--schedule", choices=["fast", "reference"],
                         help="fast, or reference for the authors' computation (default: the scene's, else fast)")
     parser.add_argument("--steps", type=steps_arg, metavar="N", help="denoising steps (default: the scene's, else 50)")
@@ -87,46 +94,39 @@ def add_renderer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-size", type=cache_size_arg, metavar="SIZE",
                         help="bound on the inversion cache folder, e.g. 4G, 500M, 2GB (least recently used entries go "
                         "first; 0 stores nothing) (default: $DEDIT_CACHE_SIZE, else 4G)")
-    parser.add_argument("--model-config", type=Path, metavar="DIR", help="diffusers SDXL folder whose configs and tokenizers read a single .safetensors --model, of the "
-                        "checkpoint's architecture (default: $DEDIT_MODEL_CONFIG, else SDXL base from the local Hugging Face "
-                        "cache, else SDXL base's published configs with tokenizers from open_clip_torch's CLIP vocabulary); "
-                        "a --model folder or hub id has its own configs: then it is ignored, with a warning")
-    parser.add_argument("--device", choices=["auto", "cuda", "mps", "cpu"], default="auto",
-                        help="where the SDXL renderer runs (default: auto, which is cuda, else mps, else cpu)")
-    parser.add_argument("--dtype", choices=["fp16", "bf16", "fp32"],
-                        help="SDXL number format (default: bf16 on CUDA GPUs that support it, else fp16 on GPUs, fp32 on CPU)")
-    parser.add_argument("--offload", action="store_true", help="model CPU offload (less GPU memory, slower)")
-    parser.add_argument("--cuda-graphs", action=argparse.BooleanOptionalAction, default=None,
-                        help="replay UNet calls from CUDA graphs (default: on for CUDA without --offload)")
-    parser.add_argument("--compile", choices=["blocks", "unet"], metavar="WHAT",
-                        help="run the UNet through torch.compile: blocks (its transformer blocks) or unet (all of it "
-                        "as one graph, the most fusion); each new picture size and batch is compiled on first use "
-                        "(unet: minutes on a GPU; PyTorch keeps the kernels in its disk cache), so it is meant for "
-                        "watch and series of renders (default: off)")
     parser.add_argument("--root", type=Path, metavar="DIR", help="folder file references may not leave (default: the document's folder)")
+    flags: list[RendererFlag] = []
+    for name, plugin in plugins.items():
+        group = parser.add_argument_group(f"{plugin.label} renderer options (--renderer {name})")
+        plugin.add_arguments(group)
+        flags += [RendererFlag(a.option_strings[0], a.dest, a.default, name, plugin.label) for a in group._group_actions]
+    parser.set_defaults(renderer_flags=tuple(flags))
+
+
+@dataclass(frozen=True)
+class RendererFlag:
+    """A flag a renderer added (`note_ignored_options` tells its owner apart from the renderer chosen)."""
+
+    flag: str  # "--model"
+    dest: str
+    default: Any
+    owner: str  # the renderer's name
+    label: str  # its plugin's label: "SDXL"
 
 
 def options_from_args(args: argparse.Namespace, progress: bool = True) -> RenderOptions:
-    """The RenderOptions the flags say; UsageError (exit status 2) for a cache folder that is a file."""
+    """The RenderOptions the flags say, each renderer's own options made by its plugin; UsageError (exit
+    status 2) for a cache folder that is a file."""
+    from designedit.rendering.registry import installed
+
     check_cache_dir(args.cache_dir)
-    extra = {}
-    if args.model_config:
-        extra["model_config"] = str(args.model_config)
-    if args.cuda_graphs is not None:
-        extra["cuda_graphs"] = args.cuda_graphs
-    if args.compile:
-        extra["compile"] = args.compile
-    if args.cache_size is not None:
-        extra["cache_max_bytes"] = args.cache_size
+    own = (plugin.options_from_args(args) for plugin in installed().values())
     return RenderOptions(
-        model=args.model,
-        device=args.device,
-        dtype=args.dtype,
-        offload=args.offload,
-        cache_dir=args.cache_dir,
         paste_back=args.paste_back,
         progress=progress,
-        extra=extra,
+        cache_dir=args.cache_dir,
+        cache_max_bytes=args.cache_size,
+        renderer_options=tuple(o for o in own if o is not None),
     )
 
 
@@ -145,19 +145,19 @@ def check_cache_dir(given: Path | None) -> None:
 
 
 def note_ignored_options(args: argparse.Namespace, session) -> None:
-    """One line on stderr when model options were given to a renderer that does not read them."""
-    given = {
-        "model": args.model is not None, "device": args.device != "auto", "dtype": args.dtype is not None,
-        "offload": args.offload, "model_config": args.model_config is not None, "cuda_graphs": args.cuda_graphs is not None,
-        "compile": args.compile is not None,
-    }
-    reads = getattr(session.choice.cls, "options_read", None)
-    if reads is None:
-        reads = set(MODEL_FLAGS) if session.name == "sdxl" else set()
-    ignored = [MODEL_FLAGS[key] for key, was_given in given.items() if was_given and key not in reads]
-    if ignored:
-        they = "it is an SDXL option" if len(ignored) == 1 else "they are SDXL options"
-        print(f"note: the {session.name} renderer ignores {', '.join(ignored)} ({they}).", file=sys.stderr, flush=True)
+    """One line on stderr when flags of another renderer were given to the one chosen, which ignores them."""
+    own = {f.dest for f in args.renderer_flags if f.owner == session.name}
+    reads = own | set(getattr(session.choice.cls, "options_read", None) or ())
+    ignored = [f for f in args.renderer_flags if f.dest not in reads and getattr(args, f.dest) != f.default]
+    if not ignored:
+        return
+    labels = list(dict.fromkeys(f.label for f in ignored))
+    if len(labels) > 1:
+        they = f"they are options of the {' and '.join(labels)} renderers"
+    else:
+        they = f"it is an {labels[0]} option" if len(ignored) == 1 else f"they are {labels[0]} options"
+    names = ", ".join(f.flag for f in ignored)
+    print(f"note: the {session.name} renderer ignores {names} ({they}).", file=sys.stderr, flush=True)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -175,24 +175,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from designedit.cli.notes import notes_on_stderr, stderr_line
     from designedit.rendering.session import RenderSession, check_destinations, default_output, load_scene
 
     scene = load_scene(args.file, root=args.root)
     output = args.output if args.output is not None else default_output(scene, args.file)
     check_destinations(scene, output, args.layers, args.stats)  # before any model is loaded
-    session = RenderSession(args.renderer, options_from_args(args))
-    note_ignored_options(args, session)
-    result = session.render(
-        scene,
-        output=output,
-        schedule=args.schedule,
-        steps=args.steps,
-        seed=args.seed,
-        layers_dir=args.layers,
-        stats_path=args.stats,
-        warn=lambda sentence: print(f"warning: {sentence}", file=sys.stderr, flush=True),
-        on_commit=hold_signals,  # from the first output's rename on, a signal waits for the rest
-    )
+    with notes_on_stderr():
+        session = RenderSession(args.renderer, options_from_args(args), announce=stderr_line)
+        note_ignored_options(args, session)
+        result = session.render(
+            scene,
+            output=output,
+            schedule=args.schedule,
+            steps=args.steps,
+            seed=args.seed,
+            layers_dir=args.layers,
+            stats_path=args.stats,
+            warn=lambda sentence: stderr_line(f"warning: {sentence}"),
+            on_commit=hold_signals,  # from the first output's rename on, a signal waits for the rest
+        )
     debug_pause("written")
     print(status_line(result.stats, output))
     return 0

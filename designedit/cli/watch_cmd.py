@@ -56,13 +56,15 @@ def check_start(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from designedit.cli.notes import notes_on_stderr, stderr_line
     from designedit.rendering.session import RenderSession
     from designedit.watch import Watcher
 
-    with signals_unwind():  # also when run() is called without main() (not from another thread: no handler there)
+    # signals_unwind: also when run() is called without main() (not from another thread: no handler there)
+    with signals_unwind(), notes_on_stderr():
         try:
             check_start(args)
-            session = RenderSession(args.renderer, options_from_args(args))
+            session = RenderSession(args.renderer, options_from_args(args), announce=stderr_line)
             note_ignored_options(args, session)
             watcher = Watcher(
                 args.files,

@@ -1,2 +1,3 @@
-"""Rendering: the renderer protocol and registry, a render session, outputs and atomic writes, OpenRaster, the
-inversion cache."""
+"""Rendering: the renderer protocol (protocol), the installed renderers (registry) and the choice among them
+(select), a render session (session), outputs and atomic writes, OpenRaster, the inversion cache, and the small
+in-memory LRU renderers keep things in (lru)."""

@@ -1,41 +1,69 @@
-"""The renderer plugin interface and registry (entry-point group `designedit.renderers`).
+"""The renderer plugin interface: what a renderer is given, what it returns, what the core asks of it.
 
-A renderer is a class registered under a name. It is constructed with the
-options the user gave (`RenderOptions`), tells whether it can run here
-(`available`), and executes plans. It never imports the compiler: the caller
-(`designedit.render`) compiles the scene for the renderer's latent scale and
-hands it the plan.
+A renderer is a class registered under a name (entry-point group `designedit.renderers`, found by
+`designedit.rendering.registry`). It is constructed with the options the user gave (`RenderOptions`)
+and executes plans. It never imports the compiler: the caller (`designedit.render`) compiles the scene
+for the renderer's latent scale and hands it the plan.
+
+Beside the class, a renderer package may describe itself in a cheap module-level `plugin` (a
+`RendererPlugin`): its priority for `--renderer auto`, whether it can run here (`available`), its own
+typed options and the command-line flags that set them. The core reads that description without
+loading the class, which may import a heavy stack (torch).
+
+Renderers say what they notice (a fallback, a slow first call) through `logging`, on the loggers
+`notes_logger` gives (under "dedit"): the library prints nothing unless asked; the command line shows them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from importlib import import_module
-from importlib.metadata import entry_points
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TypeVar
 
-if TYPE_CHECKING:  # kept out of start-up: `dedit validate` needs neither
+if TYPE_CHECKING:  # kept out of start-up: `dedit validate` needs none of them
+    import argparse
+    import logging
+
     import numpy as np
 
     from designedit.plan import Plan
 
-ENTRY_POINT_GROUP = "designedit.renderers"
+NOTES_LOGGER = "dedit"
+T = TypeVar("T")
+
+
+def notes_logger(name: str) -> "logging.Logger":
+    """The logger of a renderer module's notes, "dedit.<name>" ("sdxl.unet"). "dedit" gets a NullHandler:
+    the library stays silent (without one, Python prints warnings itself) until its user installs a
+    handler (the command line: designedit.cli.notes)."""
+    import logging  # here, not at the top: `dedit validate` needs no logging
+
+    notes = logging.getLogger(NOTES_LOGGER)
+    if not any(isinstance(handler, logging.NullHandler) for handler in notes.handlers):
+        notes.addHandler(logging.NullHandler())
+    return logging.getLogger(f"{NOTES_LOGGER}.{name}")
 
 
 @dataclass
 class RenderOptions:
-    """What a user can say about how to render; each renderer reads what concerns it."""
+    """What a user can say about how to render. The fields here concern every renderer; a renderer's own
+    settings travel typed in `renderer_options` (one frozen dataclass per renderer, found with `of`)."""
 
-    model: Optional[str] = None  # path, hub id or .safetensors file (sdxl)
-    device: str = "auto"
-    dtype: Optional[str] = None  # fp16 | bf16 | fp32
-    offload: bool = False
-    cache_dir: Optional[Path] = None
     paste_back: bool = True
     progress: bool = False  # a progress bar on stderr: the CLI turns it on, a library call stays silent
-    extra: dict[str, Any] = field(default_factory=dict)
+    cache_dir: Optional[Path] = None  # the inversion cache's folder (designedit.rendering.cache)
+    cache_max_bytes: Optional[int] = None  # its bound (None: $DEDIT_CACHE_SIZE, else 4 GiB)
+    renderer_options: tuple[Any, ...] = ()  # each renderer's own options, at most one of each class
+
+    def of(self, kind: type[T]) -> T:
+        """The options of class `kind` (a renderer's own), else `kind()`: its defaults."""
+        return next((given for given in self.renderer_options if type(given) is kind), None) or kind()
+
+    def with_renderer_options(self, *given: Any) -> "RenderOptions":
+        """A copy whose renderer options of each class in `given` are replaced by (or become) those."""
+        kinds = {type(g) for g in given}
+        return replace(self, renderer_options=(*(o for o in self.renderer_options if type(o) not in kinds), *given))
 
 
 class LazyLayers(Mapping):
@@ -95,11 +123,6 @@ class Renderer(Protocol):
 
     def __init__(self, options: RenderOptions) -> None: ...
 
-    @classmethod
-    def available(cls, options: RenderOptions) -> tuple[bool, str]:
-        """(can run here, one sentence why or why not), without loading anything heavy."""
-        ...
-
     @property
     def latent_scale(self) -> int:
         """Pixels per latent cell that plans for this renderer must use."""
@@ -107,9 +130,11 @@ class Renderer(Protocol):
 
     # Optional: `native_size` (int property), the side in pixels the model works
     # best at (SDXL: 1024); plans render at about its square. Absent means 1024.
-    # Optional: `options_read` (class attribute, a set of RenderOptions field
-    # names such as {"device", "dtype"}): the model options this renderer uses;
-    # the CLI notes model options given to a renderer that does not use them.
+    # Optional: `options_read` (class attribute, a set of option names, the argparse dests of flags
+    # another renderer declares, such as {"device"}): flags this renderer reads although another declares
+    # them; the CLI notes the other renderers' flags given to it.
+    # Optional, for a package without a `plugin`: `available(options) -> (bool, one sentence why)`
+    # (a classmethod that loads nothing heavy), which `auto` then asks.
 
     # `progress(done, total)` counts the whole render; a renderer that works in phases also calls
     # `progress.phase(label, done, total)`, each phase with its own count, when the callable has that
@@ -117,39 +142,46 @@ class Renderer(Protocol):
     def render(self, plan: Plan, progress: Optional[Callable[[int, int], None]] = None) -> RenderResult: ...
 
 
-def renderer_names() -> list[str]:
-    return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+@dataclass(frozen=True)
+class Availability:
+    """A renderer's answer to "can you run with these options?" (`RendererPlugin.available`)."""
+
+    ok: bool
+    # one clause for the line that explains the choice: where the model comes from, or why it cannot run
+    # ("" when there is nothing to add)
+    reason: str
+    # the options it would run with, completed (SDXL: the model taken from $DEDIT_MODEL or found in the
+    # local Hugging Face cache); None: as given
+    options: Optional[RenderOptions] = None
+    # non-empty when the user's settings ask for this renderer, in words that say how ("a model is
+    # configured (--model m)"): `auto` then reports a failure to load it instead of taking the next one
+    insisted: str = ""
 
 
-def _entry_point(name: str):
-    """The installed renderer entry point called `name`, or None."""
-    return next((ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name), None)
+class RendererPlugin(Protocol):
+    """A renderer package's description of itself, read without loading its renderer class: the
+    attribute `plugin` of the module its entry point names (`designedit.rendering.registry`)."""
 
+    priority: int  # `auto` asks the highest first (SDXL 100, preview 10, a package without a plugin 0)
+    label: str  # how sentences name its options: "they are SDXL options"
+    install: str  # the pip requirement that brings its dependencies ("designedit[sdxl]"), or ""
+    chosen_when: str  # how `--renderer auto` help says when it is chosen ("when a model is configured"); "": always
+    options_type: Optional[type]  # its frozen dataclass of options (in RenderOptions.renderer_options), or None
 
-def preflight(name: str, options: RenderOptions) -> None:
-    """Run the renderer package's optional module-level `preflight(options)` before its class is loaded.
+    def add_arguments(self, group: argparse._ArgumentGroup) -> None:
+        """Add its command-line flags to `group` (dedit render and watch)."""
+        ...
 
-    Loading a renderer class may import a heavy stack (the SDXL renderer: torch, seconds); a package can
-    offer a cheap `preflight` in its top module that raises DeditError for what it can tell at once (no
-    model, a model path that does not exist, a missing install). Nothing happens for an unknown name or a
-    package without one; `load_renderer_class` reports those."""
-    ep = _entry_point(name)
-    if ep is None:
-        return
-    try:
-        module = import_module(ep.module)
-    except Exception:  # noqa: BLE001 - load_renderer_class reports a broken package
-        return
-    check = getattr(module, "preflight", None)
-    if callable(check):
-        check(options)
+    def options_from_args(self, args: argparse.Namespace) -> Any:
+        """Its `options_type` instance from the parsed flags (None when it has no options)."""
+        ...
 
+    def available(self, options: RenderOptions, by_name: bool = False) -> Availability:
+        """Whether it can run with `options`, cheaply (nothing heavy imported). `by_name`: the user named
+        it (--renderer NAME), so what stops it is a DeditError in one sentence, not a quiet no."""
+        ...
 
-def load_renderer_class(name: str) -> type:
-    ep = _entry_point(name)
-    if ep is not None:
-        return ep.load()
-    known = ", ".join(renderer_names()) or "none"
-    from designedit.errors import ArgumentError
-
-    raise ArgumentError(f"no renderer named {name!r} is installed (installed: {known}).")
+    def preflight(self, options: RenderOptions) -> None:
+        """Raise DeditError for what can be told before loading the class (no model, a model path that
+        does not exist, a missing install); run before a renderer the user asked for is loaded."""
+        ...

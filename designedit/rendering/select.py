@@ -1,28 +1,25 @@
-"""Choosing the renderer: `auto` picks SDXL when it has a model, else the preview.
+"""Choosing the renderer: the one named, or for `auto` the best installed one that can run.
 
-A model is *configured* with --model or $DEDIT_MODEL, or *found*: the SDXL
-base model already in the local Hugging Face cache. Finding is a look at the
-cache folders, without importing the SDXL renderer, so `auto` on a machine
-without a model starts the preview at once instead of loading torch first.
+Every installed renderer describes itself (a `RendererPlugin`, designedit.rendering.registry) without
+its class being loaded. `auto` asks them in priority order whether they can run with the options given
+(`available`: the SDXL renderer answers from its options and the local Hugging Face cache, so `auto` on
+a machine without a model starts the preview at once instead of loading torch first), then loads the
+first that says yes. One that says yes but fails to load is passed over, unless the user's settings
+asked for it (`Availability.insisted`, e.g. a configured model): that is an error, never a silent
+fallback. A renderer named with --renderer that cannot run is an error too.
 
-The choice is always explained in one line (`Choice.reason`) so a user who
-sees a draft instead of a diffusion render knows why. An explicit `sdxl`
-without a model is an error, never a silent fallback to the preview.
+The choice is always explained in one line (`Choice.line`) so a user who sees a draft instead of a
+diffusion render knows why.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Optional
+from typing import Any
 
 from designedit.errors import DeditError
-from designedit.rendering.protocol import RenderOptions, load_renderer_class
-
-MODEL_ENV = "DEDIT_MODEL"
-# Hub ids `auto` looks for in the local Hugging Face cache when no model is configured.
-FINDABLE_MODELS = ("stabilityai/stable-diffusion-xl-base-1.0",)
+from designedit.rendering.protocol import RendererPlugin, RenderOptions
+from designedit.rendering.registry import find_plugin, installed, load_renderer_class
 
 
 @dataclass
@@ -30,59 +27,18 @@ class Choice:
     name: str
     cls: type
     reason: str  # one line for the user
+    options: RenderOptions  # as the chosen renderer's plugin completed them (SDXL: the model found)
+    plugin: RendererPlugin
 
     @property
     def line(self) -> str:
         return f"renderer: {self.name} ({self.reason})"
 
-
-def model_spec(options: RenderOptions) -> Optional[str]:
-    """The model as the user named it: --model (`options.model`), else $DEDIT_MODEL; None when neither."""
-    return options.model or os.environ.get(MODEL_ENV) or None
-
-
-def with_model_from_env(options: RenderOptions) -> RenderOptions:
-    """Fill `options.model` from $DEDIT_MODEL when --model was not given."""
-    options.model = model_spec(options)
-    return options
-
-
-def no_model_error() -> DeditError:
-    """`--renderer sdxl` with no model configured and none in the local Hugging Face cache."""
-    return DeditError(
-        f"the SDXL renderer needs a model and none is configured or found in {hub_cache_dir()}; "
-        f"pass --model or set {MODEL_ENV}, or use --renderer preview."
-    )
-
-
-def hub_cache_dir() -> Path:
-    """Where huggingface_hub keeps downloads, by its own environment variables."""
-    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
-        if os.environ.get(var):
-            return Path(os.environ[var]).expanduser()
-    if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "huggingface" / "hub"
-
-
-def find_cached_model() -> Optional[str]:
-    """The first FINDABLE_MODELS hub id with a complete-looking snapshot in the local cache."""
-    cache = hub_cache_dir()
-    for repo_id in FINDABLE_MODELS:
-        snapshots = cache / f"models--{repo_id.replace('/', '--')}" / "snapshots"
-        try:
-            if any((snap / "model_index.json").is_file() for snap in snapshots.iterdir()):
-                return repo_id
-        except OSError:
-            continue
-    return None
-
-
-def _model_source(options: RenderOptions) -> str:
-    if os.environ.get(MODEL_ENV) == options.model:
-        return f"{MODEL_ENV}={options.model}"
-    return f"--model {options.model}"
+    @property
+    def own_options(self) -> Any:
+        """The chosen renderer's own options (its `options_type`), or None when it declares none."""
+        kind = self.plugin.options_type
+        return self.options.of(kind) if kind is not None else None
 
 
 def _load(name: str) -> type:
@@ -91,51 +47,56 @@ def _load(name: str) -> type:
     except DeditError:
         raise
     except ModuleNotFoundError as exc:  # an optional install left out
-        hint = " (pip install 'designedit[sdxl]')" if name == "sdxl" else ""
+        install = getattr(installed().get(name), "install", "")
+        hint = f" (pip install '{install}')" if install else ""
         raise DeditError(f"the {name} renderer needs the package {exc.name}, which is not installed{hint}.") from exc
     except Exception as exc:  # noqa: BLE001 - an installed plugin that fails to import
         raise DeditError(f"the {name} renderer cannot be loaded: importing it failed with: {exc}.") from exc
 
 
-def _load_sdxl() -> tuple[type | None, str]:
-    try:
-        return _load("sdxl"), ""
-    except DeditError as exc:  # a missing or broken optional install must not break the preview
-        return None, str(exc).rstrip(".")
-
-
-def choose_renderer(name: str, options: RenderOptions) -> Choice:
-    with_model_from_env(options)
+def choose_renderer(name: str, options: RenderOptions, check: bool = False) -> Choice:
+    """The renderer `name` ("auto" or an installed one) with its completed options. `check`: also run the
+    plugin's preflight before loading a renderer the user asked for (what `RenderSession` does, so a
+    missing model is said before torch is imported)."""
     if name == "auto":
-        return _choose_auto(options)
-    cls = _load(name)
-    if name == "sdxl" and not options.model:
-        found = find_cached_model()
-        if found is None:
-            raise no_model_error()
-        options.model = found
-        return Choice(name, cls, f"chosen with --renderer; found {found} in the local Hugging Face cache")
-    if name == "sdxl":
-        return Choice(name, cls, f"chosen with --renderer; model from {_model_source(options)}")
-    return Choice(name, cls, "chosen with --renderer")
+        return _choose_auto(options, check)
+    plugin = find_plugin(name)
+    if check:
+        plugin.preflight(options)
+    offer = plugin.available(options, by_name=True)
+    if not offer.ok:
+        raise DeditError(f"the {name} renderer cannot run here: {offer.reason}.")
+    reason = "; ".join(filter(None, ["chosen with --renderer", offer.reason]))
+    return Choice(name, _load(name), reason, offer.options or options, plugin)
 
 
-def _choose_auto(options: RenderOptions) -> Choice:
-    if options.model:
-        sdxl, why_not = _load_sdxl()
-        if sdxl is None:
-            raise DeditError(
-                f"a model is configured ({_model_source(options)}) but {why_not}; "
-                "install designedit[sdxl] or use --renderer preview."
-            )
-        return Choice("sdxl", sdxl, f"model from {_model_source(options)}")
-    found = find_cached_model()
-    if found is not None:
-        sdxl, why_not = _load_sdxl()
-        if sdxl is not None:
-            options.model = found
-            return Choice("sdxl", sdxl, f"found {found} in the local Hugging Face cache")
-        reason = f"found {found} in the local Hugging Face cache but {why_not}"
-    else:
-        reason = f"no SDXL model configured (--model or {MODEL_ENV}) or found in the local Hugging Face cache"
-    return Choice("preview", _load("preview"), f"{reason}; a draft without diffusion")
+def _choose_auto(options: RenderOptions, check: bool) -> Choice:
+    passed_over: list[str] = []  # why each renderer ranked above the chosen one was not taken
+    plugins = list(installed().items())
+    for rank, (name, plugin) in enumerate(plugins):
+        offer = plugin.available(options)
+        if not offer.ok:
+            passed_over.append(offer.reason)
+            continue
+        if offer.insisted and check:
+            plugin.preflight(offer.options or options)
+        try:
+            cls = _load(name)
+        except DeditError as exc:  # a missing or broken optional install must not break the others
+            why_not = str(exc).rstrip(".")
+            if offer.insisted:
+                remedy = _remedy(plugin, plugins[rank + 1 :], options)
+                raise DeditError(f"{offer.insisted} but {why_not}{'; ' + remedy if remedy else ''}.") from exc
+            passed_over.append(f"{offer.reason} but {why_not}")
+            continue
+        return Choice(name, cls, "; ".join(filter(None, [*passed_over, offer.reason])), offer.options or options, plugin)
+    raise DeditError(f"no installed renderer can run here: {'; '.join(passed_over)}.")
+
+
+def _remedy(plugin: RendererPlugin, lower: list[tuple[str, RendererPlugin]], options: RenderOptions) -> str:
+    """What to do when a renderer the user asked for cannot be loaded: install it, or use another."""
+    ways = [f"install {plugin.install}"] if plugin.install else []
+    fallback = next((name for name, other in lower if other.available(options).ok), None)
+    if fallback is not None:
+        ways.append(f"use --renderer {fallback}")
+    return " or ".join(ways)

@@ -29,14 +29,10 @@ from designedit.model.scene import Scene
 from designedit.rendering.outputs import check_destination, check_not_an_input, check_png_destination
 from designedit.checks.paths import resolve_reference
 from designedit.plan import Plan
-from designedit.rendering.protocol import RenderOptions, RenderResult, preflight
-from designedit.rendering.select import Choice, choose_renderer, with_model_from_env
+from designedit.rendering.protocol import RenderOptions, RenderResult
+from designedit.rendering.select import Choice, choose_renderer
 
 Announce = Callable[[str], None]
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
 
 
 def load_scene(scene_or_path: Scene | str | Path, root: Optional[Path | str] = None) -> Scene:
@@ -101,9 +97,11 @@ def check_destinations(
     return inputs
 
 
-def png_metadata(plan: Plan, renderer: str, options: RenderOptions, stats: Optional[dict] = None) -> dict[str, str]:
+def png_metadata(plan: Plan, renderer: str, options: RenderOptions, stats: Optional[dict] = None,
+                 model: Optional[str] = None) -> dict[str, str]:
     """The `dedit:*` PNG text chunks (spec/plan.md, Output metadata): what decides the pixels. `stats`: the
-    renderer's, for where and in what number format a model ran (absent for a renderer without one)."""
+    renderer's, for where and in what number format a model ran (absent for a renderer without one);
+    `model`: the model as the user named it (None: the renderer runs none)."""
     from designedit.version import __version__
 
     stats = stats or {}
@@ -111,7 +109,7 @@ def png_metadata(plan: Plan, renderer: str, options: RenderOptions, stats: Optio
     return {
         "scene-hash": plan.scene_hash,
         "seed": str(plan.seed),
-        "model": options.model if renderer != "preview" and options.model else "none",
+        "model": model or "none",
         "schedule": plan.schedule,
         "steps": str(plan.steps),
         "guidance": str(plan.guidance_scale),
@@ -138,14 +136,13 @@ class RenderSession:
         self,
         renderer: str = "auto",
         options: Optional[RenderOptions] = None,
-        announce: Optional[Announce] = _stderr,
+        announce: Optional[Announce] = None,
     ) -> None:
-        self.options = replace(options) if options is not None else RenderOptions()
-        with_model_from_env(self.options)
-        if renderer != "auto" or self.options.model:
-            # what the renderer can tell without its heavy imports (SDXL: no model, no torch) comes first
-            preflight("sdxl" if renderer == "auto" else renderer, self.options)
-        self.choice: Choice = choose_renderer(renderer, self.options)
+        """`announce` receives the line that says which renderer was chosen and why (the CLI prints it)."""
+        # check=True: what a renderer asked for can tell without its heavy imports (SDXL: no model, no
+        # torch) is said before its class is loaded
+        self.choice: Choice = choose_renderer(renderer, options or RenderOptions(), check=True)
+        self.options = replace(self.choice.options)
         if announce is not None:
             announce(self.choice.line)
         self.renderer = self.choice.cls(self.options)
@@ -199,7 +196,7 @@ class RenderSession:
                 f"the {self.name} renderer returned a {result.image.shape[1]}x{result.image.shape[0]} picture "
                 f"for a {plan.canvas.width}x{plan.canvas.height} canvas."
             )
-        metadata = png_metadata(plan, self.name, self.options, result.stats)
+        metadata = png_metadata(plan, self.name, self.options, result.stats, getattr(self.choice.own_options, "model", None))
         stats = {
             "renderer": self.name,
             "unet_evals": 0,
@@ -281,9 +278,10 @@ def render(
     layers_dir: also write the background and each layer as RGBA PNGs and an OpenRaster stack there.
     stats_path: also write the render statistics as JSON there (they are in `result.stats` anyway).
     root: the folder file references may not leave (default: the document's folder).
-    device ("auto", "cuda", "mps", "cpu"), dtype ("fp16", "bf16", "fp32"), cache_dir: SDXL settings;
-        `options` (a RenderOptions) gives the rest (offload, extra); the named arguments that are given
-        (not None) win over it.
+    device ("auto", "cuda", "mps", "cpu"), dtype ("fp16", "bf16", "fp32"): SDXL settings, given to every
+        renderer whose options have a field of that name; cache_dir: the inversion cache's folder.
+        `options` (a RenderOptions, each renderer's own typed options in its `renderer_options`, e.g.
+        dedit_sdxl.SDXLOptions) gives the rest; the named arguments that are given (not None) win over it.
     progress: show a progress bar on stderr for long renders (default: silent, or `options.progress`).
     announce: a callable that receives one line saying which renderer was chosen and why (default: none).
 
@@ -303,14 +301,13 @@ def render(
         options.paste_back = paste_back
     if progress is not None:
         options.progress = progress
-    if model is not None:
-        options.model = model
-    if device is not None:
-        options.device = device
-    if dtype is not None:
-        options.dtype = dtype
     if cache_dir is not None:
         options.cache_dir = Path(cache_dir)
+    settings = {key: value for key, value in (("model", model), ("device", device), ("dtype", dtype)) if value is not None}
+    if settings:  # a renderer's own options, by the names of their fields (SDXLOptions has all three)
+        from designedit.rendering.registry import with_settings
+
+        options = with_settings(options, **settings)
     scene = load_scene(scene_or_path, root=root)
     check_destinations(scene, output, layers_dir, stats_path)  # before a renderer (SDXL: torch) is loaded, as the CLI does
     session = RenderSession(renderer, options, announce=announce)

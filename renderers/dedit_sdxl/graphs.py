@@ -24,11 +24,12 @@ once and goes on eagerly.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import torch
+
+from designedit.rendering.lru import LRU
 
 # run(x, t, masks, cond, pooled, time_ids) -> eps: one UNet call on exactly these tensors
 UNetRun = Callable[[torch.Tensor, torch.Tensor, Optional[torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -80,7 +81,7 @@ class GraphedUNet:
     def __init__(self, run: UNetRun, backend) -> None:
         self.run = run
         self.backend = backend
-        self.graphs: OrderedDict[tuple, _Captured] = OrderedDict()
+        self.graphs: LRU[tuple, _Captured] = LRU(MAX_GRAPHS)
         self.capture_evals = 0  # eager evaluations spent warming up and capturing (not part of any plan)
 
     def __call__(self, x: torch.Tensor, t: int, masks: Optional[torch.Tensor], cond: torch.Tensor,
@@ -89,9 +90,6 @@ class GraphedUNet:
         captured = self.graphs.get(key)
         if captured is None:
             captured = self.graphs[key] = self._capture(x, masks, cond, pooled, time_ids)
-            while len(self.graphs) > MAX_GRAPHS:
-                self.graphs.popitem(last=False)
-        self.graphs.move_to_end(key)
         sx, st, smasks, scond, spooled, stime = captured.inputs
         sx.copy_(x)
         st.fill_(int(t))  # a fill kernel with t as its argument: no host-to-device copy, no sync

@@ -1,4 +1,4 @@
-"""DDIM inversion (method 2) with an on-disk trajectory cache.
+"""DDIM inversion (method 2); `stores.TrajectoryStore` keeps the trajectories.
 
 The standard "next step" update, walking the scheduler's timesteps from the
 last (least noisy) to the first: at timestep t the UNet sees the current
@@ -13,9 +13,8 @@ that is below 0). The whole trajectory z*_0 .. z*_T is returned.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable
 
-import numpy as np
 import torch
 
 Predict = Callable[[torch.Tensor, int], torch.Tensor]  # (latents, timestep) -> eps, batch-wise
@@ -38,31 +37,3 @@ def invert(predict: Predict, z0: torch.Tensor, scheduler, timesteps: list[int]) 
         z = a_t**0.5 * x0 + (1 - a_t) ** 0.5 * eps
         trajectory.append(z)
     return torch.stack(trajectory)
-
-
-# ------------------------------------------------------------------ cache glue
-
-
-def load_cached(cache, key: str, shape: tuple[int, ...]) -> Optional[torch.Tensor]:
-    """A cached (T+1, C, h, w) trajectory, or None when missing, corrupt or of the wrong shape."""
-    if cache is None:
-        return None
-    try:
-        arrays = cache.get_arrays(key)
-    except Exception:  # the cache is an optimisation: anything odd is a miss
-        return None
-    if not arrays or "trajectory" not in arrays:
-        return None
-    a = arrays["trajectory"]
-    if a.shape != shape or a.dtype != np.float32 or not np.isfinite(a).all():
-        return None
-    return torch.from_numpy(np.array(a))
-
-
-def store(cache, key: str, trajectory: torch.Tensor) -> None:
-    if cache is None:
-        return
-    try:
-        cache.put_arrays(key, {"trajectory": trajectory.detach().float().cpu().numpy()})
-    except Exception:
-        pass

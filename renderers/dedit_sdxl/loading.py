@@ -1,11 +1,11 @@
 """Finding and loading an SDXL model without ever downloading anything.
 
-A model is named by `--model` (RenderOptions.model) or $DEDIT_MODEL and may be
+A model is named by `--model` (SDXLOptions.model) or $DEDIT_MODEL and may be
 - a diffusers SDXL folder (it holds model_index.json),
 - a hub id ("org/name") already in the local Hugging Face cache,
 - a single `.safetensors` checkpoint in the original SDXL layout, read by
   diffusers' single-file loader with a local diffusers folder as its config
-  (options.extra["model_config"], $DEDIT_MODEL_CONFIG, the SDXL base hub id
+  (SDXLOptions.model_config, $DEDIT_MODEL_CONFIG, the SDXL base hub id
   if it is in the local cache, else SDXL base's published configs written by
   `sdxl_config` into the dedit cache, tokenizers built from a CLIP BPE file).
 Every attempt passes local_files_only, so a missing model is a DeditError
@@ -27,10 +27,10 @@ import torch
 from designedit.rendering.cache import default_cache_dir
 from designedit.errors import DeditError
 from designedit.rendering.protocol import RenderOptions
-from designedit.rendering.select import MODEL_ENV, model_spec
 
 from . import sdxl_config
 from .locate import hub_snapshot, locate
+from .options import MODEL_ENV, SDXLOptions, model_spec
 
 SDXL_BASE_ID = "stabilityai/stable-diffusion-xl-base-1.0"
 DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
@@ -84,7 +84,7 @@ def _folder_identity(folder: Path) -> str:
 def _config_folder(options: RenderOptions, checkpoint: Path) -> tuple[Path, bool]:
     """(diffusers config folder for a single-file checkpoint, whether SDXL base's configs were assumed because
     none was named); DeditError (one sentence, suggesting only what applies) when there is none."""
-    given = options.extra.get("model_config")
+    given = options.of(SDXLOptions).model_config
     named, source = (given, "--model-config") if given else (os.environ.get("DEDIT_MODEL_CONFIG"), "$DEDIT_MODEL_CONFIG")
     if named:
         folder = Path(named).expanduser()
@@ -137,12 +137,13 @@ def _quiet_libraries() -> None:
 
 
 def load_model(options: RenderOptions) -> LoadedModel:
-    spec = model_spec(options)
+    sdxl = options.of(SDXLOptions)
+    spec = model_spec(sdxl)
     if not spec:
         raise DeditError(f"no SDXL model is configured: pass --model (a diffusers folder, a cached hub id or a .safetensors file) or set {MODEL_ENV}.")
     where = locate(spec)  # before anything heavy: a missing model is one sentence
-    device = pick_device(options.device)
-    dtype = pick_dtype(options.dtype, device)
+    device = pick_device(sdxl.device)
+    dtype = pick_dtype(sdxl.dtype, device)
     _quiet_libraries()
     try:
         with warnings.catch_warnings():
@@ -158,7 +159,7 @@ def load_model(options: RenderOptions) -> LoadedModel:
     if dtype == torch.float16 and getattr(pipe.vae.config, "force_upcast", False):
         vae_dtype = torch.float32  # SDXL's VAE overflows in fp16, as diffusers' pipeline knows
         pipe.vae.to(torch.float32)
-    if options.offload and device.type != "cpu":
+    if sdxl.offload and device.type != "cpu":
         pipe.enable_model_cpu_offload(device=device)
     else:
         pipe.to(device)
@@ -175,7 +176,7 @@ def _first_line(exc: Exception) -> str:
 
 def ignored_config_warning(options: RenderOptions, where) -> Optional[str]:
     """A sentence when --model-config was given for a model that carries its own configs (a folder, a hub id)."""
-    given = options.extra.get("model_config")
+    given = options.of(SDXLOptions).model_config
     if not given or where is None or where.kind == "file":
         return None
     return (f"--model-config {given} is ignored: it applies to a single .safetensors --model only, and "

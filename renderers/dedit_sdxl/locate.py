@@ -6,7 +6,7 @@ importing torch and diffusers alone takes seconds. Everything here is file
 system work (and huggingface_hub's offline cache lookup, which needs no
 torch); `loading` opens the weights where this module says they are.
 
-A model is named by `--model` (RenderOptions.model) or $DEDIT_MODEL and may be
+A model is named by `--model` (SDXLOptions.model) or $DEDIT_MODEL and may be
 a diffusers folder (it holds model_index.json), a single checkpoint file (a
 `.safetensors` in the original SDXL layout), or a hub id ("org/name") already
 in the local Hugging Face cache.
@@ -24,7 +24,8 @@ from typing import Optional
 
 from designedit.errors import ArgumentError, DeditError
 from designedit.rendering.protocol import RenderOptions
-from designedit.rendering.select import MODEL_ENV, find_cached_model, model_spec, no_model_error
+
+from .options import MODEL_ENV, SDXLOptions, find_cached_model, model_spec, no_model_error
 
 # what the renderer imports; all come with `pip install 'designedit[sdxl]'`
 NEEDED_PACKAGES = ("torch", "diffusers", "transformers", "safetensors", "huggingface_hub")
@@ -165,7 +166,7 @@ def _and(names: list[str]) -> str:
 def preflight(options: RenderOptions) -> None:
     """What can be told before importing torch: a model is named (or found in the local Hugging Face
     cache), the packages are installed, and the model is where it is said to be. DeditError otherwise."""
-    spec = model_spec(options)
+    spec = model_spec(options.of(SDXLOptions))
     if not spec and find_cached_model() is None:
         raise no_model_error()
     missing = missing_packages()
@@ -178,7 +179,7 @@ def preflight(options: RenderOptions) -> None:
 
 def available(options: RenderOptions) -> tuple[bool, str]:
     """Cheap check: is a model named and present, and is the renderer installed? Imports nothing heavy."""
-    spec = model_spec(options)
+    spec = model_spec(options.of(SDXLOptions))
     if not spec:
         return False, f"no SDXL model is configured (--model or {MODEL_ENV})."
     missing = missing_packages()
@@ -191,3 +192,19 @@ def available(options: RenderOptions) -> tuple[bool, str]:
     described = {"folder": f"model folder {where.path}.", "file": f"single-file checkpoint {where.path}.",
                  "hub": f"hub id {spec} from the local cache."}
     return True, described[where.kind]
+
+
+def config_sizes(where: ModelLocation) -> Optional[tuple[int, int]]:
+    """(VAE factor, UNet sample size) from the diffusers configs of a folder or a hub snapshot, as the
+    pipeline derives them, so a plan can be compiled without the weights; None for a single-file
+    checkpoint or configs that cannot be read."""
+    if where.kind not in ("folder", "hub"):
+        return None
+    try:
+        vae = json.loads((where.path / "vae" / "config.json").read_text())
+        unet = json.loads((where.path / "unet" / "config.json").read_text())
+        if isinstance(unet["sample_size"], int):
+            return 2 ** (len(vae["block_out_channels"]) - 1), unet["sample_size"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None

@@ -12,9 +12,8 @@ import pytest
 
 from designedit.cli import main
 from designedit.errors import DeditError
-from designedit.rendering.protocol import RenderOptions
 
-from dedit_sdxl import locate, preflight
+from dedit_sdxl import locate, preflight, sdxl_options
 from cli_fixtures import no_model, scene  # noqa: F401 (fixtures)
 
 HEAVY = ("torch", "diffusers", "transformers")
@@ -85,9 +84,9 @@ def test_locate_tells_the_kinds_apart(tmp_path, diffusers_folder):
         locate.locate(str(tmp_path / "empty"))
     with pytest.raises(DeditError, match="it is not a folder, a .safetensors file or an org/name hub id"):
         locate.locate("not-a-model")
-    preflight(RenderOptions(model=str(diffusers_folder)))  # all there: no error
-    assert locate.available(RenderOptions(model=str(ckpt)))[0]
-    ok, why = locate.available(RenderOptions(model=str(tmp_path / "gone.safetensors")))
+    preflight(sdxl_options(model=str(diffusers_folder)))  # all there: no error
+    assert locate.available(sdxl_options(model=str(ckpt)))[0]
+    ok, why = locate.available(sdxl_options(model=str(tmp_path / "gone.safetensors")))
     assert not ok and "does not exist" in why
 
 

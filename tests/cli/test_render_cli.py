@@ -12,6 +12,7 @@ from PIL import Image
 import render_fixtures as fx
 import designedit
 from dedit_preview import PreviewRenderer
+from dedit_sdxl import SDXLOptions
 from designedit.cli import main
 from designedit.rendering.outputs import read_png_metadata
 
@@ -193,10 +194,11 @@ def test_flags_reach_the_renderer_options_and_one_instance_renders(scene, render
             "--model-config", str(scene.parent / "cfg"), "--cache-size", "500M", "--compile", "unet"]
     assert main(args) == 0
     (options,) = seen
-    assert options.extra["cache_max_bytes"] == 500 * 1024**2 and options.extra["compile"] == "unet"
-    assert (options.paste_back, options.device, options.dtype, options.offload) == (False, "cpu", "bf16", True)
-    assert options.cache_dir == scene.parent / "c" and options.model == "some/model"
-    assert options.extra["model_config"] == str(scene.parent / "cfg")
+    sdxl = options.of(SDXLOptions)  # the SDXL renderer's own options travel typed, whichever renderer runs
+    assert options.cache_max_bytes == 500 * 1024**2 and sdxl.compile == "unet"
+    assert (options.paste_back, sdxl.device, sdxl.dtype, sdxl.offload) == (False, "cpu", "bf16", True)
+    assert options.cache_dir == scene.parent / "c" and sdxl.model == "some/model"
+    assert sdxl.model_config == str(scene.parent / "cfg")
     assert read_png_metadata(scene.parent / "scene.png")["model"] == "none"  # the preview used no model
 
 

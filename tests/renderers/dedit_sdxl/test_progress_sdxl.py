@@ -15,7 +15,7 @@ torch.set_num_threads(1)  # tiny models: threads only add contention on a shared
 
 from designedit.compiler import compile_scene
 from designedit.io import load
-from designedit.rendering.protocol import RenderOptions
+from dedit_sdxl import sdxl_options
 from shared_paths import CONFORMANCE
 
 from dedit_sdxl import SDXLRenderer
@@ -42,13 +42,13 @@ class Recorder:
     def __init__(self, renderer: SDXLRenderer) -> None:
         self.calls: list[tuple[int, int, int]] = []
         self.unet_calls = 0
-        run = renderer._run_unet
+        run = renderer.unet.run
 
         def counted(*args, **kwargs):
             self.unet_calls += 1
             return run(*args, **kwargs)
 
-        renderer._run_unet = counted
+        renderer.unet.run = counted
 
     def __call__(self, done: int, total: int) -> None:
         self.calls.append((done, total, self.unet_calls))
@@ -62,7 +62,7 @@ def _check_shape(calls: list[tuple[int, int, int]], total: int) -> None:
 
 
 def test_a_cold_render_ticks_through_inversion_then_denoising(tiny32, moves, tmp_path):
-    r = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False))
+    r = SDXLRenderer(sdxl_options(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False))
     rec = Recorder(r)
     stats = r.render(moves[0], progress=rec).stats
     misses = stats["cache_misses"]
@@ -76,7 +76,7 @@ def test_a_cold_render_ticks_through_inversion_then_denoising(tiny32, moves, tmp
 
 
 def test_a_warm_render_resumed_late_ticks_only_what_it_runs(tiny32, moves, tmp_path):
-    r = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False))
+    r = SDXLRenderer(sdxl_options(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False))
     r.render(moves[0])
     rec = Recorder(r)
     stats = r.render(moves[1], progress=rec).stats
@@ -87,12 +87,12 @@ def test_a_warm_render_resumed_late_ticks_only_what_it_runs(tiny32, moves, tmp_p
     assert len(rec.calls) == 1 + STEPS - resumed  # no inversion tick, one per plan step run
 
 
-def test_loading_the_model_is_one_line_only_when_progress_is_shown(tiny32, moves, tmp_path, capsys):
-    quiet = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}, progress=False))
+def test_loading_the_model_is_one_line_only_when_progress_is_shown(tiny32, moves, tmp_path, capsys, notes_on_stderr):
+    quiet = SDXLRenderer(sdxl_options(model=str(tiny32), cache=False, progress=False))
     assert quiet.latent_scale == 32 and quiet.model is not None
     assert capsys.readouterr().err == ""
 
-    shown = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}, progress=True))
+    shown = SDXLRenderer(sdxl_options(model=str(tiny32), cache=False, progress=True))
     shown.model
     shown.model
     err = capsys.readouterr().err
@@ -111,7 +111,7 @@ class PhaseRecorder(Recorder):
 
 
 def test_each_phase_counts_its_own_steps(tiny32, moves, tmp_path):
-    r = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False))
+    r = SDXLRenderer(sdxl_options(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False))
     rec = PhaseRecorder(r)
     misses = r.render(moves[0], progress=rec).stats["cache_misses"]
     pictures = f"inverting {misses} picture{'s' if misses > 1 else ''}"

@@ -20,7 +20,7 @@ from PIL import Image
 from designedit.rendering.cache import Cache, _unwrap
 from designedit.compiler import compile_scene
 from designedit.io import load
-from designedit.rendering.protocol import RenderOptions
+from dedit_sdxl import sdxl_options
 
 from dedit_sdxl import SDXLRenderer
 
@@ -46,7 +46,7 @@ def damage(path, how: str) -> None:
 def test_a_damaged_entry_is_discarded_with_a_warning_and_recomputed(tiny32, ball_scenes, tmp_path, how):
     cache = tmp_path / "cache"
     plan = compile_scene(load(ball_scenes / "move.dedit", check_files=True), schedule="fast", steps=STEPS, latent_scale=32)
-    renderer = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=cache))
+    renderer = SDXLRenderer(sdxl_options(model=str(tiny32), cache_dir=cache))
     cold = renderer.render(plan)
     stored = entries(cache)  # the source picture's inversion and the branch state at the fusion step
     assert len(stored) == 2 and "warnings" not in cold.stats

@@ -25,10 +25,10 @@ torch.set_num_threads(1)
 
 from designedit.compiler import compile_scene
 from designedit.io import load
-from designedit.rendering.protocol import RenderOptions
+from dedit_sdxl import sdxl_options
 
 from dedit_sdxl import SDXLRenderer
-from dedit_sdxl import renderer as sdxl_renderer
+from dedit_sdxl import unet as sdxl_unet
 from dedit_sdxl.attention import attention_levels
 
 
@@ -58,7 +58,7 @@ def _renderer(model, compile_mode=None):
     extra = {"cache": False, "reuse_branches": False}
     if compile_mode:
         extra["compile"] = compile_mode
-    r = SDXLRenderer(RenderOptions(model=str(model), extra=extra))
+    r = SDXLRenderer(sdxl_options(model=str(model), **extra))
     r.model  # load (and compile, lazily)
     return r
 
@@ -72,7 +72,7 @@ def _plan(path, r, schedule):
 @pytest.mark.parametrize("mode, schedule", [("blocks", "reference"), ("unet", "fast")])
 def test_compiled_renders_equal_uncompiled_renders(tiny32, ball_scenes, monkeypatch, mode, schedule):
     backend = RecordingBackend()
-    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", backend)
+    monkeypatch.setattr(sdxl_unet, "COMPILE_BACKEND", backend)
     plain = _renderer(tiny32)
     compiled = _renderer(tiny32, mode)
     plan = _plan(ball_scenes / "move.dedit", plain, schedule)
@@ -107,8 +107,8 @@ def _call_kinds(plan):
     return kinds
 
 
-def test_a_failed_compile_is_said_once_and_the_unet_runs_uncompiled(tiny32, ball_scenes, monkeypatch, capfd):
-    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", failing_backend)
+def test_a_failed_compile_is_said_once_and_the_unet_runs_uncompiled(tiny32, ball_scenes, monkeypatch, capfd, notes_on_stderr):
+    monkeypatch.setattr(sdxl_unet, "COMPILE_BACKEND", failing_backend)
     plain = _renderer(tiny32)
     r = _renderer(tiny32, "blocks")
     plan = _plan(ball_scenes / "move.dedit", plain, "fast")
@@ -122,12 +122,12 @@ def test_a_failed_compile_is_said_once_and_the_unet_runs_uncompiled(tiny32, ball
     assert again.stats["compiled"] is None and "torch.compile" not in capfd.readouterr().err
 
 
-def test_reaching_the_recompile_limit_falls_back_too(tiny32, ball_scenes, monkeypatch, capfd):
+def test_reaching_the_recompile_limit_falls_back_too(tiny32, ball_scenes, monkeypatch, capfd, notes_on_stderr):
     """Past torch.compile's graph limit a full-graph compile raises; the render goes on uncompiled."""
-    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", RecordingBackend())
+    monkeypatch.setattr(sdxl_unet, "COMPILE_BACKEND", RecordingBackend())
     plain = _renderer(tiny32)
     r = _renderer(tiny32, "unet")
-    assert torch._dynamo.config.recompile_limit >= sdxl_renderer.RECOMPILE_LIMIT
+    assert torch._dynamo.config.recompile_limit >= sdxl_unet.RECOMPILE_LIMIT
     plan = _plan(ball_scenes / "move.dedit", plain, "fast")  # two input shapes: the second is past a limit of 1
     want = plain.render(plan)
     with torch._dynamo.config.patch(recompile_limit=1):
@@ -141,7 +141,7 @@ def test_key_masks_are_ready_before_the_unet_runs(tiny32):
     """The processors find every level's multiplier computed (a compiled UNet must not see the memo grow)."""
     r = _renderer(tiny32)
     unet = r.model.pipe.unet
-    state = r._state
+    state = r.unet.state
     assert state.levels == attention_levels(unet) == (1,)  # the tiny32 UNet attends at its second level only
     seen, inside = [], []
     original_keep, original_set = state.keep, state.set
@@ -163,14 +163,14 @@ def test_key_masks_are_ready_before_the_unet_runs(tiny32):
     cond = torch.randn(1, 77, unet.config.cross_attention_dim, generator=g)
     pooled = torch.randn(1, r.model.pipe.text_encoder_2.config.projection_dim, generator=g)
     with torch.inference_mode():
-        r._run_unet(x, torch.tensor(500), masks, cond, pooled, torch.tensor([[64.0, 48, 0, 0, 64, 48]]))
+        r.unet.run(x, torch.tensor(500), masks, cond, pooled, torch.tensor([[64.0, 48, 0, 0, 64, 48]]))
     assert seen and all(ready for _, ready in seen) and {n for n, _ in seen} == {4 * 3}
 
 
 def test_inversion_alone_compiles_once_per_shape(tiny32, ball_scenes, monkeypatch):
     """trajectories() hands the UNet device timesteps too: an int would be a new constant (graph) per step."""
     backend = RecordingBackend()
-    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", backend)
+    monkeypatch.setattr(sdxl_unet, "COMPILE_BACKEND", backend)
     r = _renderer(tiny32, "unet")
     plan = compile_scene(load(ball_scenes / "move.dedit", check_files=True), latent_scale=r.latent_scale, schedule="fast",
                          steps=12)
@@ -178,12 +178,12 @@ def test_inversion_alone_compiles_once_per_shape(tiny32, ball_scenes, monkeypatc
     assert len(backend.graphs) == 1
 
 
-def test_a_second_renderer_over_a_compiled_unet_keeps_and_reports_it(tiny32, ball_scenes, monkeypatch, capfd):
-    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", RecordingBackend())
+def test_a_second_renderer_over_a_compiled_unet_keeps_and_reports_it(tiny32, ball_scenes, monkeypatch, capfd, notes_on_stderr):
+    monkeypatch.setattr(sdxl_unet, "COMPILE_BACKEND", RecordingBackend())
     first = _renderer(tiny32, "blocks")
-    second = SDXLRenderer.from_pipeline(first.model.pipe, RenderOptions(extra={"cache": False}))
-    third = SDXLRenderer.from_pipeline(first.model.pipe, RenderOptions(extra={"cache": False, "compile": "unet"}))
-    assert first._compiled == second._compiled == third._compiled == "blocks"
+    second = SDXLRenderer.from_pipeline(first.model.pipe, sdxl_options(cache=False))
+    third = SDXLRenderer.from_pipeline(first.model.pipe, sdxl_options(cache=False, compile="unet"))
+    assert first.unet.compiled == second.unet.compiled == third.unet.compiled == "blocks"
     assert "already compiled as --compile blocks; that is kept" in capfd.readouterr().err
 
 
@@ -191,13 +191,13 @@ def test_the_compile_mode_is_checked_before_the_model_loads(tmp_path):
     from designedit.errors import DeditError
 
     with pytest.raises(DeditError, match="compile must be one of blocks, unet, not 'all'"):
-        SDXLRenderer(RenderOptions(model=str(tmp_path / "nothing-here"), extra={"compile": "all"}))
+        SDXLRenderer(sdxl_options(model=str(tmp_path / "nothing-here"), compile="all"))
 
 
-def test_compile_is_declined_with_offload(tiny32, capfd):
+def test_compile_is_declined_with_offload(tiny32, capfd, notes_on_stderr):
     pipe = _renderer(tiny32).model.pipe
-    r = SDXLRenderer.from_pipeline(pipe, RenderOptions(offload=True, extra={"compile": "unet", "cache": False}))
-    assert r._compiled is None
+    r = SDXLRenderer.from_pipeline(pipe, sdxl_options(offload=True, compile="unet", cache=False))
+    assert r.unet.compiled is None
     assert "--compile cannot trace a model that --offload moves" in capfd.readouterr().err
 
 
@@ -205,7 +205,7 @@ def test_inductor_compiled_calls_match_the_uncompiled_unet(tiny32):
     """PyTorch's own backend on the key-masking processors: masked and unmasked calls, blocks compiled."""
     plain = _renderer(tiny32)
     compiled = _renderer(tiny32, "blocks")
-    assert sdxl_renderer.COMPILE_BACKEND == "inductor"
+    assert sdxl_unet.COMPILE_BACKEND == "inductor"
     g = torch.Generator().manual_seed(3)
     unet = plain.model.pipe.unet
     cond = torch.randn(1, 77, unet.config.cross_attention_dim, generator=g)
@@ -217,12 +217,12 @@ def test_inductor_compiled_calls_match_the_uncompiled_unet(tiny32):
     before = torch._dynamo.utils.counters["stats"]["unique_graphs"]
     with torch.inference_mode():
         for m in (masks, None):
-            want = plain._run_unet(x, torch.tensor(481), m, cond, pooled, time_ids)
-            got = compiled._run_unet(x, torch.tensor(481), m, cond, pooled, time_ids)
+            want = plain.unet.run(x, torch.tensor(481), m, cond, pooled, time_ids)
+            got = compiled.unet.run(x, torch.tensor(481), m, cond, pooled, time_ids)
             torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
         # the masked call differs from the unmasked one in the masked sample only
-        a = compiled._run_unet(x, torch.tensor(481), masks, cond, pooled, time_ids)
-        b = compiled._run_unet(x, torch.tensor(481), None, cond, pooled, time_ids)
+        a = compiled.unet.run(x, torch.tensor(481), masks, cond, pooled, time_ids)
+        b = compiled.unet.run(x, torch.tensor(481), None, cond, pooled, time_ids)
     torch.testing.assert_close(a[0], b[0], rtol=1e-4, atol=1e-4)
     assert not torch.allclose(a[1], b[1], atol=1e-3)
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] > before  # inductor compiled something
@@ -232,7 +232,7 @@ def test_cli_compile_flag(tiny32, ball_scenes, tmp_path, monkeypatch, capsys):
     from designedit.cli import main
 
     backend = RecordingBackend()
-    monkeypatch.setattr(sdxl_renderer, "COMPILE_BACKEND", backend)
+    monkeypatch.setattr(sdxl_unet, "COMPILE_BACKEND", backend)
     out, stats = tmp_path / "out.png", tmp_path / "stats.json"
     code = main(["render", str(ball_scenes / "move.dedit"), "-o", str(out), "--renderer", "sdxl", "--model", str(tiny32),
                  "--steps", "2", "--device", "cpu", "--cache-dir", str(tmp_path / "c"), "--compile", "blocks",
@@ -250,3 +250,10 @@ def test_cli_compile_flag(tiny32, ball_scenes, tmp_path, monkeypatch, capsys):
                  "--compile", "blocks"])
     assert code == 0
     assert "the preview renderer ignores --compile" in capsys.readouterr().err
+
+
+def test_notes_are_logged_and_the_library_prints_none(tiny32, capfd, caplog):
+    pipe = _renderer(tiny32).model.pipe
+    SDXLRenderer.from_pipeline(pipe, sdxl_options(offload=True, compile="unet", cache=False))
+    assert capfd.readouterr().err == ""  # no handler installed: nothing on stderr
+    assert [r.name for r in caplog.records if "--compile cannot trace" in r.getMessage()] == ["dedit.sdxl.unet"]

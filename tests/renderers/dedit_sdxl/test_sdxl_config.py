@@ -16,7 +16,7 @@ import torch
 from dedit_sdxl import sdxl_config
 from dedit_sdxl.loading import load_model
 from designedit.errors import DeditError
-from designedit.rendering.protocol import RenderOptions
+from dedit_sdxl import sdxl_options
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def test_a_lone_checkpoint_uses_the_built_folder(folder, tmp_path, monkeypatch):
     ckpt = tmp_path / "sd_xl_base_1.0.safetensors"
     ckpt.write_bytes(b"weights")
     with pytest.raises(DeditError):
-        load_model(RenderOptions(model=str(ckpt), cache_dir=folder.parent))
+        load_model(sdxl_options(model=str(ckpt), cache_dir=folder.parent))
     ((path, kwargs),) = calls
     assert path == str(ckpt) and kwargs["local_files_only"] is True
     assert kwargs["config"] == str(folder)  # the folder built once, found again in the same cache
@@ -92,7 +92,7 @@ def test_without_any_bpe_file_the_error_names_what_was_tried(tmp_path, monkeypat
     ckpt = tmp_path / "model.safetensors"
     ckpt.write_bytes(b"weights")
     with pytest.raises(DeditError, match="DEDIT_CLIP_BPE"):
-        load_model(RenderOptions(model=str(ckpt), cache_dir=tmp_path / "cache"))
+        load_model(sdxl_options(model=str(ckpt), cache_dir=tmp_path / "cache"))
 
 
 def test_a_folder_written_this_way_serves_diffusers_single_file_loader(tmp_path):

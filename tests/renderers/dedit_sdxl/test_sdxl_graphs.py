@@ -23,7 +23,7 @@ torch.set_num_threads(1)
 
 from designedit.compiler import compile_scene
 from designedit.io import load
-from designedit.rendering.protocol import RenderOptions
+from dedit_sdxl import sdxl_options
 
 from dedit_sdxl import SDXLRenderer, graphs
 
@@ -58,10 +58,10 @@ class FailingBackend(ReplayBackend):
 
 
 def _renderer(model, backend=None):
-    r = SDXLRenderer(RenderOptions(model=str(model), extra={"cache": False, "reuse_branches": False}))
+    r = SDXLRenderer(sdxl_options(model=str(model), cache=False, reuse_branches=False))
     r.model  # load
     if backend is not None:
-        r._setup_graphs(backend)
+        r.unet.setup_graphs(backend)
     return r
 
 
@@ -86,7 +86,7 @@ def test_graphed_renders_equal_eager_renders(tiny32, ball_scenes, schedule):
         unet_calls += got.stats["unet_calls"]
     # every UNet call was a replay; captures happen once per distinct input shape
     assert backend.replays == unet_calls
-    assert backend.captures == len(graphed._graphed.graphs) >= 2
+    assert backend.captures == len(graphed.unet.graphed.graphs) >= 2
 
 
 def test_captures_are_reused_and_counted_apart_from_the_plan(tiny32, ball_scenes):
@@ -101,14 +101,14 @@ def test_captures_are_reused_and_counted_apart_from_the_plan(tiny32, ball_scenes
     assert set(second["phase_seconds"]) == {"invert", "denoise", "decode", "compose"}
 
 
-def test_a_failed_capture_falls_back_to_eager_calls(tiny32, ball_scenes, capfd):
+def test_a_failed_capture_falls_back_to_eager_calls(tiny32, ball_scenes, capfd, notes_on_stderr):
     eager = _renderer(tiny32)
     r = _renderer(tiny32, FailingBackend())
     plan = _plan(ball_scenes / "move.dedit", r)
     got = r.render(plan)
     want = eager.render(plan)
     np.testing.assert_array_equal(got.image, want.image)
-    assert r._graphed is None and got.stats["cuda_graphs"] is False
+    assert r.unet.graphed is None and got.stats["cuda_graphs"] is False
     assert got.stats["capture_evals"] == graphs.WARMUP_CALLS  # the warm-ups before the failed capture
     err = capfd.readouterr().err
     assert err.count("CUDA graph capture failed (operation not permitted when stream is capturing)") == 1
@@ -123,8 +123,8 @@ def test_device_timestep_equals_int_timestep(tiny32):
     pooled = torch.randn(1, r.model.pipe.text_encoder_2.config.projection_dim, generator=g)
     time_ids = torch.tensor([[64.0, 64, 0, 0, 64, 64]])
     with torch.inference_mode():
-        a = r._run_unet(x, 481, None, cond, pooled, time_ids)
-        b = r._run_unet(x, torch.tensor(481), None, cond, pooled, time_ids)
+        a = r.unet.run(x, 481, None, cond, pooled, time_ids)
+        b = r.unet.run(x, torch.tensor(481), None, cond, pooled, time_ids)
     assert torch.equal(a, b)
 
 
@@ -175,7 +175,7 @@ def test_two_renderers_over_one_pipeline_both_key_mask(tiny32, ball_scenes):
     first = _renderer(tiny32)
     plan = _plan(ball_scenes / "remove.dedit", first)
     want = first.render(plan)
-    second = SDXLRenderer.from_pipeline(first.model.pipe, RenderOptions(extra={"cache": False, "reuse_branches": False}))
+    second = SDXLRenderer.from_pipeline(first.model.pipe, sdxl_options(cache=False, reuse_branches=False))
     again = first.render(plan)
     np.testing.assert_array_equal(again.image, want.image)
     np.testing.assert_array_equal(second.render(plan).image, want.image)

@@ -15,6 +15,7 @@ torch.set_num_threads(1)  # tiny models: threads only add contention on a shared
 
 from designedit.errors import DeditError
 from designedit.rendering.protocol import RenderOptions
+from dedit_sdxl import sdxl_options
 from sdxl_tiny import build_tiny_sdxl, hub_cache_with, write_ldm_checkpoint
 
 from dedit_sdxl import SDXLRenderer
@@ -55,19 +56,19 @@ def test_hub_id_resolves_from_a_local_cache(tiny, tmp_path, monkeypatch, no_netw
     rev = "0123456789abcdef0123456789abcdef01234567"
     hub_cache_with(tiny, hub, "acme/tiny-sdxl", rev, monkeypatch)
 
-    loaded = load_model(RenderOptions(model="acme/tiny-sdxl"))
+    loaded = load_model(sdxl_options(model="acme/tiny-sdxl"))
     assert loaded.identity == f"hub:acme/tiny-sdxl@{rev}"
-    _same_weights(loaded.pipe, load_model(RenderOptions(model=str(tiny))).pipe)
+    _same_weights(loaded.pipe, load_model(sdxl_options(model=str(tiny))).pipe)
 
     with pytest.raises(DeditError, match="not in the local Hugging Face cache") as err:
-        load_model(RenderOptions(model="acme/absent"))
+        load_model(sdxl_options(model="acme/absent"))
     assert "acme/absent" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_single_safetensors_goes_through_the_single_file_loader(tiny, tmp_path, monkeypatch, no_network):
     from diffusers import StableDiffusionXLPipeline
 
-    folder = load_model(RenderOptions(model=str(tiny)))
+    folder = load_model(sdxl_options(model=str(tiny)))
     ckpt = write_ldm_checkpoint(folder.pipe, tmp_path / "tiny-sdxl.safetensors")
     calls = []
     original = StableDiffusionXLPipeline.from_single_file.__func__
@@ -78,7 +79,7 @@ def test_single_safetensors_goes_through_the_single_file_loader(tiny, tmp_path, 
 
     monkeypatch.setattr(StableDiffusionXLPipeline, "from_single_file", classmethod(spy))
     monkeypatch.setenv("DEDIT_MODEL_CONFIG", str(tiny))
-    single = load_model(RenderOptions(model=str(ckpt)))
+    single = load_model(sdxl_options(model=str(ckpt)))
     assert len(calls) == 1
     path, kwargs = calls[0]
     assert path == str(ckpt) and kwargs["config"] == str(tiny) and kwargs["local_files_only"] is True
@@ -92,7 +93,7 @@ def test_single_file_without_a_local_config_names_what_was_tried(tiny, tmp_path,
     ckpt = tmp_path / "model.safetensors"
     ckpt.write_bytes(b"not really")
     with pytest.raises(DeditError, match="stable-diffusion-xl-base-1.0"):
-        load_model(RenderOptions(model=str(ckpt)))
+        load_model(sdxl_options(model=str(ckpt)))
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,7 @@ def test_single_file_without_a_local_config_names_what_was_tried(tiny, tmp_path,
 )
 def test_missing_model_is_one_sentence(spec, words, no_network):
     with pytest.raises(DeditError, match=words) as err:
-        load_model(RenderOptions(model=spec))
+        load_model(sdxl_options(model=spec))
     assert spec in str(err.value) and "\n" not in str(err.value)
 
 
@@ -111,7 +112,7 @@ def test_unreadable_weights_are_a_dedit_error(tiny, tmp_path, no_network):
     for f in (broken / "unet").glob("*.safetensors"):
         f.write_bytes(b"garbage")
     with pytest.raises(DeditError, match="could not load the SDXL model"):
-        load_model(RenderOptions(model=str(broken)))
+        load_model(sdxl_options(model=str(broken)))
 
 
 def test_a_real_folder_without_its_unet_names_the_missing_part(tiny, tmp_path, no_network):
@@ -119,7 +120,7 @@ def test_a_real_folder_without_its_unet_names_the_missing_part(tiny, tmp_path, n
     shutil.copytree(tiny, broken)
     shutil.rmtree(broken / "unet")
     with pytest.raises(DeditError) as err:
-        load_model(RenderOptions(model=str(broken)))
+        load_model(sdxl_options(model=str(broken)))
     assert str(err.value) == (f"the model folder {broken} is incomplete: it has no unet folder, which its "
                               "model_index.json lists.")
 
@@ -135,7 +136,7 @@ def test_no_model_configured(monkeypatch):
 def test_model_from_environment(tiny, monkeypatch):
     monkeypatch.setenv("DEDIT_MODEL", str(tiny))
     assert SDXLRenderer.available(RenderOptions())[0]
-    assert SDXLRenderer(RenderOptions(extra={"cache": False})).latent_scale == 8
+    assert SDXLRenderer(sdxl_options(cache=False)).latent_scale == 8
 
 
 def _string_constants(path) -> list[str]:
@@ -145,7 +146,7 @@ def _string_constants(path) -> list[str]:
 
 
 def test_the_model_variable_and_the_no_model_sentence_have_one_source(tmp_path, monkeypatch):
-    """$DEDIT_MODEL is named, and "needs a model and none is configured" written, in designedit.rendering.select only;
+    """$DEDIT_MODEL is named, and "needs a model and none is configured" written, in dedit_sdxl.options only;
     the SDXL package's preflight and `--renderer sdxl` in the core say the very same sentence."""
     from pathlib import Path
 
@@ -157,7 +158,7 @@ def test_the_model_variable_and_the_no_model_sentence_have_one_source(tmp_path, 
     sources = [*Path(designedit.__file__).parent.rglob("*.py"), *Path(dedit_sdxl.__file__).parent.rglob("*.py")]
     defining = sorted(p.name for p in sources if "DEDIT_MODEL" in _string_constants(p))
     saying = sorted(p.name for p in sources if any("needs a model and none is configured" in s for s in _string_constants(p)))
-    assert defining == saying == ["select.py"]
+    assert defining == saying == ["options.py"]
 
     monkeypatch.delenv("DEDIT_MODEL", raising=False)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))
@@ -178,7 +179,7 @@ def test_loading_keeps_no_aliases_of_locate():
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tiny, tmp_path_factory):
     """A single-file checkpoint of the tiny model: not shaped like SDXL base."""
-    return write_ldm_checkpoint(load_model(RenderOptions(model=str(tiny))).pipe, tmp_path_factory.mktemp("ckpt") / "tiny.safetensors")
+    return write_ldm_checkpoint(load_model(sdxl_options(model=str(tiny))).pipe, tmp_path_factory.mktemp("ckpt") / "tiny.safetensors")
 
 
 @pytest.mark.parametrize("source", ["--model-config", "$DEDIT_MODEL_CONFIG"])
@@ -195,7 +196,7 @@ def test_a_named_config_that_is_not_a_diffusers_folder_is_named_with_its_source(
     else:
         monkeypatch.setenv("DEDIT_MODEL_CONFIG", str(named))
     with pytest.raises(DeditError) as err:
-        load_model(RenderOptions(model=str(tiny_checkpoint), cache_dir=tmp_path / "cache", extra=extra))
+        load_model(sdxl_options(model=str(tiny_checkpoint), cache_dir=tmp_path / "cache", **extra))
     text = str(err.value)
     assert f"the {source} {named} given for the single-file checkpoint" in text
     assert "is not a diffusers SDXL folder" in text
@@ -215,7 +216,7 @@ def test_a_checkpoint_of_another_shape_read_with_assumed_base_configs_says_how_t
     monkeypatch.delenv("DEDIT_CLIP_BPE", raising=False)
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty-hub"))
     with pytest.raises(DeditError) as err:
-        load_model(RenderOptions(model=str(tiny_checkpoint), cache_dir=tmp_path / "cache"))
+        load_model(sdxl_options(model=str(tiny_checkpoint), cache_dir=tmp_path / "cache"))
     text = str(err.value)
     assert "does not seem to contain a valid CLIP model" in text  # diffusers' own words come first
     assert "SDXL base's published configs were assumed" in text
@@ -229,17 +230,17 @@ def test_model_config_with_a_diffusers_folder_is_ignored_with_a_warning(tiny, pi
     from dedit_sdxl.loading import ignored_config_warning
     from dedit_sdxl.locate import locate
 
-    options = RenderOptions(model=str(tiny), extra={"cache": False, "model_config": "/nonexistent"})
+    options = sdxl_options(model=str(tiny), cache=False, model_config="/nonexistent")
     stats = SDXLRenderer(options).render(plain_plan(picture_file, size=64, steps=1)).stats
     assert stats["warnings"] == [
         f"--model-config /nonexistent is ignored: it applies to a single .safetensors --model only, and the diffusers "
         f"folder {tiny} carries its own configs"
     ]
-    plain = SDXLRenderer(RenderOptions(model=str(tiny), extra={"cache": False})).render(plain_plan(picture_file, size=64, steps=1))
+    plain = SDXLRenderer(sdxl_options(model=str(tiny), cache=False)).render(plain_plan(picture_file, size=64, steps=1))
     assert "warnings" not in plain.stats
     checkpoint = tmp_path / "x.safetensors"
     checkpoint.write_bytes(b"x")
-    assert ignored_config_warning(RenderOptions(extra={"model_config": "/c"}), locate(str(checkpoint))) is None
+    assert ignored_config_warning(sdxl_options(model_config="/c"), locate(str(checkpoint))) is None
 
 
 @pytest.fixture

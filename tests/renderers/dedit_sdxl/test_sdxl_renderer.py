@@ -12,7 +12,7 @@ import torch
 
 torch.set_num_threads(1)  # tiny models: threads only add contention on a shared 2-core machine
 
-from designedit.rendering.protocol import RenderOptions
+from dedit_sdxl import sdxl_options
 from sdxl_tiny import build_tiny_sdxl, plain_plan, write_picture
 
 from dedit_sdxl import SDXLRenderer
@@ -35,7 +35,7 @@ def test_plain_denoising_equals_diffusers_pipeline(tiny8, picture, tmp_path):
     """(a) a plan of plain denoising equals StableDiffusionXLPipeline from the same latent and embeddings."""
     from diffusers import DDIMScheduler, StableDiffusionXLPipeline
 
-    r = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "cache"))
+    r = SDXLRenderer(sdxl_options(model=str(tiny8), cache_dir=tmp_path / "cache"))
     assert r.latent_scale == 8
     plan = plain_plan(picture, size=128, steps=4)
     result = r.render(plan)
@@ -64,7 +64,7 @@ def test_plain_denoising_equals_diffusers_pipeline(tiny8, picture, tmp_path):
 
 
 def test_every_self_attention_gets_the_processor(tiny8):
-    r = SDXLRenderer(RenderOptions(model=str(tiny8), extra={"cache": False}))
+    r = SDXLRenderer(sdxl_options(model=str(tiny8), cache=False))
     unet = r.model.pipe.unet
     procs = unet.attn_processors
     attn1 = [n for n in procs if n.endswith("attn1.processor")]
@@ -74,10 +74,10 @@ def test_every_self_attention_gets_the_processor(tiny8):
 
 def test_inversion_cache_hit_skips_inversion_and_corrupt_entry_is_rebuilt(tiny8, picture, tmp_path):
     plan = plain_plan(picture, size=64, steps=3)
-    cold = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "c")).render(plan)
+    cold = SDXLRenderer(sdxl_options(model=str(tiny8), cache_dir=tmp_path / "c")).render(plan)
     assert cold.stats["inversion_evals"] == 3 and cold.stats["cache_misses"] == 1
 
-    warm_r = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "c"))
+    warm_r = SDXLRenderer(sdxl_options(model=str(tiny8), cache_dir=tmp_path / "c"))
     warm = warm_r.render(plan)
     assert warm.stats["inversion_evals"] == 0 and warm.stats["cache_hits"] == 1
     np.testing.assert_array_equal(warm.image, cold.image)
@@ -86,7 +86,7 @@ def test_inversion_cache_hit_skips_inversion_and_corrupt_entry_is_rebuilt(tiny8,
 
     for entry in (tmp_path / "c").rglob("*.bin"):
         entry.write_bytes(entry.read_bytes()[:-50])  # truncate every entry
-    rebuilt = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "c")).render(plan)
+    rebuilt = SDXLRenderer(sdxl_options(model=str(tiny8), cache_dir=tmp_path / "c")).render(plan)
     assert rebuilt.stats["inversion_evals"] == 3
     np.testing.assert_array_equal(rebuilt.image, cold.image)
 
@@ -94,18 +94,18 @@ def test_inversion_cache_hit_skips_inversion_and_corrupt_entry_is_rebuilt(tiny8,
 def test_cache_size_bounds_what_the_renderer_stores(tiny8, picture, tmp_path, monkeypatch):
     """--cache-size / $DEDIT_CACHE_SIZE reach the inversion cache: a bound below one entry stores nothing."""
     plan = plain_plan(picture, size=64, steps=3)
-    SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "small", extra={"cache_max_bytes": 1000})).render(plan)
+    SDXLRenderer(sdxl_options(model=str(tiny8), cache_dir=tmp_path / "small", cache_max_bytes=1000)).render(plan)
     assert not list((tmp_path / "small").rglob("*.bin"))
     monkeypatch.setenv("DEDIT_CACHE_SIZE", "1K")
-    SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "env")).render(plan)
+    SDXLRenderer(sdxl_options(model=str(tiny8), cache_dir=tmp_path / "env")).render(plan)
     assert not list((tmp_path / "env").rglob("*.bin"))
     monkeypatch.setenv("DEDIT_CACHE_SIZE", "1M")  # a 3-step 64 px trajectory is a few KB
-    SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "fits")).render(plan)
+    SDXLRenderer(sdxl_options(model=str(tiny8), cache_dir=tmp_path / "fits")).render(plan)
     assert len(list((tmp_path / "fits").rglob("*.bin"))) == 1
 
 
 def test_inversion_is_keyed_by_step_count_and_size(tiny8, picture, tmp_path):
-    r = SDXLRenderer(RenderOptions(model=str(tiny8), cache_dir=tmp_path / "c"))
+    r = SDXLRenderer(sdxl_options(model=str(tiny8), cache_dir=tmp_path / "c"))
     r.render(plain_plan(picture, size=64, steps=3))
     assert r.render(plain_plan(picture, size=64, steps=2)).stats["inversion_evals"] == 2
     assert r.render(plain_plan(picture, size=128, steps=2)).stats["inversion_evals"] == 2
@@ -116,7 +116,7 @@ def test_plan_for_another_latent_scale_is_refused(tiny8, picture):
 
     plan = plain_plan(picture, size=64, steps=2, latent_scale=4)
     with pytest.raises(DeditError, match="latent scale"):
-        SDXLRenderer(RenderOptions(model=str(tiny8), extra={"cache": False})).render(plan)
+        SDXLRenderer(sdxl_options(model=str(tiny8), cache=False)).render(plan)
 
 
 def test_shift_moves_whole_cells_and_zero_fills():

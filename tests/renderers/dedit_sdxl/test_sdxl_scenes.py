@@ -25,7 +25,7 @@ from PIL import Image
 from designedit.compiler import compile_scene
 from designedit.plan.recipes import materialize
 from designedit.io import load
-from designedit.rendering.protocol import RenderOptions
+from dedit_sdxl import sdxl_options
 from sdxl_tiny import build_tiny_sdxl, hub_cache_with
 
 from dedit_sdxl import SDXLRenderer
@@ -45,8 +45,7 @@ def docs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def renderer(tiny32, tmp_path_factory):
     # branch reuse off: every render here must execute exactly what its plan costs
-    return SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path_factory.mktemp("cache"),
-                                      extra={"reuse_branches": False}))
+    return SDXLRenderer(sdxl_options(model=str(tiny32), cache_dir=tmp_path_factory.mktemp("cache"), reuse_branches=False))
 
 
 def _plan(docs, name, r, **kw):
@@ -75,8 +74,8 @@ def test_the_layers_background_is_decoded_only_when_read(docs, renderer, monkeyp
     """A move's decomposition background is the removal branch's clean estimate: one more VAE decode,
     paid by `--layers` and API readers only."""
     decodes = []
-    real = renderer._decode
-    monkeypatch.setattr(renderer, "_decode", lambda z: decodes.append(z.shape) or real(z))
+    real = renderer.vae.decode
+    monkeypatch.setattr(renderer.vae, "decode", lambda z: decodes.append(z.shape) or real(z))
     result = renderer.render(_plan(docs, "move-resize.dedit", renderer))
     assert len(decodes) == 1
     background = result.layers["background"]
@@ -90,7 +89,7 @@ def _background_at_fusion(renderer, plan, monkeypatch):
     """Render `plan`, recording the removal branch's clean estimate at every step; returns the result and the
     background the fusion step's estimate decodes to (at the canvas size, as the renderer resizes)."""
     from dedit_sdxl import interpreter
-    from dedit_sdxl.renderer import _resize
+    from dedit_sdxl.compose import resize
 
     seen: dict[int, torch.Tensor] = {}
     real = interpreter.Interpreter.evaluate
@@ -105,8 +104,8 @@ def _background_at_fusion(renderer, plan, monkeypatch):
     fusion = max(st.index for st in plan.plan_steps if any(o.kind == "fuse" for o in st.ops))
     assert fusion in seen and 0 in seen and not torch.equal(seen[0], seen[fusion])
     with torch.inference_mode():
-        decoded = renderer._decode(seen[fusion])
-    return result, _resize(decoded, (plan.canvas.width, plan.canvas.height), plan.schedule)
+        decoded = renderer.vae.decode(seen[fusion])
+    return result, resize(decoded, (plan.canvas.width, plan.canvas.height), plan.schedule)
 
 
 @pytest.mark.parametrize("schedule", ["fast", "reference"])
@@ -148,17 +147,17 @@ def test_outside_the_edit_region_the_source_pixels_come_back(docs, renderer):
     np.testing.assert_array_equal(out[outside], source[outside])
     assert np.abs(out[edit == 255].astype(int) - source[edit == 255]).max() > 0  # the edit did change something
 
-    loose = SDXLRenderer(RenderOptions(model=renderer.options.model, paste_back=False, extra={"cache": False}))
+    loose = SDXLRenderer(sdxl_options(model=renderer.settings.model, paste_back=False, cache=False))
     free = loose.render(plan).image
     assert not np.array_equal(free[outside], source[outside])  # the VAE alone does not keep pixels
 
 
 def test_two_renders_of_the_same_scene_are_identical(docs, tiny32, tmp_path):
     """(d) including a second instance served from the on-disk cache."""
-    a = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c"))
+    a = SDXLRenderer(sdxl_options(model=str(tiny32), cache_dir=tmp_path / "c"))
     plan = _plan(docs, "remove.dedit", a)
     first = a.render(plan)
-    second = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c")).render(plan)
+    second = SDXLRenderer(sdxl_options(model=str(tiny32), cache_dir=tmp_path / "c")).render(plan)
     assert second.stats["cache_hits"] == len(plan.images) and second.stats["inversion_evals"] == 0
     np.testing.assert_array_equal(first.image, second.image)
     np.testing.assert_array_equal(first.image, a.render(plan).image)
@@ -173,7 +172,7 @@ def _move_scene(docs, dx: int) -> Path:
 
 def test_move_only_rerender_costs_fusion_and_harmonisation(docs, tiny32, tmp_path):
     """Issue 4 item 4: at 50 steps a move-only change re-renders in <= 10 UNet evaluations."""
-    r = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c"))
+    r = SDXLRenderer(sdxl_options(model=str(tiny32), cache_dir=tmp_path / "c"))
     plans = [compile_scene(load(_move_scene(docs, dx), check_files=True), schedule="fast", steps=50,
                            latent_scale=r.latent_scale) for dx in (96, 160)]
     cold = r.render(plans[0])
@@ -183,7 +182,7 @@ def test_move_only_rerender_costs_fusion_and_harmonisation(docs, tiny32, tmp_pat
     assert warm.stats["inversion_evals"] == 0 and 0 < warm.stats["unet_evals"] <= 10
 
     # the reused state is exact: denoising every step again gives the same picture
-    fresh_r = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c", extra={"reuse_branches": False}))
+    fresh_r = SDXLRenderer(sdxl_options(model=str(tiny32), cache_dir=tmp_path / "c", reuse_branches=False))
     fresh = fresh_r.render(plans[1])
     assert not fresh.stats["branch_reuse"]
     np.testing.assert_array_equal(fresh.image, warm.image)
@@ -193,7 +192,7 @@ def test_move_only_rerender_costs_fusion_and_harmonisation(docs, tiny32, tmp_pat
     np.testing.assert_array_equal(cold.layers["background"], warm.layers["background"])
 
     # across processes: a new instance finds the branch state in the on-disk cache
-    other = SDXLRenderer(RenderOptions(model=str(tiny32), cache_dir=tmp_path / "c")).render(plans[1])
+    other = SDXLRenderer(sdxl_options(model=str(tiny32), cache_dir=tmp_path / "c")).render(plans[1])
     assert other.stats["branch_reuse"] and other.stats["unet_evals"] <= 10
     np.testing.assert_array_equal(other.image, warm.image)
 
@@ -203,11 +202,11 @@ def test_renders_at_about_the_models_native_size(docs, tmp_path):
     import designedit
 
     model = build_tiny_sdxl(tmp_path / "tiny8")
-    r = SDXLRenderer(RenderOptions(model=str(model), cache_dir=tmp_path / "cache"))
+    r = SDXLRenderer(sdxl_options(model=str(model), cache_dir=tmp_path / "cache"))
     assert (r.latent_scale, r.native_size) == (8, 256)
     result = designedit.render(
         docs / "remove.dedit", output=tmp_path / "out.png", renderer="sdxl", steps=2,
-        options=RenderOptions(model=str(model), cache_dir=tmp_path / "cache", progress=False), announce=None,
+        options=sdxl_options(model=str(model), cache_dir=tmp_path / "cache", progress=False), announce=None,
     )
     assert result.stats["render_size"] == [320, 192]  # 512x384 at ~256^2, sides multiples of 64
     assert Image.open(tmp_path / "out.png").size == (512, 384)
@@ -231,7 +230,7 @@ def test_a_scene_that_changes_nothing_costs_no_model_call(docs, tiny32, tmp_path
 
     shutil.copyfile(docs / "poster.png", tmp_path / "poster.png")
     (tmp_path / "noop.dedit").write_text(NOOP_DOCUMENT)
-    options = RenderOptions(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False, paste_back=paste_back)
+    options = sdxl_options(model=str(tiny32), cache_dir=tmp_path / "cache", progress=False, paste_back=paste_back)
     session = RenderSession("sdxl", options, announce=None)
     if loaded:
         pipe = session.renderer.model.pipe
@@ -279,7 +278,7 @@ def test_a_scene_that_changes_nothing_does_not_load_a_hub_model_either(docs, tin
     import dedit_sdxl.loading as loading
 
     monkeypatch.setattr(loading, "load_model", lambda options: pytest.fail("a no-op render loaded the model"))
-    options = RenderOptions(model="acme/tiny32", cache_dir=tmp_path / "cache", progress=False)
+    options = sdxl_options(model="acme/tiny32", cache_dir=tmp_path / "cache", progress=False)
     session = RenderSession("sdxl", options, announce=None)
     result = session.render(load(tmp_path / "noop.dedit", check_files=True))
     stats = result.stats
@@ -310,8 +309,8 @@ def test_a_prompt_longer_than_the_text_encoders_read_is_a_warning(docs, renderer
 def test_fused_projections_compute_what_separate_ones_do(docs, tiny32, tmp_path, schedule):
     """Fused q/k/v (the default on CUDA) and separate projections (the CPU's default) give the same removal,
     key-masked steps included."""
-    fused = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False, "fuse_projections": True}))
-    separate = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}))
+    fused = SDXLRenderer(sdxl_options(model=str(tiny32), cache=False, fuse_projections=True))
+    separate = SDXLRenderer(sdxl_options(model=str(tiny32), cache=False))
     plan = _plan(docs, "remove.dedit", fused, schedule=schedule)
     assert any(e.keymask for st in plan.plan_steps for e in st.evals)
     a, b = fused.render(plan), separate.render(plan)
@@ -322,15 +321,15 @@ def test_fused_projections_compute_what_separate_ones_do(docs, tiny32, tmp_path,
     rel = (fused.last_latent - separate.last_latent).norm() / separate.last_latent.norm()
     assert rel < 1e-5, float(rel)
     # and the key masking did act: the same plan with the masks dropped ends elsewhere
-    original_set = fused._state.set
-    fused._state.set = lambda masks, dtype=None: original_set(None)
+    original_set = fused.unet.state.set
+    fused.unet.state.set = lambda masks, dtype=None: original_set(None)
     fused.forget()
     fused.render(plan)
     assert (fused.last_latent - separate.last_latent).norm() / separate.last_latent.norm() > 1e-3
 
 
 def test_offloaded_models_keep_separate_projections(tiny32):
-    r = SDXLRenderer(RenderOptions(model=str(tiny32), offload=True, extra={"cache": False, "fuse_projections": True}))
+    r = SDXLRenderer(sdxl_options(model=str(tiny32), offload=True, cache=False, fuse_projections=True))
     assert not any(getattr(m, "fused_projections", False) for m in r.model.pipe.unet.modules())
 
 
@@ -339,28 +338,28 @@ def test_projections_are_fused_by_default_on_cuda_only(tiny32, monkeypatch):
 
     import dedit_sdxl.attention as attention
 
-    cpu = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}))
-    assert cpu.model.device.type == "cpu" and not cpu._fused
+    cpu = SDXLRenderer(sdxl_options(model=str(tiny32), cache=False))
+    assert cpu.model.device.type == "cpu" and not cpu.unet.fused
     assert attention.fused_count(cpu.model.pipe.unet) == 0
     fused_on = []
     monkeypatch.setattr(attention, "fuse_self_attention", lambda unet: fused_on.append(unet) or 1)
     pipe = StableDiffusionXLPipeline.from_pretrained(str(tiny32))
     # a UNet said to run on CUDA (nothing runs here: graphs off, fusing recorded instead of done)
-    SDXLRenderer.from_pipeline(pipe, RenderOptions(extra={"cache": False, "cuda_graphs": False}), device=torch.device("cuda"))
+    SDXLRenderer.from_pipeline(pipe, sdxl_options(cache=False, cuda_graphs=False), device=torch.device("cuda"))
     assert fused_on == [pipe.unet]
 
 
 def test_a_renderer_over_a_prepared_pipeline_keeps_its_projections(tiny32):
     """Fusing a UNet another renderer prepared would free the weights its captured graphs read."""
-    first = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False}))
+    first = SDXLRenderer(sdxl_options(model=str(tiny32), cache=False))
     pipe = first.model.pipe
-    second = SDXLRenderer.from_pipeline(pipe, RenderOptions(extra={"cache": False, "fuse_projections": True}))
-    assert not second._fused and not any(getattr(m, "fused_projections", False) for m in pipe.unet.modules())
-    assert second._state is first._state
+    second = SDXLRenderer.from_pipeline(pipe, sdxl_options(cache=False, fuse_projections=True))
+    assert not second.unet.fused and not any(getattr(m, "fused_projections", False) for m in pipe.unet.modules())
+    assert second.unet.state is first.unet.state
 
-    fused = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False, "fuse_projections": True}))
-    follower = SDXLRenderer.from_pipeline(fused.model.pipe, RenderOptions(extra={"cache": False, "fuse_projections": False}))
-    assert follower._fused and fused._fused  # what the UNet does, whatever was asked
+    fused = SDXLRenderer(sdxl_options(model=str(tiny32), cache=False, fuse_projections=True))
+    follower = SDXLRenderer.from_pipeline(fused.model.pipe, sdxl_options(cache=False, fuse_projections=False))
+    assert follower.unet.fused and fused.unet.fused  # what the UNet does, whatever was asked
 
 
 @pytest.mark.parametrize("schedule", ["reference", "fast"])
@@ -368,12 +367,12 @@ def test_the_output_is_resized_to_the_canvas_as_each_schedule_says(docs, tiny32,
     """The reference as the authors' code does (OpenCV bilinear, no antialiasing), fast with Pillow's."""
     import cv2
 
-    r = SDXLRenderer(RenderOptions(model=str(tiny32), paste_back=False, extra={"cache": False}))
+    r = SDXLRenderer(sdxl_options(model=str(tiny32), paste_back=False, cache=False))
     plan = _plan(docs, "remove.dedit", r, schedule=schedule)
     assert (plan.render.width, plan.render.height) != (plan.canvas.width, plan.canvas.height)
     result = r.render(plan)
     with torch.inference_mode():
-        decoded = r._decode(r.last_latent)
+        decoded = r.vae.decode(r.last_latent)
     size = (plan.canvas.width, plan.canvas.height)
     authors = cv2.resize(decoded, size, interpolation=cv2.INTER_LINEAR)
     pillow = np.asarray(Image.fromarray(decoded).resize(size, Image.BILINEAR))
@@ -387,26 +386,26 @@ def test_a_pipeline_offloaded_by_its_owner_keeps_separate_projections(tiny32):
 
     pipe = StableDiffusionXLPipeline.from_pretrained(str(tiny32))
     pipe.unet._hf_hook = object()  # what enable_model_cpu_offload leaves on the module
-    r = SDXLRenderer.from_pipeline(pipe, RenderOptions(extra={"cache": False, "fuse_projections": True}))
-    assert not r._fused and not any(getattr(m, "fused_projections", False) for m in pipe.unet.modules())
-    assert r._graphed is None  # and no CUDA graphs for it either
+    r = SDXLRenderer.from_pipeline(pipe, sdxl_options(cache=False, fuse_projections=True))
+    assert not r.unet.fused and not any(getattr(m, "fused_projections", False) for m in pipe.unet.modules())
+    assert r.unet.graphed is None  # and no CUDA graphs for it either
 
 
 def test_an_offloaded_unet_sees_small_batches_with_the_same_result(docs, tiny32, monkeypatch):
     """--offload is for small GPUs: the reference's batch of 8 (a move) reaches the UNet at most OFFLOAD_BATCH
     samples at a time, and the render is what the whole batch gives."""
-    import dedit_sdxl.renderer as renderer_module
+    import dedit_sdxl.unet as unet_module
 
-    whole = SDXLRenderer(RenderOptions(model=str(tiny32), extra={"cache": False, "reuse_branches": False}))
+    whole = SDXLRenderer(sdxl_options(model=str(tiny32), cache=False, reuse_branches=False))
     plan = _plan(docs, "move-resize.dedit", whole, schedule="reference")
-    assert max(len(st.evals) for st in plan.plan_steps) * 2 > renderer_module.OFFLOAD_BATCH
+    assert max(len(st.evals) for st in plan.plan_steps) * 2 > unet_module.OFFLOAD_BATCH
     a = whole.render(plan)
-    chunked = SDXLRenderer(RenderOptions(model=str(tiny32), offload=True, extra={"cache": False, "reuse_branches": False}))
+    chunked = SDXLRenderer(sdxl_options(model=str(tiny32), offload=True, cache=False, reuse_branches=False))
     sizes = []
-    run = chunked._run_unet
-    monkeypatch.setattr(chunked, "_run_unet", lambda x, *rest: sizes.append(x.shape[0]) or run(x, *rest))
+    run = chunked.unet.run
+    monkeypatch.setattr(chunked.unet, "run", lambda x, *rest: sizes.append(x.shape[0]) or run(x, *rest))
     b = chunked.render(plan)
-    assert max(sizes) == renderer_module.OFFLOAD_BATCH and b.stats["unet_evals"] == a.stats["unet_evals"]
+    assert max(sizes) == unet_module.OFFLOAD_BATCH and b.stats["unet_evals"] == a.stats["unet_evals"]
     rel = (chunked.last_latent - whole.last_latent).norm() / whole.last_latent.norm()
     assert rel < 1e-5, float(rel)
 
@@ -431,8 +430,8 @@ def test_the_sdxl_renderer_inverts_and_exports_the_layer_stretched_by_width_and_
     (tmp_path / "stretch.dedit").write_text(STRETCH)
     plan = compile_scene(load(tmp_path / "stretch.dedit"), latent_scale=renderer.latent_scale, schedule="fast", steps=2)
     encoded = []
-    real = renderer._encode
-    monkeypatch.setattr(renderer, "_encode", lambda pixels: encoded.append(pixels.copy()) or real(pixels))
+    real = renderer.vae.encode
+    monkeypatch.setattr(renderer.vae, "encode", lambda pixels: encoded.append(pixels.copy()) or real(pixels))
     result = renderer.render(plan)
 
     def green_size(pixels):
