@@ -28,7 +28,7 @@ from designedit.checks import refs
 from designedit.errors import Problem, SceneError
 from designedit.checks.paths import unreadable_reason
 from designedit.model.quoting import escape, shorten
-from designedit.io import encoding, json_form, messages, versions, xml_comments, xml_form
+from designedit.io import encoding, json_form, messages, versions, xml_comments, xml_form, xml_write
 from designedit.model.source import LineIndex, LocatedOrigin, SourceMap
 
 __all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", "Loaded", "MAX_DOCUMENT_BYTES",
@@ -220,7 +220,7 @@ def dump(scene: m.Scene, form: str = "xml", comments: Optional[xml_comments.Comm
     """The canonical text of a scene: stable order, 2-space indentation, minimal numbers, defaults left out.
     XML keeps `comments` (a `Loaded.comments`) before the elements they preceded; JSON has none."""
     if form == "xml":
-        return xml_form.write(scene, comments)
+        return xml_write.write(scene, comments)
     if form == "json":
         return json_form.write(scene)
     raise ValueError(f"unknown form {form!r}; expected 'xml' or 'json'")

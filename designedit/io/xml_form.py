@@ -1,4 +1,4 @@
-"""The XML form: a safe lxml reader that records where everything is, and a canonical writer.
+"""The XML form's reader: a safe lxml reader that records where everything is (`xml_write` writes).
 
 Reading refuses any DOCTYPE before lxml sees the text (no DTD, no entity
 declarations, so no entity bombs and no external entities); lxml then runs
@@ -18,8 +18,9 @@ from lxml import etree
 from pydantic import BaseModel
 
 from designedit.model import scene as m
-from designedit.model.quoting import escape, quote, shorten
+from designedit.model.quoting import quote
 from designedit.io import messages, xml_comments, xml_syntax
+from designedit.io.xml_names import attr_key, short_tag, show_attr, show_tag
 from designedit.model import vocab
 from designedit.model.source import LineIndex, SourceMap
 
@@ -168,7 +169,7 @@ def _size_problem(root, text: str) -> Optional[tuple[int, str]]:
         attributes += count
         if count > vocab.MAX_ATTRIBUTES:
             return (_nth_start_tag(text, elements - 1),
-                    f"<{_short_tag(node.tag)}> has {count} attributes; an element has at most {vocab.MAX_ATTRIBUTES}")
+                    f"<{short_tag(node.tag)}> has {count} attributes; an element has at most {vocab.MAX_ATTRIBUTES}")
         if attributes > vocab.MAX_VALUES:
             return _nth_start_tag(text, elements - 1), f"the document holds more than {vocab.MAX_VALUES} attributes, the limit"
     depth = seen = 0
@@ -269,14 +270,14 @@ class _Reader:
         self.source.report_at(f"{self.source.label}:{line}:{col}", message, order=line * 2**32 + col)
 
     def _unknown_attribute(self, el, name: str, known: list[str]) -> None:
-        written = _show_attr(name, el)[1:-1]  # as the document wrote it, prefix and all
-        self._problem(el, messages.unknown("attribute", written, known, f" on <{_show_tag(el.tag)}>"), _attr_key(name))
+        written = show_attr(name, el)[1:-1]  # as the document wrote it, prefix and all
+        self._problem(el, messages.unknown("attribute", written, known, f" on <{show_tag(el.tag)}>"), attr_key(name))
 
     # -- elements
 
     def root(self, root) -> Optional[dict]:
         if root.tag != vocab.ROOT_TAG:
-            self._problem(root, f"the root element must be <{vocab.ROOT_TAG}>, not <{_short_tag(root.tag)}>")
+            self._problem(root, f"the root element must be <{vocab.ROOT_TAG}>, not <{short_tag(root.tag)}>")
             return None
         data: dict[str, Any] = {}
         self._place((), root)
@@ -293,7 +294,7 @@ class _Reader:
                 continue
             tag = child.tag
             if tag not in vocab.TOP_ELEMENTS:
-                self._problem(child, messages.unknown("element", _show_tag(tag), list(vocab.TOP_ELEMENTS), f" in <{vocab.ROOT_TAG}>",
+                self._problem(child, messages.unknown("element", show_tag(tag), list(vocab.TOP_ELEMENTS), f" in <{vocab.ROOT_TAG}>",
                                                       "<{}>", "<{}>"))
                 continue
             field_name, many = vocab.TOP_ELEMENTS[tag]
@@ -319,7 +320,7 @@ class _Reader:
         parts = [el.text or ""]
         for child in el:
             if isinstance(child.tag, str):
-                self._problem(child, f"<{el.tag}> holds text only, not <{_short_tag(child.tag)}>")
+                self._problem(child, f"<{el.tag}> holds text only, not <{short_tag(child.tag)}>")
             parts.append(child.tail or "")
         return "".join(parts)
 
@@ -343,7 +344,7 @@ class _Reader:
                     continue
                 member = members.get(child.tag)
                 if member is None:
-                    self._problem(child, messages.unknown("element", _show_tag(child.tag), list(members), f" in <{el.tag}>", "<{}>", "<{}>"))
+                    self._problem(child, messages.unknown("element", show_tag(child.tag), list(members), f" in <{el.tag}>", "<{}>", "<{}>"))
                     continue
                 item = {tag_field: child.tag}
                 item.update(self.element(child, member, path + (list_field, len(items))))
@@ -353,14 +354,14 @@ class _Reader:
         else:
             for child in el:
                 if isinstance(child.tag, str):
-                    self._problem(child, f"<{_show_tag(el.tag)}> takes no child elements, not <{_short_tag(child.tag)}>")
+                    self._problem(child, f"<{show_tag(el.tag)}> takes no child elements, not <{short_tag(child.tag)}>")
         return data
 
     def _no_text(self, el) -> None:
         texts = [(el, el.text, "text")] + [(child, child.tail, "tail") for child in el]
         for holder, text, kind in texts:
             if text and text.strip(vocab.XML_SPACE):
-                message = f"unexpected text {quote(text.strip(vocab.XML_SPACE))} in <{_show_tag(el.tag)}>"
+                message = f"unexpected text {quote(text.strip(vocab.XML_SPACE))} in <{show_tag(el.tag)}>"
                 offset = self.text_places.get((holder, kind))
                 if offset is None:
                     self._problem(holder, message)
@@ -421,125 +422,3 @@ def parse_points(text: str) -> Optional[list]:
 
 
 _ATTRIBUTE_KINDS = ("length", "number", "int", "bool", "choice", "text", "id", "ref", "points")
-
-
-def _short_tag(tag: Any) -> str:
-    """A tag the reader does not know, as written: it may be long, so it is shortened."""
-    return escape(shorten(_show_tag(tag)))
-
-
-def _show_tag(tag: Any) -> str:
-    return str(tag).replace("{", "").replace("}", ":")
-
-
-XML_NAMESPACE = "http://www.w3.org/XML/1998/namespace"
-
-
-def _show_attr(name: str, el=None) -> str:
-    """An attribute's name as the document wrote it: `xml:lang`, `x:foo` (its prefix), else plain."""
-    if name.startswith("{"):
-        uri, local = name[1:].split("}", 1)
-        prefixes = {XML_NAMESPACE: "xml"}
-        if el is not None:
-            prefixes.update({v: k for k, v in el.nsmap.items() if k})
-        if uri in prefixes:
-            return f"'{prefixes[uri]}:{local}'"
-    return "'" + _show_tag(name) + "'"
-
-
-def _attr_key(name: str) -> str:
-    return name.rsplit("}", 1)[-1]
-
-
-# ------------------------------------------------------------------ writing
-
-
-def _escape_attr(text: str) -> str:
-    return (
-        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-        .replace("\t", "&#9;").replace("\n", "&#10;").replace("\r", "&#13;")
-    )
-
-
-def _escape_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-
-
-def _attr_value(value: Any, f: vocab.FieldKind) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return vocab.format_number(value)
-    if isinstance(value, str):
-        return value
-    if f.kind == "points":
-        return " ".join(",".join(_attr_value(c, f) for c in pair) for pair in value)
-    return str(value)
-
-
-def _open_tag(tag: str, node: BaseModel) -> tuple[str, list]:
-    """The start tag text (without '>' / '/>') and the child items to write inside."""
-    parts = [tag]
-    children: list = []
-    model = type(node)
-    for f in vocab.fields(model):
-        value = getattr(node, f.attr)
-        if f.kind == "tag":
-            continue
-        if f.kind == "children":
-            children = list(value)
-            continue
-        if value is None or (not f.required and value == f.default):
-            continue  # defaults are left out, so documents stay short and diffs small
-        parts.append(f'{f.name}="{_escape_attr(_attr_value(value, f))}"')
-    return " ".join(parts), children
-
-
-def _write_node(tag: str, node: BaseModel, indent: str, out: list[str], placer: xml_comments.Placer, path: tuple) -> None:
-    out.extend(xml_comments.lines(placer.before(path), indent))
-    head, children = _open_tag(tag, node)
-    trailing = placer.end(path)
-    if not children and not trailing:
-        out.append(f"{indent}<{head}/>")
-        placer.after(path, out)
-        return
-    out.append(f"{indent}<{head}>")
-    tag_field = vocab.CHILD_LISTS[type(node)][1] if children else ""
-    counts: dict[str, int] = {}
-    for child in children:
-        child_tag = getattr(child, tag_field)
-        _write_node(child_tag, child, indent + "  ", out, placer, placer.child_path(path, counts, child_tag))
-    out.extend(xml_comments.lines(trailing, indent + "  "))
-    out.append(f"{indent}</{tag}>")
-    placer.after(path, out)
-
-
-def write(scene: m.Scene, comments: Optional[xml_comments.Comments] = None) -> str:
-    """The canonical text; `comments` (from reading) are put back before the elements they preceded."""
-    placer = xml_comments.Placer(comments)
-    out = ['<?xml version="1.0" encoding="UTF-8"?>']
-    out.extend(xml_comments.lines(placer.comments.prolog, ""))
-    out.append(f'<{vocab.ROOT_TAG} version="{_escape_attr(scene.version)}">')
-    counts: dict[str, int] = {}
-    for f in vocab.fields(m.Scene):
-        if f.name == "version":
-            continue
-        value = getattr(scene, f.attr)
-        tag = vocab.FIELD_ELEMENT[f.name]
-        if value is None:
-            continue
-        if f.name == "prompt":
-            path = placer.child_path((), counts, tag)
-            # the prompt holds text only: a comment inside it moves to just before it
-            out.extend(xml_comments.lines(placer.before(path) + placer.end(path), "  "))
-            out.append(f"  <prompt>{_escape_text(value)}</prompt>")
-            placer.after(path, out)
-        elif f.kind == "objects":
-            for item in value:
-                _write_node(tag, item, "  ", out, placer, placer.child_path((), counts, tag))
-        else:
-            _write_node(tag, value, "  ", out, placer, placer.child_path((), counts, tag))
-    out.extend(xml_comments.lines(placer.end(()) + placer.leftover(), "  "))
-    out.append(f"</{vocab.ROOT_TAG}>")
-    out.extend(xml_comments.lines(placer.comments.epilog, ""))
-    return "\n".join(out) + "\n"
