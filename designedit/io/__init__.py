@@ -14,7 +14,6 @@ and raised at once as a SceneError, each located (`file:line:col` for XML,
 from __future__ import annotations
 
 import os
-import re
 import stat
 import warnings
 from dataclasses import dataclass, field
@@ -29,14 +28,13 @@ from designedit.errors import Problem, SceneError
 from designedit.checks.paths import unreadable_reason
 from designedit.model.quoting import escape, shorten
 from designedit.io import encoding, json_form, messages, versions, xml_comments, xml_form, xml_write
-from designedit.model.source import LineIndex, LocatedOrigin, SourceMap
+from designedit.model.source import LocatedOrigin, SourceMap
 
 __all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", "Loaded", "MAX_DOCUMENT_BYTES",
            "read_document_bytes"]
 
 MAX_DOCUMENT_BYTES = 4 * 1024 * 1024  # a scene is a few kB; anything this large is not one
 FORMS = ("xml", "json")
-_VERSION_RE = re.compile(r"^([0-9]+)\.([0-9]+)$")
 
 
 class FormatWarning(UserWarning):
@@ -65,12 +63,10 @@ def detect_form(text: str) -> Optional[str]:
 def _check_version(data: dict, source: SourceMap) -> list[str]:
     """Refuse a newer major version (nothing else is reported then); note a newer minor version."""
     version = data.get("version")
-    if not isinstance(version, str):
+    parsed = versions.parse(version)
+    if parsed is None:  # not a version: the model reports it
         return []
-    match = _VERSION_RE.match(version)
-    if not match:
-        return []
-    major, minor = m.version_number(match.group(1)), m.version_number(match.group(2))
+    major, minor = parsed
     known_major, known_minor = (int(p) for p in m.FORMAT_VERSION.split("."))
     version = shorten(version)
     if major > known_major:

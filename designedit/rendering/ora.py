@@ -27,8 +27,8 @@ import numpy as np
 
 from designedit.rendering.atomic import atomic_write_bytes
 from designedit.rendering.outputs import png_bytes
+from designedit.rendering.protocol import LAYER_PREFIX
 
-LAYER_PREFIX = "layer:"
 ORA_MIMETYPE = b"image/openraster"
 THUMBNAIL_SIDE = 256
 

@@ -89,6 +89,10 @@ class LazyLayers(Mapping):
         return len(self._layers())
 
 
+# a result's layer pictures are named "layer:<id>" (beside "background"): --layers and the .ora read them so
+LAYER_PREFIX = "layer:"
+
+
 @dataclass
 class RenderResult:
     """What a render returns: `image`, `layers`, `stats`; `renderer` names the renderer that ran, and

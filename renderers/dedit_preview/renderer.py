@@ -35,12 +35,11 @@ from designedit.plan import names
 from designedit.plan.image_ops import LoadOp
 from designedit.plan.ir import Plan, PlanImage, Size
 from designedit.rendering.lru import LRU
-from designedit.rendering.protocol import RenderOptions, RenderResult
+from designedit.rendering.protocol import LAYER_PREFIX, RenderOptions, RenderResult
 
 from .inpaint import inpaint
 from .matte import matted_alpha
 
-LAYER_PREFIX = "layer:"
 KEPT_IMAGES = 16  # materialised images kept across renders (watch mode), by recipe content key
 
 

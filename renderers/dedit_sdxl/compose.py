@@ -9,10 +9,10 @@ from PIL import Image
 
 from designedit.imaging.geometry import nearest, shift as shift_pixels
 from designedit.plan import Plan
+from designedit.rendering.protocol import LAYER_PREFIX
 
 from .interpreter import first_fuse
 
-LAYER_PREFIX = "layer:"
 
 
 def resize(picture: np.ndarray, size: tuple[int, int], schedule: str) -> np.ndarray:
