@@ -217,9 +217,9 @@ def time_calls(r, device, dtype, size, sync, card, batches=(1, 2, 4, 8), reps: i
     pooled = torch.randn(1, pipe.text_encoder_2.config.projection_dim, device=device, dtype=dtype)
     time_ids = torch.tensor([[size, size, 0, 0, size, size]], device=device, dtype=dtype)
     t = torch.tensor(500, device=device)
-    modes = [("eager", r._run_unet)]
+    modes = [("eager", r.unet.run)]
     if device.type == "cuda":
-        g = graphs.GraphedUNet(r._run_unet, graphs.CudaBackend(device))
+        g = graphs.GraphedUNet(r.unet.run, graphs.CudaBackend(device))
         modes.append(("CUDA graph", lambda x, t_, m, c, p, ti: g(x, 500, m, c, p, ti)))
     rows = []
     with torch.inference_mode():
