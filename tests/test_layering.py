@@ -26,9 +26,14 @@ RANKS = {
     "plan": 5,  # the plain-data plan a renderer executes
     "compiler": 6,  # scene -> plan, one pass per module
     "rendering": 7,  # renderer protocol and choice, sessions, outputs
+    "importing": 7,  # layered design files (PSD, OpenRaster) -> scenes, and edits made there back
     "watch": 8,  # re-render on save
-    "cli": 9,  # the dedit program
-    "__init__": 10, "__main__": 10,  # the public API (designedit.load, dump, compile, render)
+    "web": 8,  # the HTTP servers' common ground: token, origin and body checks, binding
+    "batch": 8,  # many scenes on one renderer, manifests (--each), Ray
+    "draft": 8,  # scenes from an instruction through an OpenAI-compatible endpoint
+    "service": 9, "studio": 9,  # `dedit serve` (render jobs over HTTP); `dedit studio` (a live page)
+    "cli": 10,  # the dedit program
+    "__init__": 11, "__main__": 11,  # the public API (designedit.load, dump, compile, render)
 }
 PLUGIN_MAY_IMPORT = {"errors", "imaging", "plan", "rendering"}
 ML_STACK = {"torch", "diffusers", "transformers", "accelerate", "safetensors", "huggingface_hub", "open_clip"}
@@ -175,7 +180,7 @@ def test_an_upward_import_is_reported(tmp_path):
     found = "\n".join(violations(tmp_path))
     assert "designedit/model/scene.py:4: model (rank 1) imports designedit.compiler.compile_scene" in found
     assert "designedit/masks/__init__.py:1: masks (rank 4) imports designedit.io.load (io, rank 4)" in found
-    assert "designedit/masks/__init__.py:2: masks (rank 4) imports designedit.load (__init__, rank 10)" in found
+    assert "designedit/masks/__init__.py:2: masks (rank 4) imports designedit.load (__init__, rank 11)" in found
     assert "designedit/compiler/__init__.py:1: the core imports torch.nn" in found
     assert "designedit/compiler/__init__.py:3: the core imports dedit_fake" in found
     assert "renderers/dedit_fake/run.py:1: renderer dedit_fake imports designedit.masks.shift" in found

@@ -1,0 +1,1 @@
+"""`dedit serve`: render jobs over HTTP, one loaded model, results kept on disk."""
