@@ -26,8 +26,8 @@ RANKS = {
     "plan": 5,  # the plain-data plan a renderer executes
     "compiler": 6,  # scene -> plan, one pass per module
     "rendering": 7,  # renderer protocol and choice, sessions, outputs
-    "importing": 7,  # layered design files (PSD, OpenRaster) -> scenes, and edits made there back
     "watch": 8,  # re-render on save
+    "importing": 8,  # layered design files (PSD, OpenRaster) -> scenes, and edits made there back
     "web": 8,  # the HTTP servers' common ground: token, origin and body checks, binding
     "batch": 8,  # many scenes on one renderer, manifests (--each), Ray
     "draft": 8,  # scenes from an instruction through an OpenAI-compatible endpoint
