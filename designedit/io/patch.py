@@ -24,9 +24,10 @@ the limits; DeditError for a fault here). Writing the result back over the file 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 import re
 import warnings
-from typing import Union
+from typing import Optional, Union
 
 from designedit.errors import ArgumentError, DeditError, Problem, SceneError
 from designedit.io import json_form, read
@@ -43,14 +44,10 @@ Value = Union[str, int, float]
 _UTF16_DECLARED = re.compile(r"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']utf-?16""", re.I)
 
 
-def read_scene(text: str, form: str, source: str = "<scene>") -> m.Scene:
-    """The scene `text` holds (pictures are not opened), or its located SceneError; `form` must be the
-    form the reader tells from the text ("xml" or "json")."""
-    found = _detect(text)
-    if form not in ("xml", "json"):
-        raise ArgumentError(f"unknown form {form!r}; expected 'xml' or 'json'")
-    if found is not None and found != form:
-        raise ArgumentError(f"{source} holds the {found.upper()} form, not {form.upper()}")
+def read_scene(text: str, form: Optional[str], source: str = "<scene>") -> m.Scene:
+    """The scene `text` holds (pictures are not opened), or its located SceneError; `form` ("xml" or "json")
+    must be the form the reader tells from the text, or None for that one."""
+    form = _form(text, form, source)
     raw: Union[str, bytes] = text
     if form == "xml" and _UTF16_DECLARED.match(text.lstrip("\ufeff")):
         raw = text.lstrip("\ufeff").encode("utf-16")  # what the file holds: the reader checks the declaration against it
@@ -59,10 +56,11 @@ def read_scene(text: str, form: str, source: str = "<scene>") -> m.Scene:
         return read(raw, source, None, check_files=False).scene
 
 
-def move_layer(text: str, form: str, layer_id: str, dx: float, dy: float, *, source: str = "<scene>") -> str:
+def move_layer(text: str, form: Optional[str], layer_id: str, dx: float, dy: float, *, source: str = "<scene>") -> str:
     """The scene text with layer `layer_id` landing (dx, dy) canvas pixels further: its last `move` changed
     in place, or one `move` appended. dx = dy = 0 returns `text` itself (byte-identical)."""
     _finite(dx, dy)
+    form = _form(text, form, source)
     scene = read_scene(text, form, source)
     index = _layer_index(scene, layer_id, source)
     if dx == 0 and dy == 0:
@@ -72,13 +70,14 @@ def move_layer(text: str, form: str, layer_id: str, dx: float, dy: float, *, sou
     if isinstance(last, m.Move):
         changed = {name: (getattr(last, name), delta) for name, delta in (("dx", dx), ("dy", dy)) if delta != 0}
         if not any(isinstance(old, str) for old, _delta in changed.values()):  # no percentage to add pixels to
-            return _set(text, form, scene, index, {name: old + delta for name, (old, delta) in changed.items()}, source)
+            return _set(text, form, scene, index, {name: _add(old, delta) for name, (old, delta) in changed.items()}, source)
     return _append(text, form, scene, index, m.Move(dx=_number(dx), dy=_number(dy)), source)
 
 
-def set_move(text: str, form: str, layer_id: str, dx: Value, dy: Value, *, source: str = "<scene>") -> str:
+def set_move(text: str, form: Optional[str], layer_id: str, dx: Value, dy: Value, *, source: str = "<scene>") -> str:
     """The scene text with the layer's last transform the move (dx, dy): a last `move` is changed in place
     (a value equal to the one written is left as written), else one is appended (none when both are 0)."""
+    form = _form(text, form, source)
     scene = read_scene(text, form, source)
     index = _layer_index(scene, layer_id, source)
     wanted = {"dx": _number(dx) if not isinstance(dx, str) else dx, "dy": _number(dy) if not isinstance(dy, str) else dy}
@@ -92,10 +91,11 @@ def set_move(text: str, form: str, layer_id: str, dx: Value, dy: Value, *, sourc
     return _append(text, form, scene, index, _transform({"op": "move", **wanted}, form, source, layer_id), source)
 
 
-def add_transform(text: str, form: str, layer_id: str, op: str, attrs: dict[str, Value], *, source: str = "<scene>") -> str:
+def add_transform(text: str, form: Optional[str], layer_id: str, op: str, attrs: dict[str, Value], *, source: str = "<scene>") -> str:
     """The scene text with one transform appended to the layer, written with the format's names: op "move"
     ({"dx", "dy"}), "resize" ({"scale"} or {"scale-x", "scale-y"}), "flip" ({"axis": "horizontal"}),
     "rotate" ({"degrees"})."""
+    form = _form(text, form, source)
     scene = read_scene(text, form, source)
     index = _layer_index(scene, layer_id, source)
     values = {name: _number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for name, v in attrs.items()}
@@ -155,9 +155,15 @@ def _verify(result: str, form: str, before: m.Scene, index: int, transforms: lis
 # ------------------------------------------------------------------ values
 
 
-def _detect(text: str) -> str | None:
+def _form(text: str, form: Optional[str], source: str) -> str:
+    """`form`, checked against the text's (told as the reader tells it); None: the text's."""
     stripped = text.lstrip(" \t\r\n\ufeff")
-    return "xml" if stripped.startswith("<") else "json" if stripped.startswith("{") else None
+    found = "xml" if stripped.startswith("<") else "json" if stripped.startswith("{") else None
+    if form is not None and form not in ("xml", "json"):
+        raise ArgumentError(f"unknown form {form!r}; expected 'xml' or 'json'")
+    if form is not None and found is not None and found != form:
+        raise ArgumentError(f"{source} holds the {found.upper()} form, not {form.upper()}")
+    return form or found or "xml"  # neither: the reader says what is wrong with the text
 
 
 def _layer_index(scene: m.Scene, layer_id: str, source: str) -> int:
@@ -172,6 +178,14 @@ def _finite(*values: float) -> None:
     for value in values:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ArgumentError(f"a move is given in finite numbers of pixels, not {value!r}")
+
+
+def _add(old: Union[int, float], delta: Union[int, float]) -> Union[int, float]:
+    """`old + delta` as decimals add (0.1 + 0.2 is 0.3, as a person reading the file expects): each number is
+    taken as its shortest spelling, which reads back as the same float."""
+    if isinstance(old, int) and isinstance(_number(delta), int):
+        return old + int(delta)
+    return _number(float(Decimal(repr(float(old))) + Decimal(repr(float(delta)))))
 
 
 def _number(value: float) -> Union[int, float]:

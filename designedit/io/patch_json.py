@@ -58,13 +58,14 @@ class JsonText:
                 separator = "," + text[transforms.start + 1 : last.start]
             return [(last.end, last.end, separator + new)]
         colon = self._colon(layer_node)
-        new = "{" + (", " if colon.endswith(" ") else ",").join(f"{key}{colon}{value}" for key, value in members) + "}"
+        new = "{" + self._one_line_separator(layer_node, colon).join(f"{key}{colon}{value}" for key, value in members) + "}"
         assert layer_node.members
         last_member = layer_node.members[-1]
         key_indent = lay.line_indent(text, last_member.key_start)
         multiline = key_indent is not None
         if transforms is not None:  # an empty list: fill it
-            inside = new
+            space = text[transforms.start + 1 : transforms.end - 1]
+            inside = space + new + space  # `[ ]` becomes `[ {...} ]`
             if multiline:
                 nl = lay.newline(text)
                 inside = nl + key_indent + self.step() + new + nl + key_indent
@@ -83,6 +84,12 @@ class JsonText:
         assert node.members
         first = node.members[0]
         return self.text[first.key_end : first.value.start]
+
+    def _one_line_separator(self, node: Node, colon: str) -> str:
+        """What separates members written on one line: as between the node's first two, when those share a line."""
+        found = node.members or []
+        between = self.text[found[0].value.end : found[1].key_start] if len(found) > 1 else "\n"
+        return between if "\n" not in between else ", " if colon.endswith(" ") else ","
 
     def _like(self, neighbour: Node, members: list[tuple[str, str]]) -> str:
         """An object of `members` spaced as `neighbour` (an object of at least two members) is."""
