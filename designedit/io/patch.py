@@ -18,7 +18,11 @@ attribute order, spacing, CRLF line ends and a byte order mark stay as they were
 Every function reads `text` with the project's reader first (a problem of the document is its located
 SceneError), and reads its result again: a result that does not read, or reads as anything but the scene
 with that one change, is never returned (SceneError for a change the format refuses, such as a move past
-the limits; DeditError for a fault here). Writing the result back over the file is `scene_file`'s job.
+the limits; DeditError for a fault here). Writing the result back over the file is `scene_file`'s job
+(re-exported here: `read_scene_text`, `write_if_unchanged`, `edit_file`).
+
+`dedit import --onto` passes the difference between where the design program put a layer and where the
+scene puts it to `move_layer`: an unchanged layer is a zero move, which leaves the text byte-identical.
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ from designedit.io import json_form, read
 from designedit.io import text_layout as lay
 from designedit.io.patch_json import JsonText
 from designedit.io.patch_xml import XmlText
+from designedit.io.scene_file import edit_file, read_scene_text, write_if_unchanged  # noqa: F401 - one import for callers
 from designedit.model import scene as m
 from designedit.model import vocab
 from designedit.model.quoting import quote
 
-__all__ = ["move_layer", "set_move", "add_transform", "read_scene"]
+__all__ = ["move_layer", "set_move", "add_transform", "read_scene", "read_scene_text", "write_if_unchanged", "edit_file"]
 
 Value = Union[str, int, float]
 _UTF16_DECLARED = re.compile(r"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']utf-?16""", re.I)

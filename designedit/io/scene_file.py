@@ -7,6 +7,9 @@ editor: the file is the truth, so an edit computed from an older text must not o
     new = patch.move_layer(text, ...)
     write_if_unchanged(path, text, new)     # False, and nothing written, if the file changed meanwhile
 
+    edit_file(path, lambda text: patch.move_layer(text, None, "ball", 25, 0, source=str(path)))
+                                            # the same, made again on the newer text when the file changed
+
 The file keeps its encoding and byte order mark (UTF-8, or UTF-16 for XML) and its permissions; the write is
 atomic (`io.atomic`). The file is compared once before the new text is written to a temporary file and once
 more just before the rename: what remains is a window of one system call, which only a lock every editor
@@ -17,13 +20,13 @@ from __future__ import annotations
 
 import codecs
 from pathlib import Path
-from typing import Union
+from typing import Callable, Union
 
 from designedit.errors import DeditError, SceneError
 from designedit.io import encoding, read_document_bytes
 from designedit.io.atomic import atomic_write
 
-__all__ = ["read_scene_text", "write_if_unchanged"]
+__all__ = ["read_scene_text", "write_if_unchanged", "edit_file"]
 
 _CODECS = {codecs.BOM_UTF8: "utf-8", codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}
 
@@ -82,3 +85,16 @@ def write_if_unchanged(path: Union[str, Path], old_text: str, new_text: str) -> 
     except _Changed:
         return False
     return True
+
+
+def edit_file(path: Union[str, Path], change: Callable[[str], str], attempts: int = 3) -> str:
+    """Apply `change` (text -> text, e.g. a `patch.move_layer`) to the file and write the result back with
+    `write_if_unchanged`. When the file changed meanwhile (a save in a text editor), the change is made
+    again on the newer text, which is the truth: a gesture applies on top of it. The text written (the
+    file's own when `change` left it as it was); DeditError when the file kept changing `attempts` times."""
+    for _ in range(attempts):
+        text = read_scene_text(path)
+        new = change(text)
+        if write_if_unchanged(path, text, new):
+            return new
+    raise DeditError(f"{path} kept changing while it was being edited; nothing was written")

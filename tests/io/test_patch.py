@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -318,3 +319,41 @@ def test_write_if_unchanged_rewrites_a_links_target(tmp_path):
     assert write_if_unchanged(link, text, patch.move_layer(text, "json", "b", 2, 0))
     assert link.is_symlink() and '"op":"move","dx":2,"dy":0' in real.read_text()
     assert os.readlink(link) == real.name
+
+
+def test_edit_file_makes_the_change_again_on_a_newer_text(tmp_path, monkeypatch):
+    from designedit.io import scene_file
+
+    path = tmp_path / "scene.dedit"
+    path.write_bytes((CASES_DIR / "crlf.in.dedit").read_bytes())
+    saves = [b"", read_scene_text(path).replace('degrees="15"', 'degrees="45"').encode()]
+    real_read = scene_file.read_scene_text
+
+    def read_then_editor_saves(where):  # the first time, a text editor saves right after the edit read the file
+        text = real_read(where)
+        if saves[-1]:
+            path.write_bytes(saves.pop())
+        return text
+
+    monkeypatch.setattr(scene_file, "read_scene_text", read_then_editor_saves)
+    written = scene_file.edit_file(path, lambda text: patch.move_layer(text, None, "ball", 5, 0))
+    assert 'degrees="45"' in written and '<move dx="5" dy="0"/>' in written  # both the save and the drag
+    assert path.read_bytes() == written.encode()
+
+
+def test_edit_file_gives_up_on_a_file_that_keeps_changing(tmp_path):
+    from designedit.errors import DeditError
+    from designedit.io.scene_file import edit_file
+
+    path = tmp_path / "scene.dedit"
+    path.write_bytes((CASES_DIR / "crlf.in.dedit").read_bytes())
+    count = [0]
+
+    def change_and_touch(text: str) -> str:  # each time, the file is saved again before the write
+        count[0] += 1
+        path.write_bytes(re.sub(r'degrees="\d+"', f'degrees="{count[0]}"', text).encode())
+        return patch.move_layer(text, None, "ball", 1, 1)
+
+    with pytest.raises(DeditError, match="kept changing"):
+        edit_file(path, change_and_touch)
+    assert count[0] == 3 and "<move" not in path.read_text()
