@@ -7,6 +7,8 @@ is the source of truth, under version control, written by a person. So they do n
     move_layer(text, form, layer_id, dx, dy)   # the layer lands (dx, dy) canvas pixels further
     set_move(text, form, layer_id, dx, dy)     # the layer's last move becomes (dx, dy)
     add_transform(text, form, layer_id, op, attrs)   # one transform appended, e.g. "flip", {"axis": "vertical"}
+    scale_layer(text, form, layer_id, factor)   # a last uniform resize multiplied, or one appended
+    flip_layer(text, form, layer_id, axis)      # a last flip on that axis taken out, or one appended
 
 When the layer's last transform is a `move`, its `dx`/`dy` values are rewritten where they stand (only those
 characters change); otherwise one `move` is appended, laid out like its neighbours (a self-closing
@@ -43,7 +45,7 @@ from designedit.model import scene as m
 from designedit.model import vocab
 from designedit.model.quoting import quote
 
-__all__ = ["move_layer", "set_move", "add_transform", "read_scene", "read_scene_text", "write_if_unchanged", "edit_file"]
+__all__ = ["move_layer", "set_move", "add_transform", "scale_layer", "flip_layer", "read_scene", "read_scene_text", "write_if_unchanged", "edit_file"]
 
 Value = Union[str, int, float]
 _UTF16_DECLARED = re.compile(r"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']utf-?16""", re.I)
@@ -105,6 +107,43 @@ def add_transform(text: str, form: Optional[str], layer_id: str, op: str, attrs:
     index = _layer_index(scene, layer_id, source)
     values = {name: _number(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for name, v in attrs.items()}
     return _append(text, form, scene, index, _transform({"op": op, **values}, form, source, layer_id), source)
+
+
+def scale_layer(text: str, form: Optional[str], layer_id: str, factor: float, *, source: str = "<scene>") -> str:
+    """The scene text with the layer scaled `factor` times more (a resize handle): a last uniform `resize`
+    has its scale multiplied in place (as decimals multiply: 0.75 x 1.25 is 0.9375), otherwise one
+    `resize` is appended. factor = 1 returns `text` itself."""
+    _finite(factor)
+    if factor <= 0:
+        raise ArgumentError(f"a layer is scaled by a number above 0, not {factor!r}")
+    form = _form(text, form, source)
+    scene = read_scene(text, form, source)
+    index = _layer_index(scene, layer_id, source)
+    if factor == 1:
+        return text
+    transforms = scene.layers[index].transforms
+    last = transforms[-1] if transforms else None
+    if isinstance(last, m.Resize) and last.scale is not None:
+        return _set(text, form, scene, index, {"scale": _times(last.scale, factor)}, source)
+    return _append(text, form, scene, index, m.Resize(scale=_number(factor)), source)
+
+
+def flip_layer(text: str, form: Optional[str], layer_id: str, axis: str, *, source: str = "<scene>") -> str:
+    """The scene text with the layer mirrored along `axis` ("horizontal" or "vertical"): a last `flip` on
+    the same axis is taken out (two flips undo each other; its element or member goes, with the space
+    before it), otherwise one `flip` is appended."""
+    if axis not in ("horizontal", "vertical"):
+        raise ArgumentError(f"a flip's axis is 'horizontal' or 'vertical', not {quote(str(axis))}")
+    form = _form(text, form, source)
+    scene = read_scene(text, form, source)
+    index = _layer_index(scene, layer_id, source)
+    transforms = scene.layers[index].transforms
+    last = transforms[-1] if transforms else None
+    if isinstance(last, m.Flip) and last.axis == axis:
+        result = lay.apply(text, _editor(text, form).remove_last(index))
+        _verify(result, form, scene, index, list(transforms[:-1]), source)
+        return result
+    return _append(text, form, scene, index, m.Flip(axis=axis), source)
 
 
 # ------------------------------------------------------------------ the edits
@@ -191,6 +230,11 @@ def _add(old: Union[int, float], delta: Union[int, float]) -> Union[int, float]:
     if isinstance(old, int) and isinstance(_number(delta), int):
         return old + int(delta)
     return _number(float(Decimal(repr(float(old))) + Decimal(repr(float(delta)))))
+
+
+def _times(old: Union[int, float], factor: Union[int, float]) -> Union[int, float]:
+    """`old * factor` as decimals multiply, each number taken as its shortest spelling."""
+    return _number(float(Decimal(repr(old)) * Decimal(repr(factor))))
 
 
 def _number(value: float) -> Union[int, float]:

@@ -78,6 +78,15 @@ class JsonText:
             array = "[" + nl + key_indent + self.step() + new + nl + key_indent + "]"
         return [(last_member.value.end, last_member.value.end, separator + '"transforms"' + colon + array)]
 
+    def remove_last(self, layer: int) -> list[Edit]:
+        """The edit that takes out the layer's last transform, with the separator before it."""
+        transforms = self.transforms(layer)
+        assert transforms is not None and transforms.items
+        items = transforms.items
+        if len(items) > 1:
+            return [(items[-2].end, items[-1].end, "")]
+        return [(transforms.start + 1, transforms.end - 1, "")]  # `[]`: an empty list reads as none
+
     # -- layout
 
     def _colon(self, node: Node) -> str:

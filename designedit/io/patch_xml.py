@@ -52,6 +52,11 @@ class XmlText:
             return [self._after_last_child(element, new)]
         return [self._first_child(element, new)]
 
+    def remove_last(self, layer: int) -> list[Edit]:
+        """The edit that takes out the layer's last child, with the white space before it."""
+        last = self.layer(layer).children[-1]
+        return [(lay.space_before(self.text, last.start), last.end, "")]
+
     # -- layout
 
     def _after_last_child(self, element: Element, new: str) -> Edit:

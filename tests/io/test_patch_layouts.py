@@ -180,3 +180,34 @@ def test_an_added_transform_is_appended_whatever_the_layout(text, data):
     start, end = outside_changes(text, after)
     low, high = layer_text_bounds(text, index)
     assert low <= start <= end <= high
+
+
+@SETTINGS
+@given(text=documents, data=st.data())
+def test_a_flip_flipped_back_is_the_text_it_was(text, data):
+    scene = patch.read_scene(text, None)
+    index = data.draw(st.integers(0, len(scene.layers) - 1))
+    axis = data.draw(st.sampled_from(["horizontal", "vertical"]))
+    once = patch.flip_layer(text, None, f"l{index}", axis)
+    twice = patch.flip_layer(once, None, f"l{index}", axis)
+    transforms = scene.layers[index].transforms
+    flip = m.Flip(axis=axis)
+    if transforms[-2:] != [flip, flip]:  # (two flips at the end: each call takes one out)
+        assert json_form.to_plain(patch.read_scene(twice, None)) == json_form.to_plain(scene)
+    if transforms and transforms[-1] != flip:  # appended, then taken out: not one character left over
+        assert twice == text
+
+
+@SETTINGS
+@given(text=documents, data=st.data())
+def test_a_resize_handle_multiplies_the_last_resize(text, data):
+    scene = patch.read_scene(text, None)
+    index = data.draw(st.integers(0, len(scene.layers) - 1))
+    factor = data.draw(st.sampled_from([0.5, 0.8, 1.25, 1.5, 2, 3]))
+    after = patch.read_scene(patch.scale_layer(text, None, f"l{index}", factor), None).layers[index].transforms
+    before = scene.layers[index].transforms
+    if before and isinstance(before[-1], m.Resize):
+        assert list(after[:-1]) == list(before[:-1])
+        assert after[-1].scale == float(Decimal(repr(before[-1].scale)) * Decimal(repr(factor)))
+    else:
+        assert list(after) == list(before) + [m.Resize(scale=factor)]
