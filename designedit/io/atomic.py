@@ -12,6 +12,7 @@ It lives in io (rank 4) so that rewriting a scene file in place (`io.scene_file`
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from contextlib import contextmanager
@@ -104,3 +105,15 @@ def _remove_empty(folders: list[Path]) -> None:
             folder.rmdir()
         except OSError:
             return
+
+
+def os_error_reason(exc: OSError, folder: Path) -> str:
+    """A few plain words for why writing in `folder` failed (no errno names, no exception classes)."""
+    if exc.errno == errno.EROFS:
+        return f"{folder} is on a read-only file system"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied in {folder}"
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the device holding {folder}"
+    text = (exc.strerror or str(exc)).rstrip(".")
+    return text[:1].lower() + text[1:]

@@ -22,9 +22,9 @@ import codecs
 from pathlib import Path
 from typing import Callable, Union
 
-from designedit.errors import DeditError, SceneError
-from designedit.io import encoding, read_document_bytes
-from designedit.io.atomic import atomic_write
+from designedit.errors import DeditError, Problem, SceneError
+from designedit.io import detect_form, encoding, read_document_bytes
+from designedit.io.atomic import atomic_write, os_error_reason
 
 __all__ = ["read_scene_text", "write_if_unchanged", "edit_file"]
 
@@ -36,9 +36,12 @@ class _Changed(Exception):
 
 
 def read_scene_text(path: Union[str, Path]) -> str:
-    """The text of a scene file as the reader decodes it (SceneError when it cannot): line ends as written,
-    without the byte order mark."""
-    return encoding.decode(read_document_bytes(path), str(path)).text
+    """The text of a scene file as the reader decodes it (SceneError when it cannot, or for JSON in UTF-16,
+    which the reader refuses too): line ends as written, without the byte order mark."""
+    decoded = encoding.decode(read_document_bytes(path), str(path))
+    if decoded.encoding != encoding.UTF8 and detect_form(decoded.text) == "json":
+        raise SceneError(Problem(str(path), f"the document is JSON in {decoded.encoding}; JSON documents must be UTF-8"))
+    return decoded.text
 
 
 def _bom_and_codec(raw: bytes) -> tuple[bytes, str]:
@@ -56,7 +59,7 @@ def _current_text(path: Path) -> tuple[str, bytes]:
 def write_if_unchanged(path: Union[str, Path], old_text: str, new_text: str) -> bool:
     """Replace the file's text `old_text` with `new_text`, atomically, in the file's encoding; False (and
     nothing written) when the file no longer holds `old_text` (or is gone, or no longer reads as text).
-    A link is followed: its target is rewritten. OSError on a write that fails (a full disk)."""
+    A link is followed: its target is rewritten. DeditError (one sentence) when the write fails (a full disk)."""
     target = Path(path).resolve()
     old_text, new_text = old_text.removeprefix("\ufeff"), new_text.removeprefix("\ufeff")
 
@@ -84,6 +87,8 @@ def write_if_unchanged(path: Union[str, Path], old_text: str, new_text: str) -> 
         atomic_write(target, data, last_check=unchanged)
     except _Changed:
         return False
+    except OSError as exc:  # a full disk, a read-only folder: one sentence, the file as it was
+        raise DeditError(f"cannot write {path}: {os_error_reason(exc, target.parent)}.") from exc
     return True
 
 

@@ -15,14 +15,13 @@ write that still fails (a full disk) becomes one sentence, a DeditError.
 
 from __future__ import annotations
 
-import errno
 import os
 import tempfile
 from pathlib import Path
 from typing import Optional
 
 from designedit.errors import DeditError
-from designedit.io.atomic import _folder_of, atomic_write, before_commit  # noqa: F401 - re-exported: the writer moved down to io
+from designedit.io.atomic import _folder_of, atomic_write, before_commit, os_error_reason  # noqa: F401 - re-exported: they moved down to io
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
@@ -33,18 +32,6 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
     except OSError as exc:
         why = why_unwritable(path) or os_error_reason(exc, _folder_of(path))
         raise DeditError(f"cannot write {path}: {why}.") from exc
-
-
-def os_error_reason(exc: OSError, folder: Path) -> str:
-    """A few plain words for why writing in `folder` failed (no errno names, no exception classes)."""
-    if exc.errno == errno.EROFS:
-        return f"{folder} is on a read-only file system"
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"permission denied in {folder}"
-    if exc.errno == errno.ENOSPC:
-        return f"no space left on the device holding {folder}"
-    text = (exc.strerror or str(exc)).rstrip(".")
-    return text[:1].lower() + text[1:]
 
 
 def nearest_existing(path: Path) -> Path:

@@ -357,3 +357,33 @@ def test_edit_file_gives_up_on_a_file_that_keeps_changing(tmp_path):
     with pytest.raises(DeditError, match="kept changing"):
         edit_file(path, change_and_touch)
     assert count[0] == 3 and "<move" not in path.read_text()
+
+
+def test_a_failed_write_is_one_sentence_and_leaves_the_file(tmp_path, monkeypatch):
+    import errno
+
+    import designedit.io.atomic as atomic
+    from designedit.errors import DeditError
+
+    path = tmp_path / "scene.dedit"
+    path.write_bytes((CASES_DIR / "crlf.in.dedit").read_bytes())
+    before = path.read_bytes()
+    text = read_scene_text(path)
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    with pytest.raises(DeditError) as caught:
+        write_if_unchanged(path, text, patch.move_layer(text, None, "ball", 1, 1))
+    assert str(caught.value) == f"cannot write {path}: no space left on the device holding {tmp_path}."
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["scene.dedit"]
+
+
+def test_json_in_utf16_is_refused_as_the_reader_refuses_it(tmp_path):
+    path = tmp_path / "scene.dedit.json"
+    path.write_bytes(read_scene_text(CASES_DIR / "compact.in.dedit.json").encode("utf-16"))
+    with pytest.raises(SceneError, match="JSON in UTF-16; JSON documents must be UTF-8"):
+        read_scene_text(path)
+    with pytest.raises(SceneError, match="JSON in UTF-16; JSON documents must be UTF-8"):
+        load(path, check_files=False)
