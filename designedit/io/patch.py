@@ -14,7 +14,8 @@ When the layer's last transform is a `move`, its `dx`/`dy` values are rewritten 
 characters change); otherwise one `move` is appended, laid out like its neighbours (a self-closing
 `<layer/>` opens to hold it; a JSON layer gains `"transforms"`). A move whose changed value is a percentage
 (`dx="25%"`) is left alone and a move in pixels appended after it: pixels cannot be added to a
-percentage without the canvas size. Numbers are written shortest-exact (`25`, `12.5`). Comments, quotes,
+percentage without the canvas size. Numbers add (and scales multiply) as decimals and are written
+shortest-exact (`25`, not `25.0`; 0.1 + 0.2 is `0.3`). Comments, quotes,
 attribute order, spacing, CRLF line ends and a byte order mark stay as they were.
 
 Every function reads `text` with the project's reader first (a problem of the document is its located
@@ -30,9 +31,9 @@ scene puts it to `move_layer`: an unchanged layer is a zero move, which leaves t
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 import re
 import warnings
+from decimal import Decimal
 from typing import Optional, Union
 
 from designedit.errors import ArgumentError, DeditError, Problem, SceneError
@@ -45,7 +46,8 @@ from designedit.model import scene as m
 from designedit.model import vocab
 from designedit.model.quoting import quote
 
-__all__ = ["move_layer", "set_move", "add_transform", "scale_layer", "flip_layer", "read_scene", "read_scene_text", "write_if_unchanged", "edit_file"]
+__all__ = ["move_layer", "set_move", "add_transform", "scale_layer", "flip_layer", "read_scene",
+           "read_scene_text", "write_if_unchanged", "edit_file"]
 
 Value = Union[str, int, float]
 _UTF16_DECLARED = re.compile(r"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']utf-?16""", re.I)
