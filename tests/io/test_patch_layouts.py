@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from designedit.io import json_form, patch
@@ -211,3 +211,54 @@ def test_a_resize_handle_multiplies_the_last_resize(text, data):
         assert after[-1].scale == float(Decimal(repr(before[-1].scale)) * Decimal(repr(factor)))
     else:
         assert list(after) == list(before) + [m.Resize(scale=factor)]
+
+
+BENIGN = [" ", "\n", "\t", "\r\n", "  \n  ", "<!-- x -->", "<!--<layer id='z'/>-->", "<?pi > ?>", "<![CDATA[ ]]>"]
+STRAY = ["&#32;", ">", "'", '"', "/", "=", ",", "[", "]", "{", "}", "\\u0041", '"\\""', "0", "-", "e", "%"]
+inserts = st.one_of(st.sampled_from(BENIGN), st.sampled_from(STRAY))
+
+
+def _conformance_and_cases() -> list[str]:
+    from pathlib import Path
+
+    from designedit.io.scene_file import read_scene_text
+    from shared_paths import CONFORMANCE, PRESENT
+
+    folder = Path(__file__).parent / "patch_cases"
+    found = sorted(folder.glob("*.in.dedit*"))
+    if PRESENT:
+        found += sorted(p for p in CONFORMANCE.glob("*") if p.name.endswith((".dedit", ".dedit.json")))
+    return [read_scene_text(p) for p in found]
+
+
+MUTABLE = _conformance_and_cases()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_whatever_the_reader_accepts_can_be_edited(data):
+    """Documents with text slipped in between markup (comments, PIs, CDATA, references, stray characters):
+    those the reader accepts are edited with every gesture, and only a change the format refuses is refused."""
+    from designedit.errors import ArgumentError, SceneError
+
+    text = data.draw(st.sampled_from(MUTABLE))
+    for _ in range(data.draw(st.integers(1, 3))):
+        spots = [i for i in range(len(text) + 1)
+                 if i == 0 or text[i - 1] in " >,\n[{:\"'=" or (i < len(text) and text[i] in "<}]/")]
+        pos = data.draw(st.sampled_from(spots))
+        text = text[:pos] + data.draw(inserts) + text[pos:]
+    try:
+        scene = patch.read_scene(text, None)
+    except (SceneError, ArgumentError):
+        event("refused by the reader")
+        return  # not a document: nothing to edit
+    event("edited")
+    for layer in scene.layers:
+        for edit in (lambda t: patch.move_layer(t, None, layer.id, 3, -2),
+                     lambda t: patch.add_transform(t, None, layer.id, "flip", {"axis": "vertical"}),
+                     lambda t: patch.flip_layer(t, None, layer.id, "vertical"),
+                     lambda t: patch.scale_layer(t, None, layer.id, 1.5)):
+            try:
+                edit(text)
+            except SceneError as exc:  # e.g. a 65th transform: the format's own limit, said so
+                assert "would make the scene invalid" in str(exc)
