@@ -51,6 +51,7 @@ LAYERS = [(doc, layer.id) for doc in DOCUMENTS
 deltas = st.one_of(st.integers(-300, 300), st.integers(-600, 600).map(lambda v: v / 2))  # whole and half pixels
 
 
+@pytest.mark.shared
 def test_the_properties_see_the_conformance_documents():
     # the moving ones at least: a property run over nothing would pass
     names = {doc.name for doc in DOCUMENTS}
@@ -167,8 +168,11 @@ def test_two_moves_compose(doc, layer_id, a, b):
     once = patch.move_layer(text, form, layer_id, a[0] + b[0], a[1] + b[1])
     assert sum_of_moves(patch.read_scene(twice, form), layer_id) == sum_of_moves(patch.read_scene(once, form), layer_id)
     last = next(layer for layer in patch.read_scene(text, form).layers if layer.id == layer_id).transforms[-1:]
-    if last and isinstance(last[0], m.Move) and not isinstance(last[0].dx, str) and not isinstance(last[0].dy, str):
-        assert twice == once  # a pixel move is changed in place either way: the same text
+    # a pixel move is changed in place either way: the same text, except where the two steps cancel on an axis
+    # (once leaves that value as written, `1e1`; twice writes it anew, `10`)
+    cancelled = any(a[i] != 0 and a[i] + b[i] == 0 for i in (0, 1))
+    if last and isinstance(last[0], m.Move) and not isinstance(last[0].dx, str) and not isinstance(last[0].dy, str) and not cancelled:
+        assert twice == once
 
 
 def sum_of_moves(scene: m.Scene, layer_id: str) -> tuple:
@@ -190,6 +194,7 @@ def sum_of_moves(scene: m.Scene, layer_id: str) -> tuple:
 # ------------------------------------------------------------------ other edits
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("name", ["move-resize.dedit", "move-resize.dedit.json"])
 def test_set_move_to_the_values_written_is_byte_identical(name):
     text = read_scene_text(CONFORMANCE / name)
