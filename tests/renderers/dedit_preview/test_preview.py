@@ -370,8 +370,6 @@ def test_the_preview_fills_what_an_occluder_hid_as_the_plan_says(poster):
     assert red_excess(with_occluder) > red_excess(plain) + 20
 
 
-
-
 def _green(img: np.ndarray) -> np.ndarray:
     r, g, b = (img[..., i].astype(int) for i in range(3))
     return (g > 120) & (r < 120) & (b < 120)
