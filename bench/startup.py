@@ -1,10 +1,11 @@
 """Start-up of `dedit validate` (a pre-commit hook's cost): wall time of the whole process on a ~500-byte scene,
 median of 7 runs, side by side with a bare `python -c pass` (issue 17, item 7; target: validate under 0.25 s).
 
-    .venv/bin/python bench/startup.py [SCENE] [--runs 7] [--imports]
+    .venv/bin/python bench/startup.py [SCENE] [--runs 7] [--imports] [--before CHECKOUT]
 
 `python -m designedit` is what the `dedit` script runs (give or take one import), and with PYTHONPATH it
-measures another checkout in the same environment (a "before" worktree). `dedit fmt --check`, the other
+measures another checkout in the same environment; --before CHECKOUT times that checkout's validate and fmt
+(through PYTHONPATH) in the same run, alternating with this one's, so before and after see the same load. `dedit fmt --check`, the other
 command a hook runs, is timed beside them, and so is a bare import of the libraries validate needs (NumPy,
 OpenCV, lxml, Pillow, pydantic): the floor under its time.
 
@@ -59,6 +60,7 @@ def main() -> None:
     parser.add_argument("scene", nargs="?", type=Path, default=DEFAULT_SCENE)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--imports", action="store_true", help="list the slowest imports of one validate run")
+    parser.add_argument("--before", type=Path, metavar="CHECKOUT", help="another checkout to time alongside")
     args = parser.parse_args()
     scene = args.scene.resolve()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -68,18 +70,23 @@ def main() -> None:
         dedit = [sys.executable, "-m", "designedit"]
         commands = {"python -c pass": bare, "dedit validate": [*dedit, "validate", scene.name],
                     "dedit fmt --check": [*dedit, "fmt", "--check", scene.name], "its libraries": [*LIBRARIES]}
-        for command in commands.values():  # warm-up: fills the bytecode cache (and the OS's file cache)
-            wall(command, env, scene.parent)
+        envs = {name: env for name in commands}
+        if args.before is not None:  # the same commands of another checkout, first on the module path
+            before = {**env, "PYTHONPATH": str(args.before.resolve())}
+            for name in ("dedit validate", "dedit fmt --check"):
+                commands[f"{name} (before)"], envs[f"{name} (before)"] = commands[name], before
+        for name, command in commands.items():  # warm-up: fills the bytecode cache (and the OS's file cache)
+            wall(command, envs[name], scene.parent)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, command in commands.items():
-                times[name].append(wall(command, env, scene.parent))
+                times[name].append(wall(command, envs[name], scene.parent))
         imports = slowest_imports(scene, env) if args.imports else []
     print(f"dedit validate {scene.name} ({scene.stat().st_size} bytes), {args.runs} runs each, alternating; "
           f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.2f}:")
     for name, seconds in times.items():
-        print(f"  {name:17} median {statistics.median(seconds) * 1000:6.0f} ms   best {min(seconds) * 1000:6.0f} ms")
+        print(f"  {name:26} median {statistics.median(seconds) * 1000:6.0f} ms   best {min(seconds) * 1000:6.0f} ms")
     own = statistics.median(times["dedit validate"]) - statistics.median(times["its libraries"])
     print(f"  validate beyond its libraries' imports (median difference): {own * 1000:.0f} ms")
     if imports:

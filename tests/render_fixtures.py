@@ -120,3 +120,22 @@ def plan_layer(id_: str, image_id: str, dx: float, dy: float) -> PlanLayer:
         dy=int(dy / 4),
         applied_px=(dx, dy),
     )
+
+
+STRETCH_DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
+<dedit version="1.1">
+  <image id="poster" src="poster.png"/>
+  <mask id="box"><rect x="300" y="150" width="120" height="120"/></mask>
+  <background image="poster"/>
+  <layer id="box" image="poster" mask="box" keep="true">
+    <resize {resize}/>
+    <move dx="-200" dy="90"/>
+  </layer>
+</dedit>
+"""
+
+
+def stretch_document(resize: str) -> str:
+    """The poster's green box copied 200 px left and 90 px down, resized by `resize` (the attributes of
+    <resize>, such as 'scale-x="1.5" scale-y="0.5"'): issue 12, 9f, for the preview and SDXL tests alike."""
+    return STRETCH_DOCUMENT.format(resize=resize)

@@ -5,7 +5,8 @@ A picture's size is read from its header before anything is decoded, so a
 decompression bomb is refused first; then its data is checked to be all there
 (`pictures.check_decodes`: PNG chunks are verified without decoding, JPEG is
 decoded at 1/8 scale). Like the reference checks, these read the document in
-its JSON shape.
+its JSON shape. Pillow (through `imaging.pictures`) is imported only once a picture is opened: the commands
+that check no pictures (`fmt`, `convert`, `validate --no-files`) do not load it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from PIL import Image as PILImage
-
 from designedit.model import scene as m
 from designedit.errors import PictureError, Problem, SceneError
 from designedit.checks.paths import reference_problem, unreadable_reason
-from designedit.imaging.pictures import check_decodes, has_transparency, picture_size
 from designedit.model.quoting import LONG, quote
 
 Report = Callable[[tuple, str], None]
@@ -32,6 +30,8 @@ def _open_problem(path: Path, ref: str) -> Optional[str]:
             return f"{quote(ref, LONG)} is not a file"
     except OSError as exc:  # a name longer than the system allows
         return f"{quote(ref, LONG)} cannot be read ({unreadable_reason(exc)})"
+    from designedit.imaging.pictures import check_decodes, picture_size
+
     try:
         picture_size(path)
         check_decodes(path)
@@ -41,6 +41,10 @@ def _open_problem(path: Path, ref: str) -> Optional[str]:
 
 
 def _has_alpha(path: Path) -> bool:
+    from PIL import Image as PILImage
+
+    from designedit.imaging.pictures import has_transparency
+
     with PILImage.open(path) as im:  # header only; the size was checked already
         return has_transparency(im)
 

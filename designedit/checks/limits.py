@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 from designedit.model import scene as m
 from designedit.model.vocab import MAX_EDITS, MAX_LAYERS, MAX_POINTS, too_many_points
 from designedit.errors import PictureError
-from designedit.imaging.pictures import MAX_SIDE, check_size
+from designedit.imaging.size_limits import MAX_SIDE, check_size
 from designedit.model.quoting import quote
 
 Report = Callable[[tuple, str], None]

@@ -7,6 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from designedit.cli.table import Command, add_commands, argument
 from designedit.errors import DeditError, Problem, SceneError
 from designedit.io import FormatWarning, dump, read_file
 
@@ -117,42 +118,44 @@ def _rewrite(rewrites: list[tuple[Path, str]]) -> None:
             print(f"reformatted {path}", flush=True)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    root_help = "folder file references may not leave (default: each document's folder)"
-
-    p = subparsers.add_parser(
+ROOT = argument("--root", type=Path, metavar="DIR", help="folder file references may not leave (default: each document's folder)")
+FORMAT_COMMANDS = (
+    Command(
         "validate",
-        help="check documents and the pictures they name",
-        description="Check each FILE: its form, every value, every reference and every picture it names, "
-        "then compile it as render would (so what compiles but is probably not meant is printed as a "
-        "warning). Exits 0 when all are valid, else 2 after printing every problem of every file.",
-    )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenes, .dedit files (XML or JSON)")
-    p.add_argument("--root", type=Path, metavar="DIR", help=root_help)
-    p.add_argument("--no-files", action="store_true", help="skip the checks that open pictures (and compiling, which reads them)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing for valid files")
-    p.set_defaults(func=run_validate)
-
-    p = subparsers.add_parser(
+        "check documents and the pictures they name",
+        "Check each FILE: its form, every value, every reference and every picture it names, then compile it as "
+        "render would (so what compiles but is probably not meant is printed as a warning). Exits 0 when all are "
+        "valid, else 2 after printing every problem of every file.",
+        (argument("files", nargs="+", type=Path, metavar="FILE", help="scenes, .dedit files (XML or JSON)"),
+         ROOT,
+         argument("--no-files", action="store_true", help="skip the checks that open pictures (and compiling, which reads them)"),
+         argument("-q", "--quiet", action="store_true", help="print nothing for valid files")),
+        run_validate,
+    ),
+    Command(
         "convert",
-        help="convert a document to XML or JSON",
-        description="Write FILE in the other form (canonically). File references are kept as written, "
-        "so write the result next to the original. XML comments are kept in XML and dropped (with a note) in JSON.",
-    )
-    p.add_argument("file", type=Path, metavar="FILE", help="the scene, a .dedit file (XML or JSON)")
-    p.add_argument("--to", required=True, choices=["xml", "json"], help="the form to write")
-    p.add_argument("-o", "--output", type=Path, metavar="OUT", help="file to write (default: standard output)")
-    p.add_argument("--root", type=Path, metavar="DIR", help=root_help)
-    p.set_defaults(func=run_convert)
-
-    p = subparsers.add_parser(
+        "convert a document to XML or JSON",
+        "Write FILE in the other form (canonically). File references are kept as written, so write the result "
+        "next to the original. XML comments are kept in XML and dropped (with a note) in JSON.",
+        (argument("file", type=Path, metavar="FILE", help="the scene, a .dedit file (XML or JSON)"),
+         argument("--to", required=True, choices=["xml", "json"], help="the form to write"),
+         argument("-o", "--output", type=Path, metavar="OUT", help="file to write (default: standard output)"),
+         ROOT),
+        run_convert,
+    ),
+    Command(
         "fmt",
-        help="rewrite documents canonically",
-        description="Rewrite each FILE canonically in its own form (stable order, 2-space indentation, minimal "
-        "numbers, defaults left out; XML comments stay before the element they preceded). With --check, change nothing and exit 1 if a "
-        "file would change.",
-    )
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenes, .dedit files (XML or JSON), rewritten in place")
-    p.add_argument("--check", action="store_true", help="only report files that are not canonical (exit 1)")
-    p.add_argument("--root", type=Path, metavar="DIR", help=root_help)
-    p.set_defaults(func=run_fmt)
+        "rewrite documents canonically",
+        "Rewrite each FILE canonically in its own form (stable order, 2-space indentation, minimal numbers, "
+        "defaults left out; XML comments stay before the element they preceded). With --check, change nothing "
+        "and exit 1 if a file would change.",
+        (argument("files", nargs="+", type=Path, metavar="FILE", help="scenes, .dedit files (XML or JSON), rewritten in place"),
+         argument("--check", action="store_true", help="only report files that are not canonical (exit 1)"),
+         ROOT),
+        run_fmt,
+    ),
+)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    add_commands(subparsers, FORMAT_COMMANDS)

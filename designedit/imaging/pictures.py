@@ -4,7 +4,8 @@ Every picture is turned upright by its EXIF orientation (read from the header, s
 gives is the size a decode has), and deep pictures (16-bit or 32-bit integers, floats) are scaled to 8 bits
 over their full range (floats over 0..1), not clipped, before anything else reads them.
 
-numpy is imported by the loaders only: `dedit validate` reads headers and should not pay for it.
+numpy is imported by the loaders only: reading headers should not pay for it. The size limits live in
+`size_limits`, which needs no Pillow.
 """
 
 from __future__ import annotations
@@ -20,19 +21,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 from designedit.errors import PictureError
-
-MAX_PIXELS = 40_000_000  # tens of megapixels: generous for a ~1 MP method
-MAX_SIDE = 16384
-
-
-def check_size(width: int, height: int, what: str = "the picture") -> None:
-    if width <= 0 or height <= 0:
-        raise PictureError(f"{what} has no pixels")
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise PictureError(f"{what} is {width}x{height} pixels, above the limit of {MAX_SIDE} pixels per side")
-    if width * height > MAX_PIXELS:
-        raise PictureError(f"{what} is {width}x{height} pixels, above the limit of {MAX_PIXELS // 1_000_000} megapixels")
-
+from designedit.imaging.size_limits import MAX_PIXELS, MAX_SIDE, check_size  # noqa: F401 - the limits, here too
 
 # EXIF orientation -> the transposition that turns the picture upright (as PIL.ImageOps.exif_transpose)
 _UPRIGHT = {

@@ -82,7 +82,7 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
 
     The path rules of file references (spec/format.md 8) and the numeric limits always apply;
     `check_files=False` only skips opening the pictures."""
-    from designedit.checks import files as validate, limits  # Pillow comes with them: imported on the first read only
+    from designedit.checks import files as validate, limits  # imported on the first read only
 
     if isinstance(raw, str):
         raw = raw.encode("utf-8", errors="surrogatepass")

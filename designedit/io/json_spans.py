@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 _SPACE = re.compile(r"[ \t\r\n]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
@@ -71,34 +71,36 @@ class _Parser:
 
     def obj(self, start: int) -> Node:
         node = Node(start, 0, members=[])
-        pos = self.skip(start + 1)
-        if self.text.startswith("}", pos):
-            node.end = pos + 1
-            return node
-        while True:
-            pos = self.skip(pos)
+
+        def member(pos: int) -> int:
             key, after_key = json.decoder.scanstring(self.text, self.expect(pos, '"'))  # type: ignore[attr-defined]
             value = self.value(self.expect(self.skip(after_key), ":"))
             node.members.append(Member(key, pos, after_key, value))  # type: ignore[union-attr]
-            pos = self.skip(value.end)
-            if self.text.startswith("}", pos):
-                node.end = pos + 1
-                return node
-            pos = self.expect(pos, ",")
+            return value.end
+
+        node.end = self.sequence(start, "}", member)
+        return node
 
     def array(self, start: int) -> Node:
         node = Node(start, 0, items=[])
+
+        def item(pos: int) -> int:
+            node.items.append(self.value(pos))  # type: ignore[union-attr]
+            return node.items[-1].end  # type: ignore[union-attr]
+
+        node.end = self.sequence(start, "]", item)
+        return node
+
+    def sequence(self, start: int, close: str, read: Callable[[int], int]) -> int:
+        """Read the comma-separated entries after the opening bracket at `start` (`read` takes an entry's
+        start and gives its end) up to `close`; where the sequence ends."""
         pos = self.skip(start + 1)
-        if self.text.startswith("]", pos):
-            node.end = pos + 1
-            return node
+        if self.text.startswith(close, pos):
+            return pos + 1
         while True:
-            item = self.value(pos)
-            node.items.append(item)  # type: ignore[union-attr]
-            pos = self.skip(item.end)
-            if self.text.startswith("]", pos):
-                node.end = pos + 1
-                return node
+            pos = self.skip(read(self.skip(pos)))
+            if self.text.startswith(close, pos):
+                return pos + 1
             pos = self.expect(pos, ",")
 
 

@@ -60,6 +60,14 @@ class _Node(BaseModel):
 
 
 # ---------------------------------------------------------------- shapes
+# what a mask is made of: other masks (by id), and shapes drawn on the canvas
+
+
+class Use(_Node):
+    """Union with another mask, by id."""
+
+    shape: Literal["use"] = "use"
+    mask: IdRef
 
 
 class Rect(_Node):
@@ -81,13 +89,6 @@ class Ellipse(_Node):
 class Polygon(_Node):
     shape: Literal["polygon"] = "polygon"
     points: list[tuple[Length, Length]] = Field(min_length=3)
-
-
-class Use(_Node):
-    """Union with another mask, by id."""
-
-    shape: Literal["use"] = "use"
-    mask: IdRef
 
 
 Shape = Annotated[Union[Rect, Ellipse, Polygon, Use], Field(discriminator="shape")]

@@ -22,6 +22,8 @@ SCENE = """<?xml version="1.0" encoding="UTF-8"?>
 """
 # run `main`, then list every module the process imported
 LIST_MODULES = "import sys; from designedit.cli import main; main(sys.argv[1:]); print(*sorted(sys.modules))"
+# libraries no command needs before it has read its arguments: `import designedit.cli` loads none of them
+HEAVY = ("numpy", "cv2", "PIL", "pydantic", "lxml", "torch", "diffusers", "jsonschema", "watchdog", "tqdm")
 RENDER_ONLY = ("designedit.rendering", "designedit.watch", "designedit.cli.render_cmd", "designedit.cli.watch_cmd",
                "dedit_preview", "dedit_sdxl", "torch", "jsonschema", "watchdog", "tqdm")
 
@@ -66,6 +68,16 @@ def test_validate_compiles_without_the_rendering_machinery(tmp_path, scene):
 
 
 @pytest.mark.parametrize("args", [["fmt", "--check"], ["validate", "--no-files"], ["convert", "--to", "json"]])
-def test_commands_that_touch_no_pixels_load_neither_numpy_nor_opencv(tmp_path, scene, args):
+def test_commands_that_touch_no_pixels_load_neither_numpy_nor_opencv_nor_pillow(tmp_path, scene, args):
     loaded = modules_of(tmp_path, *args, scene.name)
-    assert not sorted(m for m in loaded if m.split(".")[0] in ("numpy", "cv2") or m.startswith(RENDER_ONLY))
+    assert not sorted(m for m in loaded if m.split(".")[0] in ("numpy", "cv2", "PIL") or m.startswith(RENDER_ONLY))
+
+
+def test_importing_the_command_line_loads_no_library():
+    done = subprocess.run([sys.executable, "-c", "import sys, designedit.cli; print(*sorted(sys.modules))"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "designedit.cli" in loaded
+    assert not sorted(m for m in loaded if m.split(".")[0] in HEAVY or m.startswith("designedit.") and
+                      m not in ("designedit.cli", "designedit.errors", "designedit.version"))

@@ -7,7 +7,6 @@ properties below hold on every valid conformance document, every example and eve
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 import os
 import re
 import stat
@@ -22,6 +21,7 @@ from designedit.io import detect_form, json_form, load, patch
 from designedit.io import json_spans, xml_spans
 from designedit.io.scene_file import read_scene_text, write_if_unchanged
 from designedit.model import scene as m
+from patch_oracle import changed_region, last_move_changes
 from shared_paths import CONFORMANCE, PRESENT
 
 HERE = Path(__file__).parent
@@ -73,28 +73,6 @@ def test_case(case):
 # ------------------------------------------------------------------ properties
 
 
-def last_move_changes(scene: m.Scene, layer_id: str, dx: float, dy: float) -> m.Scene:
-    """The model edit a move stands for (spec: the last move changed, unless it must add pixels to a
-    percentage; else one move appended)."""
-    layers = list(scene.layers)
-    index = next(i for i, layer in enumerate(layers) if layer.id == layer_id)
-    transforms = list(layers[index].transforms)
-    last = transforms[-1] if transforms else None
-    changed = {name: delta for name, delta in (("dx", dx), ("dy", dy)) if delta != 0}
-    if isinstance(last, m.Move) and not any(isinstance(getattr(last, name), str) for name in changed):
-        transforms[-1] = last.model_copy(update={name: decimal_sum(getattr(last, name), delta) for name, delta in changed.items()})
-    elif changed:
-        transforms.append(m.Move(dx=dx, dy=dy))
-    layers[index] = layers[index].model_copy(update={"transforms": transforms})
-    return scene.model_copy(update={"layers": layers})
-
-
-def decimal_sum(a: float, b: float) -> float:
-    """Values add as decimals do, each number taken as its shortest spelling (0.1 + 0.2 is written 0.3)."""
-    total = float(Decimal(repr(a)) + Decimal(repr(b)))
-    return int(total) if total.is_integer() else total
-
-
 def layer_span(text: str, form: str, index: int) -> tuple[int, int]:
     if form == "xml":
         element = [c for c in xml_spans.scan(text).children if c.tag == "layer"][index]
@@ -111,17 +89,6 @@ def last_transform_span(text: str, form: str, index: int) -> tuple[int, int]:
     start = len(text) - len(text.lstrip("\ufeff"))
     node = json_spans.scan(text, start).member("layers").value.items[index].member("transforms").value.items[-1]
     return node.start, node.end
-
-
-def changed_region(before: str, after: str) -> tuple[int, int, str]:
-    """(start, end) of what changed in `before`, and what stands there in `after`."""
-    prefix = 0
-    while prefix < min(len(before), len(after)) and before[prefix] == after[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < min(len(before), len(after)) - prefix and before[-1 - suffix] == after[-1 - suffix]:
-        suffix += 1
-    return prefix, len(before) - suffix, after[prefix : len(after) - suffix]
 
 
 @pytest.mark.parametrize("doc,layer_id", LAYERS, ids=[f"{d.name}:{lid}" for d, lid in LAYERS])

@@ -5,13 +5,13 @@ transform reads back as exactly that edit of the scene, and changes nothing outs
 
 from __future__ import annotations
 
-from decimal import Decimal
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from designedit.io import json_form, patch
 from designedit.model import scene as m
+from patch_oracle import changed_region, last_move_changes
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -111,34 +111,8 @@ def json_documents(draw) -> str:
 documents = st.one_of(xml_documents(), json_documents())
 
 
-def decimal_sum(a, b):
-    total = float(Decimal(repr(a)) + Decimal(repr(b)))
-    return int(total) if total.is_integer() else total
-
-
 def expected_after_move(scene: m.Scene, index: int, dx, dy) -> dict:
-    layer = scene.layers[index]
-    transforms = list(layer.transforms)
-    last = transforms[-1] if transforms else None
-    changed = {name: delta for name, delta in (("dx", dx), ("dy", dy)) if delta != 0}
-    if isinstance(last, m.Move) and not any(isinstance(getattr(last, name), str) for name in changed):
-        transforms[-1] = last.model_copy(update={name: decimal_sum(getattr(last, name), d) for name, d in changed.items()})
-    elif changed:
-        transforms.append(m.Move(dx=dx, dy=dy))
-    layers = list(scene.layers)
-    layers[index] = layer.model_copy(update={"transforms": transforms})
-    return json_form.to_plain(scene.model_copy(update={"layers": layers}))
-
-
-def outside_changes(before: str, after: str) -> tuple[int, int]:
-    """(start, end) in `before` of what differs from `after`."""
-    prefix = 0
-    while prefix < min(len(before), len(after)) and before[prefix] == after[prefix]:
-        prefix += 1
-    suffix = 0
-    while suffix < min(len(before), len(after)) - prefix and before[-1 - suffix] == after[-1 - suffix]:
-        suffix += 1
-    return prefix, len(before) - suffix
+    return json_form.to_plain(last_move_changes(scene, scene.layers[index].id, dx, dy))
 
 
 def layer_text_bounds(text: str, index: int) -> tuple[int, int]:
@@ -160,7 +134,7 @@ def test_a_move_is_that_edit_whatever_the_layout(text, data):
     if dx == dy == 0:
         assert after is text
         return
-    start, end = outside_changes(text, after)
+    start, end, _ = changed_region(text, after)
     low, high = layer_text_bounds(text, index)
     assert low <= start <= end <= high
     assert ("\r\n" in text) == ("\r\n" in after) and after.count("\n") == after.count("\r\n") or "\r\n" not in text
@@ -177,7 +151,7 @@ def test_an_added_transform_is_appended_whatever_the_layout(text, data):
     got = patch.read_scene(after, None).layers[index].transforms
     assert list(got[:-1]) == list(scene.layers[index].transforms)
     assert json_form.to_plain(got[-1]) == {"op": op, **attrs}
-    start, end = outside_changes(text, after)
+    start, end, _ = changed_region(text, after)
     low, high = layer_text_bounds(text, index)
     assert low <= start <= end <= high
 

@@ -370,19 +370,6 @@ def test_the_preview_fills_what_an_occluder_hid_as_the_plan_says(poster):
     assert red_excess(with_occluder) > red_excess(plain) + 20
 
 
-STRETCH_DOCUMENT = """<?xml version="1.0" encoding="UTF-8"?>
-<dedit version="{version}">
-  <image id="p" src="poster.png"/>
-  <mask id="box"><rect x="300" y="150" width="120" height="120"/></mask>
-  <background image="p"/>
-  <layer id="box" image="p" mask="box" keep="true">
-    <resize {resize}/>
-    <move dx="-200" dy="90"/>
-  </layer>
-</dedit>
-"""
-
-
 def _green(img: np.ndarray) -> np.ndarray:
     r, g, b = (img[..., i].astype(int) for i in range(3))
     return (g > 120) & (r < 120) & (b < 120)
@@ -397,7 +384,7 @@ def test_a_resize_by_width_and_height_ratios_shows_on_the_preview_pixels(poster,
     import designedit
 
     doc = poster.parent / "stretch.dedit"
-    doc.write_text(STRETCH_DOCUMENT.format(version="1.1", resize=resize))
+    doc.write_text(fx.stretch_document(resize))
     (moved,) = designedit.compile(designedit.load(doc)).layers
     out = designedit.render(doc, renderer="preview", announce=None).image
     copy = _green(out)

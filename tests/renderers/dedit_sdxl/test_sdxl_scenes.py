@@ -26,6 +26,7 @@ from designedit.compiler import compile_scene
 from designedit.plan.recipes import materialize
 from designedit.io import load
 from dedit_sdxl import sdxl_options
+from render_fixtures import stretch_document
 from sdxl_tiny import build_tiny_sdxl, hub_cache_with
 
 from dedit_sdxl import SDXLRenderer
@@ -410,24 +411,13 @@ def test_an_offloaded_unet_sees_small_batches_with_the_same_result(docs, tiny32,
     assert rel < 1e-5, float(rel)
 
 
-STRETCH = """<?xml version="1.0" encoding="UTF-8"?>
-<dedit version="1.1">
-  <image id="poster" src="poster.png"/>
-  <mask id="box"><rect x="300" y="150" width="120" height="120"/></mask>
-  <background image="poster"/>
-  <layer id="box" image="poster" mask="box" keep="true">
-    <resize scale-x="1.5" scale-y="0.5"/>
-    <move dx="-200" dy="90"/>
-  </layer>
-</dedit>
-"""
 
 
 def test_the_sdxl_renderer_inverts_and_exports_the_layer_stretched_by_width_and_height(docs, renderer, tmp_path, monkeypatch):
     """Issue 12, 9f: the layer picture the model inverts is the one stretched by scale-x / scale-y about the
     box's centre (the image-level affine), and `--layers` exports it so."""
     shutil.copyfile(docs / "poster.png", tmp_path / "poster.png")
-    (tmp_path / "stretch.dedit").write_text(STRETCH)
+    (tmp_path / "stretch.dedit").write_text(stretch_document('scale-x="1.5" scale-y="0.5"'))
     plan = compile_scene(load(tmp_path / "stretch.dedit"), latent_scale=renderer.latent_scale, schedule="fast", steps=2)
     encoded = []
     real = renderer.vae.encode
