@@ -4,7 +4,8 @@ One renderer actor per GPU for a renderer that runs a model on a cluster with GP
 (`--jobs N` caps the count), each starting its renderer (loading the model) once. The driver loads and
 checks every scene and its destination first (a bad one is reported at once, located, and never sent),
 hands the jobs out as actors become free, and writes each picture it gets back through Ray's object store
-atomically, where the scene says: the pixels are the serial run's. Actors read the scene and its pictures
+atomically, where the scene says: the pixels are the serial run's (on a CPU, each actor computes with
+as many threads as this process would: $OMP_NUM_THREADS, else the CPU count). Actors read the scene and its pictures
 at the paths the driver names: every node must see them there (one machine, or a shared filesystem).
 
 Ray is optional (`pip install 'designedit[ray]'`); without it `--ray` is refused in one sentence.
@@ -12,6 +13,7 @@ Ray is optional (`pip install 'designedit[ray]'`); without it `--ray` is refused
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Callable, Optional, Sequence
 
@@ -82,7 +84,11 @@ def run_ray(address: Optional[str], renderer: str, options: RenderOptions, jobs:
             return
         count, each = actor_count(ray.cluster_resources(), renderer, workers, len(ready))
         remote = ray.remote(RendererActor)
-        actors = [remote.options(**each).remote(renderer, options) for _ in range(count)]
+        # on a CPU a render's sums depend on how many threads share them: an actor gets this process's thread
+        # count (Ray would give it one per CPU it holds), so its pixels are the serial run's
+        threads = os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count() or 1)
+        env = {"env_vars": {"OMP_NUM_THREADS": threads}}
+        actors = [remote.options(**each, runtime_env=env).remote(renderer, options) for _ in range(count)]
         _dispatch(ray, actors, ready, settings, report)
     finally:
         for actor in actors:
