@@ -11,9 +11,11 @@ from __future__ import annotations
 import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Callable, Optional, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Sequence
 
 from designedit.batch.jobs import Job, Outcome, Settings, render_job
+from designedit.errors import DeditError
 from designedit.rendering.protocol import RenderOptions
 
 _session = None  # the worker's own RenderSession
@@ -36,11 +38,19 @@ def run_processes(renderer: str, options: RenderOptions, jobs: Sequence[Job], se
                   report: Callable[[Outcome], None]) -> None:
     # spawn, not fork: a worker inherits no threads, locks or signal handlers of the command
     context = multiprocessing.get_context("spawn")
-    pool: Optional[ProcessPoolExecutor] = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context,
-                                                              initializer=_start, initargs=(renderer, options))
+    pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=context, initializer=_start,
+                               initargs=(renderer, options))
+    futures = [pool.submit(_work, job, settings) for job in jobs]
+    reported: set = set()
     try:
-        futures = [pool.submit(_work, job, settings) for job in jobs]
         for future in as_completed(futures):
+            reported.add(future)
             report(future.result())
+    except BrokenProcessPool:
+        raise DeditError("a worker process of --jobs died (out of memory?); the scenes not reported above were not "
+                         "rendered.") from None
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # a scene being written is finished, whole
+        pool.shutdown(wait=True, cancel_futures=True)  # a scene being rendered is finished and written, whole
+        for future in futures:  # stopped (Ctrl-C): what the workers finished meanwhile is said too
+            if future not in reported and future.done() and not future.cancelled() and future.exception() is None:
+                report(future.result())

@@ -247,7 +247,7 @@ def run_batch_command(args: argparse.Namespace, files: list[str]) -> int:
             run_batch(args.renderer, options_from_args(args), jobs, settings, report, workers=args.jobs,
                       ray_address=args.ray, announce=stderr_line)
     except KeyboardInterrupt as stop:
-        stop.rewritten = report.written()  # main says how many pictures were written, whole, before it
+        stop.rewritten, stop.verb = report.written(), "writing"  # main says how many were written, whole
         raise
     finally:
         report.close()
