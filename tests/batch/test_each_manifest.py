@@ -137,3 +137,15 @@ def test_validate_checks_a_template_and_each_row(catalogue, capsys):
 def test_a_template_converts_with_its_placeholders(catalogue, capsys):
     assert main(["convert", str(catalogue / "template.dedit"), "--to", "json"]) == 0
     assert '"src": "shots/{shot}.png"' in capsys.readouterr().out
+
+
+def test_rows_in_processes_have_the_serial_pixels(catalogue, tmp_path, capsys):
+    manifest = catalogue / "rows" / "manifest.csv"
+    template = str(catalogue / "template.dedit")
+    assert main(["render", template, "--each", str(manifest), "--renderer", "preview"]) == 0
+    serial = {i: pixels(catalogue / "rows" / "out" / f"shot-{i}.png") for i in range(5)}
+    manifest.write_text("shot,output\n" + "".join(f"s{i},jobs/shot-{i}.png\n" for i in range(5)))
+    assert main(["render", template, "--each", str(manifest), "--renderer", "preview", "--jobs", "2"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("batch: 5 of 5 rendered")
+    for i in range(5):
+        np.testing.assert_array_equal(pixels(catalogue / "rows" / "jobs" / f"shot-{i}.png"), serial[i])
