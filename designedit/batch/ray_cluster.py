@@ -67,7 +67,12 @@ def run_ray(address: Optional[str], renderer: str, options: RenderOptions, jobs:
     ray = import_ray()
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address or None, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+        try:
+            ray.init(address=address or None, include_dashboard=False, logging_level="WARNING", log_to_driver=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:  # no cluster there, a malformed address
+            where = f"at {address}" if address else "($RAY_ADDRESS, else a local one)"
+            reason = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else type(exc).__name__
+            raise DeditError(f"Ray could not be started or reached {where}: {reason}.") from None
     actors: list = []
     try:
         ready: list[tuple[Job, Any]] = []
