@@ -40,6 +40,12 @@ def _open_problem(path: Path, ref: str) -> Optional[str]:
     return None
 
 
+def picture_problem(path: Path, ref: str) -> Optional[str]:
+    """Why the picture `ref` (at `path`) cannot be used, or None: it exists, is a file, within the size limit,
+    and decodes."""
+    return _open_problem(path, ref)
+
+
 def _has_alpha(path: Path) -> bool:
     from PIL import Image as PILImage
 

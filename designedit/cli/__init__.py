@@ -149,7 +149,8 @@ def stopped_line(stop: BaseException) -> str:
     done = getattr(stop, "rewritten", None)
     if done:
         files = "1 file" if len(done) == 1 else f"{len(done)} files"
-        return f"dedit: {word} after rewriting {files} (listed above); nothing else was written."
+        verb = getattr(stop, "verb", "rewriting")  # a batch render sets "writing"
+        return f"dedit: {word} after {verb} {files} (listed above); nothing else was written."
     return f"dedit: {word}; nothing was written."
 
 

@@ -16,7 +16,7 @@ def _read(path: Path, root: Path | None, check_files: bool):
     """Load one document, printing format notes (newer minor versions) to stderr."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", FormatWarning)
-        loaded = read_file(path, root=root, check_files=check_files)
+        loaded = read_file(path, root=root, check_files=check_files, template=True)  # a 1.2 template stays one
     for w in caught:
         if issubclass(w.category, FormatWarning):
             print(f"note: {w.message}", file=sys.stderr)
@@ -24,10 +24,17 @@ def _read(path: Path, root: Path | None, check_files: bool):
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    if args.each is not None:
+        return _validate_rows(args)
     problems: list[Problem] = []
     for path in args.files:
         try:
             loaded = _read(path, args.root, check_files=not args.no_files)
+            holes = _placeholders(loaded.scene)
+            if holes:  # its pictures are a manifest's rows to name: --each checks those
+                if not args.quiet:
+                    print(f"{path}: valid template ({', '.join(holes)}; --each MANIFEST.csv checks its rows)")
+                continue
             notes = [] if args.no_files else _compile_warnings(loaded.scene)
         except SceneError as exc:
             problems.extend(exc.problems)
@@ -38,6 +45,41 @@ def run_validate(args: argparse.Namespace) -> int:
                 print(f"{path}: valid")
             for sentence in notes:
                 print(f"warning: {path}: {sentence}", file=sys.stderr)
+    if problems:
+        raise SceneError(problems)
+    return 0
+
+
+def _placeholders(scene) -> list[str]:
+    from designedit.io import placeholders, versions
+
+    if not placeholders.uses_placeholders(versions.parse(scene.version)):
+        return []
+    found = [name for item in [*scene.images, *scene.masks] for name in placeholders.names(item.src or "")]
+    return ["{" + name + "}" for name in dict.fromkeys(found)]
+
+
+def _validate_rows(args: argparse.Namespace) -> int:
+    """`validate TEMPLATE --each MANIFEST.csv`: every row filled, checked and compiled as render would."""
+    from designedit.batch.jobs import Settings, load
+    from designedit.batch.manifest import manifest_jobs
+
+    if len(args.files) != 1:
+        from designedit.errors import UsageError
+
+        raise UsageError("--each fills one template scene; name one scene with it.")
+    problems: list[Problem] = []
+    for job in manifest_jobs(args.files[0], args.each, args.root):
+        try:
+            scene, _ = load(job, Settings(root=args.root))
+            notes = _compile_warnings(scene)
+        except SceneError as exc:
+            problems.extend(exc.problems)
+        else:
+            if not args.quiet:
+                print(f"{job.label}: valid")
+            for sentence in notes:
+                print(f"warning: {job.label}: {sentence}", file=sys.stderr)
     if problems:
         raise SceneError(problems)
     return 0
@@ -129,7 +171,9 @@ FORMAT_COMMANDS = (
         (argument("files", nargs="+", type=Path, metavar="FILE", help="scenes, .dedit files (XML or JSON)"),
          ROOT,
          argument("--no-files", action="store_true", help="skip the checks that open pictures (and compiling, which reads them)"),
-         argument("-q", "--quiet", action="store_true", help="print nothing for valid files")),
+         argument("-q", "--quiet", action="store_true", help="print nothing for valid files"),
+         argument("--each", type=Path, metavar="MANIFEST.csv",
+                  help="check every row of a manifest against the template FILE, as render --each fills them")),
         run_validate,
     ),
     Command(

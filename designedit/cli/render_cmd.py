@@ -162,7 +162,9 @@ def note_ignored_options(args: argparse.Namespace, session) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("render", help="render a scene to a picture", description=DESCRIPTION, epilog=EXIT_STATUSES)
-    p.add_argument("file", type=Path, metavar="FILE", help="the scene, a .dedit file (XML or JSON)")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="the scene, a .dedit file (XML or JSON); several scenes, folders (their *.dedit and "
+                   "*.dedit.json) or globs make a batch, rendered on one renderer")
     p.add_argument("-o", "--output", type=png_path, metavar="OUT.png",
                    help="picture to write (default: the scene's output, else FILE with .png); missing folders are created")
     add_renderer_options(p)
@@ -171,10 +173,89 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--layers", type=Path, metavar="DIR",
                    help="also write the background and each layer as RGBA PNGs and an OpenRaster stack into DIR "
                    "(created if missing)")
-    p.set_defaults(func=run)
+    add_batch_options(p)
+    p.set_defaults(func=run, parser=p)
+
+
+def add_batch_options(parser: argparse.ArgumentParser) -> None:
+    from designedit.batch.manifest import MANIFEST_HELP
+
+    group = parser.add_argument_group("batches (several scenes, a folder, a glob, or --each)", BATCH_HELP)
+    group.add_argument("--each", type=Path, metavar="MANIFEST.csv", help=MANIFEST_HELP)
+    group.add_argument("--jobs", type=jobs_arg, default=1, metavar="N",
+                       help="preview renders in N parallel processes (identical pixels); with --ray, at most N actors")
+    group.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                       help="render the batch over a Ray cluster (default: $RAY_ADDRESS, else a local one): one "
+                       "renderer per GPU, else per CPU slot; needs pip install 'designedit[ray]'")
+
+
+BATCH_HELP = (
+    "Each scene is rendered to its own output (its <output>, else its name with .png), one line each (ok, bad, "
+    "failed); a scene that fails is reported, located, and the others go on. Exit status: 0 all rendered; 1 if "
+    "any failed for another reason than its input; else 2 if any document, row or destination was bad."
+)
+
+
+@readable_type("a number of jobs")
+def jobs_arg(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 1024:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of jobs from 1 to 1024")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
+    from designedit.batch.sources import is_batch, looks_like_address
+
+    files = [str(f) for f in args.files]
+    if args.ray and not looks_like_address(args.ray):  # `--ray scene.dedit`: the scene, not an address
+        files.insert(0, args.ray)
+        args.ray = ""
+    if not files:
+        args.parser.error("the following arguments are required: FILE")
+    if args.each is None and args.ray is None and not is_batch(files):
+        args.file = Path(files[0])
+        return run_one(args)
+    return run_batch_command(args, files)
+
+
+def run_batch_command(args: argparse.Namespace, files: list[str]) -> int:
+    """Several scenes, a folder, a glob, --each or --ray: one renderer for them all, a line per scene."""
+    from designedit.batch.driver import run_batch
+    from designedit.batch.jobs import Settings
+    from designedit.batch.report import Reporter, exit_status
+    from designedit.batch.sources import scene_paths
+    from designedit.cli.notes import notes_on_stderr, stderr_line
+
+    for flag, given in (("-o", args.output), ("--layers", args.layers), ("--stats", args.stats)):
+        if given is not None:
+            what = "a manifest's rows" if args.each is not None else "several scenes"
+            raise UsageError(f"{flag} is for one scene; {what} each go to their own output.")
+    settings = Settings(schedule=args.schedule, steps=args.steps, seed=args.seed, root=args.root)
+    if args.each is not None:
+        from designedit.batch.manifest import manifest_jobs
+
+        if len(files) != 1:
+            raise UsageError("--each fills one template scene; name one scene with it.")
+        jobs = manifest_jobs(Path(files[0]), args.each, args.root)
+    else:
+        from designedit.batch.jobs import Job
+
+        jobs = [Job(str(path), path) for path in scene_paths(files)]
+    report = Reporter(len(jobs))
+    try:
+        with notes_on_stderr():
+            run_batch(args.renderer, options_from_args(args), jobs, settings, report, workers=args.jobs,
+                      ray_address=args.ray, announce=stderr_line)
+    except KeyboardInterrupt as stop:
+        stop.rewritten, stop.verb = report.written(), "writing"  # main says how many were written, whole
+        raise
+    finally:
+        report.close()
+    print(report.summary())
+    return exit_status(report.outcomes)
+
+
+def run_one(args: argparse.Namespace) -> int:
     from designedit.cli.notes import notes_on_stderr, stderr_line
     from designedit.rendering.session import RenderSession, check_destinations, default_output, load_scene
 

@@ -18,7 +18,7 @@ import stat
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import Mapping, Optional, Union
 
 from pydantic import ValidationError
 
@@ -27,7 +27,7 @@ from designedit.checks import refs
 from designedit.errors import Problem, SceneError
 from designedit.checks.paths import unreadable_reason
 from designedit.model.quoting import escape, shorten
-from designedit.io import encoding, json_form, messages, versions, xml_comments, xml_form, xml_write
+from designedit.io import encoding, json_form, messages, placeholders, versions, xml_comments, xml_form, xml_write
 from designedit.model.source import LocatedOrigin, SourceMap
 
 __all__ = ["load", "load_text", "read", "dump", "detect_form", "FormatWarning", "Loaded", "MAX_DOCUMENT_BYTES",
@@ -77,11 +77,13 @@ def _check_version(data: dict, source: SourceMap) -> list[str]:
     return []
 
 
-def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_files: bool = True) -> Loaded:
+def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_files: bool = True,
+         values: Optional[Mapping[str, str]] = None, template: bool = False) -> Loaded:
     """Parse, validate and check one document; raise SceneError with every problem found.
 
     The path rules of file references (spec/format.md 8) and the numeric limits always apply;
-    `check_files=False` only skips opening the pictures."""
+    `check_files=False` only skips opening the pictures. A 1.2 template's placeholders (io.placeholders)
+    are filled with `values`, or kept with `template=True` (their files unchecked), else refused."""
     from designedit.checks import files as validate, limits  # imported on the first read only
 
     if isinstance(raw, str):
@@ -110,6 +112,7 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
             source.raise_if_any()
             raise SceneError(Problem(label, "the document could not be read"))  # pragma: no cover - readers always report
         notes = _check_version(data, source)
+        kept = placeholders.apply(data, versions.parse(data.get("version")), values, template, source.report)
         scene = None
         try:
             scene = m.Scene.model_validate(data, context={"form": form})  # keys as the document wrote them
@@ -124,7 +127,7 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
                 if tuple(path) not in source.reported:
                     source.report(path, message)
 
-            validate.problems(data, origin, report_new, open_pictures=check_files)
+            validate.problems(_without(data, kept), origin, report_new, open_pictures=check_files)
     except RecursionError:
         raise SceneError(Problem(label, "the document nests too deeply")) from None
     if source.problems and notes:
@@ -143,6 +146,17 @@ def read(raw: Union[bytes, str], label: str, origin: Optional[m.Origin], check_f
     for note in notes:
         warnings.warn(f"{label}: {note}", FormatWarning, stacklevel=3)
     return Loaded(scene, form, notes, comments)
+
+
+def _without(data: dict, kept: set[tuple]) -> dict:
+    """`data` with the srcs kept as placeholders left out (a template's pictures are a row's to name)."""
+    if not kept:
+        return data
+    data = dict(data)
+    for key, i, _ in kept:
+        data[key] = [dict(item) if n == i else item for n, item in enumerate(data[key])]
+        data[key][i].pop("src", None)
+    return data
 
 
 def _origin(path: Optional[Path], base: Path, root: Optional[Union[str, Path]]) -> m.Origin:
@@ -187,10 +201,11 @@ def read_document_bytes(path: Union[str, Path]) -> bytes:
         os.close(fd)
 
 
-def read_file(path: Union[str, Path], root: Optional[Union[str, Path]] = None, check_files: bool = True) -> Loaded:
+def read_file(path: Union[str, Path], root: Optional[Union[str, Path]] = None, check_files: bool = True,
+              values: Optional[Mapping[str, str]] = None, template: bool = False) -> Loaded:
     path = Path(path)
     raw = read_document_bytes(path)
-    loaded = read(raw, str(path), _origin(path, path.absolute().parent, root), check_files)
+    loaded = read(raw, str(path), _origin(path, path.absolute().parent, root), check_files, values, template)
     loaded.raw = raw
     return loaded
 

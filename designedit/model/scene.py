@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-FORMAT_VERSION = "1.1"  # 1.1 added scale-x / scale-y to resize
+FORMAT_VERSION = "1.2"  # 1.1 added scale-x / scale-y to resize; 1.2 placeholders in picture srcs
 SUPPORTED_MAJOR = 1
 
 PERCENT_RE = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%$")  # ASCII digits only

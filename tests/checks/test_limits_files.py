@@ -200,7 +200,7 @@ def test_a_newer_minor_version_is_noted_before_the_problems_it_explains(folder: 
         rc, lines = run(capsys, "validate", str(folder / "minor.dedit.json"))
     doc = f"{folder}/minor.dedit.json"
     assert rc == 2 and lines == [
-        f"{doc}#/dedit: note: format version 1.3 is newer than this reader (1.1); what it adds is unknown here, "
+        f"{doc}#/dedit: note: format version 1.3 is newer than this reader (1.2); what it adds is unknown here, "
         "so it is refused as below",
         f"{doc}#/sparkles: unknown key 'sparkles'; expected one of dedit, canvas, prompt, render, images, masks, "
         "background, layers, output",
