@@ -1,8 +1,9 @@
 """Derived attention maps in the content-addressed cache (rendering.cache), shared by renderers.
 
 A map is keyed by what decides it: the picture's bytes, the model, the prompt, the word, the steps and the
-size the picture was inverted at. A second entry, keyed the same without the model, holds the map last
-derived with any model, for a renderer that runs none (the preview) and so cannot name one.
+size the picture was inverted at. A second entry, keyed by the picture, the prompt and the word only, holds
+the map last derived with any model and steps, for a renderer that runs none (the preview) and so can name
+neither.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def key(request: MaskRequest, model: str) -> str:
 
 
 def any_model_key(request: MaskRequest) -> str:
-    return cache_key(_KIND, "any-model", *_parts(request))
+    """The latest map of this picture, prompt and word, whatever the model, steps and size that derived it."""
+    return cache_key(_KIND, "latest", *_parts(request)[:3])
 
 
 def put(cache: Cache, request: MaskRequest, model: str, grid: np.ndarray) -> None:
@@ -38,7 +40,8 @@ def put(cache: Cache, request: MaskRequest, model: str, grid: np.ndarray) -> Non
 
 
 def get(cache: Cache, request: MaskRequest, model: Optional[str] = None) -> Optional[tuple[np.ndarray, str]]:
-    """(map, the model that derived it) for this model (None: whichever derived it last), or None."""
+    """(map, the model that derived it) for this model and the request's steps and size (None: the latest of
+    any model and steps), or None."""
     found = cache.get_arrays(key(request, model) if model is not None else any_model_key(request))
     if found is None or "map" not in found or "model" not in found:
         return None
