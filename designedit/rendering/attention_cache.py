@@ -32,10 +32,12 @@ def any_model_key(request: MaskRequest) -> str:
     return cache_key(_KIND, "latest", *_parts(request)[:3])
 
 
-def put(cache: Cache, request: MaskRequest, model: str, grid: np.ndarray) -> None:
-    """Keep `grid` (float32 in [0, 1]) for this model, and as the latest of any model."""
+def put(cache: Cache, request: MaskRequest, model: str, grid: np.ndarray, latest_only: bool = False) -> None:
+    """Keep `grid` (float32 in [0, 1]) for this model, and as the latest of any model (`latest_only`: only
+    that, for a map found under this model's key)."""
     data = {"map": np.asarray(grid, np.float32), "model": np.array(model)}
-    cache.put_arrays(key(request, model), data)
+    if not latest_only:
+        cache.put_arrays(key(request, model), data)
     cache.put_arrays(any_model_key(request), data)
 
 

@@ -239,6 +239,7 @@ class SDXLRenderer:
             if found is not None:
                 maps[request.key] = found[0]
                 counts["cached"] += 1
+                attention_cache.put(self._cache, request, model.identity, found[0], latest_only=True)  # the preview's
                 continue
             tokens = cross_attention.word_tokens(model.pipe.tokenizer, request.prompt, request.word)
             scheduler = DDIMScheduler.from_config({**dict(model.pipe.scheduler.config), **DDIM_SETTINGS})
