@@ -198,7 +198,7 @@ def test_json_problems_are_located_by_pointer():
     assert problems_of(text, CONFORMANCE) == [
         "doc#/images/0/alt: unknown key 'alt'; expected one of id, src",
         "doc#/masks/0/shapes/0/points: points must be a list of at least three [x, y] pairs, each coordinate a number or a percentage",
-        "doc#/masks/0/shapes/1/shape: unknown shape 'star'; expected one of 'rect', 'ellipse', 'polygon', 'use'",
+        "doc#/masks/0/shapes/1/shape: unknown shape 'star'; expected one of 'rect', 'ellipse', 'polygon', 'use', 'attention'",
         "doc#/background/edits/0/dx: dx must be a number of pixels or a percentage like '25%', not '1 %'",
         "doc#/layers/0/transforms/0/op: this item needs an 'op' key naming what it is",
         "doc#/output/path: 'path' is required",
