@@ -1,4 +1,4 @@
-"""`dedit draft PICTURE "INSTRUCTION"`: a scene drafted by a language model (any OpenAI-compatible chat
+"""dedit draft PICTURE "INSTRUCTION": a scene drafted by a language model (any OpenAI-compatible chat
 endpoint), read and checked by dedit, repaired from its located problems, written atomically.
 
 Nothing is sent anywhere unless --llm (or $DEDIT_LLM_URL) names the endpoint. What the model is told:

@@ -1,4 +1,4 @@
-"""`dedit masks SCENE --model M -o DIR`: derive the scene's attention masks with a model and write them.
+"""dedit masks SCENE --model M -o DIR: derive the scene's attention masks with a model and write them.
 
 Each mask that has an attention shape is written as DIR/<mask id>.png at the size of the picture it selects
 from (its picture, if it has one, and its attention shapes, unioned and thresholded: white is selected), to
@@ -28,12 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from designedit.cli.notes import notes_on_stderr, stderr_line
     from designedit.io import detect_form, dump
     from designedit.masks.derived import attention_uses
-    from designedit.rendering.outputs import check_destination
+    from designedit.rendering.atomic import before_commit
+    from designedit.rendering.outputs import check_destination, check_not_an_input
     from designedit.rendering.session import RenderSession, load_scene, scene_files
 
     scene = load_scene(args.file, root=args.root)
@@ -48,9 +47,7 @@ def run(args: argparse.Namespace) -> int:
         if targets.setdefault(use.mask, use.image) != use.image:
             print(f"note: mask {use.mask!r} selects from images {targets[use.mask]!r} and {use.image!r}; "
                   f"the PNG is for {targets[use.mask]!r}", file=sys.stderr)
-    for mask_id in targets:
-        from designedit.rendering.outputs import check_not_an_input
-
+    for mask_id in targets:  # never one of the scene's own files
         check_not_an_input(args.output / f"{mask_id}.png", inputs)
     with notes_on_stderr():
         session = RenderSession(args.renderer, options_from_args(args), announce=stderr_line)
@@ -58,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         derived = session.derive(scene, args.steps)
     assert derived is not None  # the scene has attention masks
     written: dict[str, Path] = {}
-    with _atomic_group(hold_signals):
+    with before_commit(hold_signals):  # once the first PNG is in place, a signal waits for the rest
         for mask_id, image in targets.items():
             path = args.output / f"{mask_id}.png"
             _write_mask(path, _mask_picture(scene, mask_id, image, derived))
@@ -68,12 +65,6 @@ def run(args: argparse.Namespace) -> int:
     text = args.file.read_bytes().decode("utf-8", "replace")
     sys.stdout.write(dump(rewritten, detect_form(text)) + "\n")
     return 0
-
-
-def _atomic_group(hook):
-    from designedit.rendering.atomic import before_commit
-
-    return before_commit(hook)
 
 
 def _mask_picture(scene, mask_id: str, image: str, derived):

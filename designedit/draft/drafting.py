@@ -52,7 +52,10 @@ def offered_masks(folder: Optional[Path], base: Path) -> list[tuple[str, str]]:
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in MASK_SUFFIXES)
     if len(files) > MAX_MASKS:
         raise UsageError(f"--masks {folder} holds {len(files)} pictures; at most {MAX_MASKS} can be offered.")
-    return [(relative(p, base), f"a mask picture named {p.stem!r} (white selects)") for p in files]
+    offered = [(relative(p, base), f"a mask picture named {p.stem!r} (white selects)") for p in files]
+    if any(src.startswith("../") for src, _ in offered):  # a scene may not reach out of its folder (format.md 8)
+        raise UsageError(f"--masks {folder} is outside the scene's folder {base}; a scene can only name pictures inside it.")
+    return offered
 
 
 def relative(path: Path, base: Path) -> str:
