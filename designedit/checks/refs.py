@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional
 
 from designedit.model import scene as m
 from designedit.errors import Problem, SceneError
+from designedit.model.words import word_span
 from designedit.model.quoting import escape, quote, shorten
 
 Report = Callable[[tuple, str], None]
@@ -72,8 +73,13 @@ def problems(data: Any, report: Report) -> None:
         for key in ("mask", "occluder"):
             check(("layers", i, key), layer.get(key), "mask")
     uses: dict[str, list[tuple[str, tuple]]] = {}
+    prompt = data.get("prompt") if isinstance(data.get("prompt"), str) else None
     for i, mask in _items(data, "masks"):
         for j, shape in _items(mask, "shapes"):
+            word = shape.get("word")
+            if shape.get("shape") == "attention" and isinstance(word, str) and word.strip() and word_span(prompt, word) is None:
+                report(("masks", i, "shapes", j, "word"), f"the prompt has no word {quote(word)}, so no attention to it can "
+                       "select anything" if prompt else f"attention to {quote(word)} needs a prompt that has that word")
             if shape.get("shape") == "use":
                 path = ("masks", i, "shapes", j, "mask")
                 check(path, shape.get("mask"), "mask")

@@ -44,7 +44,10 @@ def run_validate(args: argparse.Namespace) -> int:
             if not args.quiet:
                 print(f"{path}: valid")
             for sentence in notes:
-                print(f"warning: {path}: {sentence}", file=sys.stderr)
+                if sentence.startswith("note: "):  # a mask that awaits a model: not a problem of the document
+                    print(f"note: {path}: {sentence[6:]}", file=sys.stderr)
+                else:
+                    print(f"warning: {path}: {sentence}", file=sys.stderr)
     if problems:
         raise SceneError(problems)
     return 0
@@ -90,8 +93,11 @@ def _compile_warnings(scene) -> list[str]:
     that selects nothing, transforms that shrink an object away) is refused here too, and the plan's
     warnings are returned. The compiler is pure Python; no renderer is involved."""
     from designedit.compiler import compile_scene
+    from designedit.masks.derived import Derived, awaiting_notes
 
-    return compile_scene(scene, schedule=None).warnings  # None: the scene's own <render> schedule, else fast
+    # masks a model derives (attention) are stood in for by their whole picture, and said to await one
+    warnings = compile_scene(scene, schedule=None, derived=Derived(stand_in=True)).warnings  # the scene's schedule, else fast
+    return [f"note: {sentence}" for sentence in awaiting_notes(scene)] + list(warnings)
 
 
 def run_convert(args: argparse.Namespace) -> int:

@@ -50,7 +50,13 @@ def run(args: argparse.Namespace) -> int:
         from designedit.rendering.session import scene_files
 
         check_destination(args.svg, inputs=scene_files(scene))
-    plan = compile_scene(scene, schedule=args.schedule, steps=args.steps, native_size=args.native_size)
+    from designedit.masks.derived import Derived, awaiting_notes
+
+    # attention masks await a model: their whole picture stands in, and each is named below
+    plan = compile_scene(scene, schedule=args.schedule, steps=args.steps, native_size=args.native_size,
+                         derived=Derived(stand_in=True))
+    for sentence in awaiting_notes(scene):
+        print(f"note: {args.file}: {sentence}", file=sys.stderr)
     if args.svg is not None:
         from designedit.rendering.atomic import atomic_write_bytes, before_commit
         from designedit.plan.svg import plan_svg

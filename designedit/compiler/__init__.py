@@ -21,6 +21,7 @@ from typing import Optional
 
 from designedit.checks import limits
 from designedit.errors import Problem, SceneError
+from designedit.masks.derived import Derived
 from designedit.model.scene import Scene
 from designedit.plan import Plan, ddim_timesteps
 from designedit.compiler import schedule as sched
@@ -43,15 +44,18 @@ def compile_scene(
     seed: Optional[int] = None,
     guidance: Optional[float] = None,
     native_size: int = NATIVE_SIZE,
+    derived: Optional[Derived] = None,
 ) -> Plan:
     """Compile `scene` (loaded, so it has an origin) into a plan for `schedule`.
 
     `schedule`, `steps`, `seed`, `guidance`: None takes the scene's `<render>` setting, else the default
     (`options`). `latent_scale` and `native_size` describe the model (its VAE factor, and the side in pixels
-    it was trained at: 8 and 1024 for SDXL)."""
+    it was trained at: 8 and 1024 for SDXL). `derived`: the maps of the scene's attention shapes
+    (masks.derived; a renderer that runs a model derives them, `designedit.rendering.derive`); a needed map
+    that is missing is refused at its shape, unless `derived.stand_in`."""
     _check(scene)
     opts = resolve_options(scene, schedule, steps, latent_scale, seed, guidance)
-    lowered = lower(scene, opts, native_size)
+    lowered = lower(scene, opts, native_size, derived)
     given, scheduled = schedule_steps(lowered)
     return assemble(lowered, given, scheduled)
 

@@ -59,14 +59,14 @@ def lowered_background(x: Lowering) -> BackgroundIR:
     return x.background
 
 
-def start(scene: Scene, opts: Options, native_size: int) -> Lowering:
+def start(scene: Scene, opts: Options, native_size: int, derived: Optional[M.Derived] = None) -> Lowering:
     """Sizes (method 12's N x N for the reference, about N^2 pixels for the fast schedule) and resolvers."""
     canvas = canvas_of(scene)
     if native_size < 1:
         raise DeditError(f"the model's native size must be positive, not {native_size}.")
     render = render_size(canvas, opts.schedule, opts.latent_scale, int(native_size))
     latent = Size(render.width // opts.latent_scale, render.height // opts.latent_scale)
-    resolver, drawn = _resolvers(scene, canvas, opts)
+    resolver, drawn = _resolvers(scene, canvas, opts, derived)
     return Lowering(scene, opts, canvas, render, latent, resolver, drawn, M.Budget(crops.LAYER_BUDGET))
 
 
@@ -101,19 +101,19 @@ Pass = Callable[[Lowering], Lowering]
 PASSES: tuple[Pass, ...] = (background, layers, transforms, images, regions, warnings)
 
 
-def lower(scene: Scene, opts: Options, native_size: int) -> Lowering:
-    return reduce(lambda x, step: step(x), PASSES, start(scene, opts, native_size))
+def lower(scene: Scene, opts: Options, native_size: int, derived: Optional[M.Derived] = None) -> Lowering:
+    return reduce(lambda x, step: step(x), PASSES, start(scene, opts, native_size, derived))
 
 
-def _resolvers(scene: Scene, canvas: Size, opts: Options) -> tuple[M.MaskResolver, M.MaskResolver]:
+def _resolvers(scene: Scene, canvas: Size, opts: Options, derived: Optional[M.Derived] = None) -> tuple[M.MaskResolver, M.MaskResolver]:
     """(the masks the plan reads, the masks drawn on the canvas): one resolver for the fast schedule; the
     reference reads mask pictures as the authors do (grey values, method 12) for every latent mask. Each
     is told every request the passes make, so that it drops a mask after its last use."""
-    drawn = M.MaskResolver(scene, canvas.width, canvas.height)
+    drawn = M.MaskResolver(scene, canvas.width, canvas.height, derived=derived)
     if opts.schedule != "reference":
         resolver = drawn
     else:
-        resolver = M.MaskResolver(scene, canvas.width, canvas.height, grey_pictures=True, plain=drawn)
+        resolver = M.MaskResolver(scene, canvas.width, canvas.height, grey_pictures=True, plain=drawn, derived=derived)
     background = scene.background.image
     for edit in scene.background.edits:
         for mask_id in (getattr(edit, "mask", None), getattr(edit, "refine", None)):

@@ -17,6 +17,8 @@ from designedit.model import vocab
 SINCE: dict[tuple[type[BaseModel], str], tuple[int, int]] = {
     (m.Resize, "scale-x"): (1, 1),
     (m.Resize, "scale-y"): (1, 1),
+    # 1.2 added placeholders in picture srcs (io.placeholders checks those); 1.3 the attention shape
+    (m.Attention, "shape"): (1, 3),  # the shape itself: reported by its tag ("attention needs ...")
 }
 
 
@@ -45,7 +47,8 @@ def problems(data: Any, report: Callable[[tuple, str], None], form: str) -> None
             if since is not None and version < since:
                 need = f"{since[0]}.{since[1]}"
                 how = f'version="{need}"' if form == "xml" else f'"{key}": "{need}"'
-                report(path + (name,), f"{name} needs format version {need} or later; this document says "
+                what = value if name in ("shape", "op") and isinstance(value, str) else name
+                report(path + (name,), f"{what} needs format version {need} or later; this document says "
                        f"{data['version']}: write {how} to use it")
             f = vocab.field(model, name)
             if f is None:

@@ -30,6 +30,7 @@ from designedit.masks.latent import (MaskGroup, any_coverage, coverage_of_crop, 
                                      fast_latent, reference_latent, reference_latent_of_sum, resize_linear, scaled_radius,
                                      shift_latent)
 from designedit.masks.morphology import LINE_RADIUS, SMALL_RADIUS, feather, feather_crop, grow, grow_crop
+from designedit.masks.derived import AttentionUse, Derived, attention_uses
 from designedit.masks.resolve import Key, MaskResolver, Target, same_proportions, scale_mask_picture
 from designedit.masks.shapes import rasterise_ellipse, rasterise_polygon, rasterise_rect, rasterise_shape, shape_box
 
@@ -39,6 +40,7 @@ __all__ = [
     "MaskGroup", "any_coverage", "coverage_of_crop", "dilate_anchored", "dilated_crop", "downsample_topleft", "fast_latent",
     "reference_latent", "reference_latent_of_sum", "resize_linear", "scaled_kernel", "scaled_radius", "shift_latent",
     "LINE_RADIUS", "SMALL_RADIUS", "feather", "feather_crop", "grow", "grow_crop",
+    "AttentionUse", "Derived", "attention_uses",
     "Key", "MaskResolver", "Target", "same_proportions", "scale_mask_picture",
     "rasterise_ellipse", "rasterise_polygon", "rasterise_rect", "rasterise_shape", "shape_box",
 ]

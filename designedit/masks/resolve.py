@@ -19,7 +19,8 @@ from designedit.masks.arrays import Array, binary, union_box
 from designedit.masks.crops import Budget, Crop, amount
 from designedit.masks.morphology import feather_crop, grow_crop
 from designedit.masks.shapes import rasterise_shape, shape_box
-from designedit.model.scene import Mask, Scene, Use
+from designedit.masks.derived import Derived
+from designedit.model.scene import Attention, Mask, Scene, Use
 
 
 class Target(NamedTuple):
@@ -30,7 +31,9 @@ class Target(NamedTuple):
     size: tuple[int, int]
 
 
-Key = tuple[str, Optional[tuple[int, int]]]  # a mask id and the size its pictures are scaled to (None: as they are)
+# a mask id and the size its pictures are scaled to (None: as they are); with the image's id too for a mask
+# that reaches an attention shape (its map differs per picture, not per size)
+Key = tuple[str, Optional[tuple]]
 
 
 class _OverBudget(Exception):
@@ -72,8 +75,11 @@ class MaskResolver:
     it: inverted, faint noise would select nearly everything."""
 
     def __init__(self, scene: Scene, width: int, height: int, load_picture: Optional[Callable[[str, str], Array]] = None,
-                 grey_pictures: bool = False, plain: Optional["MaskResolver"] = None, budget: Optional[int] = None):
+                 grey_pictures: bool = False, plain: Optional["MaskResolver"] = None, budget: Optional[int] = None,
+                 derived: Optional[Derived] = None):
+        """`derived`: the maps of attention shapes (masks.derived); without it an attention shape is refused."""
         self.scene = scene
+        self._derived = derived
         self.width = width
         self.height = height
         self._cache: dict[Key, Crop] = {}
@@ -85,12 +91,13 @@ class MaskResolver:
         self._load_picture = load_picture
         self._grey_pictures = grey_pictures and load_picture is None
         # the thresholded resolver an inverted mask is computed with (grey_pictures only)
-        self._plain = (plain or MaskResolver(scene, width, height, budget=budget)) if self._grey_pictures else None
+        self._plain = (plain or MaskResolver(scene, width, height, budget=budget, derived=derived)) if self._grey_pictures else None
         self._held = self._plain._held if self._plain is not None else Budget(crops.MASK_BUDGET if budget is None else budget)
         self._demand: Optional[dict[Key, int]] = None  # uses still to come, once `expect` was called
         self._reached: set[Key] = set()
         self._sizes: dict[str, tuple[int, int]] = {}
         self._pictured: dict[str, bool] = {}
+        self._attending = self._reaching_attention()
 
     # ------------------------------------------------------------ requests
 
@@ -149,7 +156,28 @@ class MaskResolver:
         """A mask that reaches no picture is the same whatever it selects from: one key for all targets."""
         if target is None or not self._reaches_picture(mask_id):
             return (mask_id, None), None
+        if mask_id in self._attending:
+            return (mask_id, (target.size, target.image)), target
         return (mask_id, target.size), target
+
+    def _reaching_attention(self) -> set[str]:
+        """Ids of the masks that have an attention shape or `use` one that does (one pass over the `use` edges
+        backwards)."""
+        users: dict[str, list[str]] = {}
+        stack = []
+        for _index, mask in self._masks.values():
+            for shape in mask.shapes:
+                if isinstance(shape, Use):
+                    users.setdefault(shape.mask, []).append(mask.id)
+                elif isinstance(shape, Attention):
+                    stack.append(mask.id)
+        reached: set[str] = set()
+        while stack:
+            mask_id = stack.pop()
+            if mask_id not in reached:
+                reached.add(mask_id)
+                stack.extend(users.get(mask_id, ()))
+        return reached
 
     def _reaches_picture(self, mask_id: str) -> bool:
         """Whether the mask or one it reaches through `use` has a picture (without recursion: chains of
@@ -168,7 +196,8 @@ class MaskResolver:
                 open_.add(current)
                 stack.extend(waiting)
                 continue
-            self._pictured[current] = found[1].src is not None or any(self._pictured.get(u, False) for u in used)
+            self._pictured[current] = (found[1].src is not None or current in self._attending
+                                       or any(self._pictured.get(u, False) for u in used))
             open_.discard(current)
             stack.pop()
         return self._pictured[mask_id]
@@ -242,8 +271,10 @@ class MaskResolver:
             where = self._place(self._mask_path(mask.id) + ("src",))
             parts.append(Crop.of(self._picture(mask, where, target)[: self.height, : self.width], shape=shape))
         drawn = []
-        for s in mask.shapes:
-            if isinstance(s, Use):  # made already (`_uses_first`); made again only if a request nobody
+        for index, s in enumerate(mask.shapes):
+            if isinstance(s, Attention):
+                parts.append(Crop.of(self._attention(mask, index, s, target)[: self.height, : self.width], shape=shape))
+            elif isinstance(s, Use):  # made already (`_uses_first`); made again only if a request nobody
                 parts.append(self._get(*self._key(s.mask, target)))  # announced took it away meanwhile
             else:
                 drawn.append(s)
@@ -290,6 +321,16 @@ class MaskResolver:
             values = scale_mask_picture(values, target.size)
         return values if self._grey_pictures else binary(values)
 
+    def _attention(self, mask: Mask, index: int, shape: Attention, target: Optional[Target]) -> Array:
+        """The shape's selection at its picture's size, from the map a model derived."""
+        where = self._place(self._mask_path(mask.id) + ("shapes", index, "word"))
+        if target is None:
+            raise SceneError(Problem(where, f"mask {mask.id!r} has an attention shape, which needs a picture to select from"))
+        found = self._derived.selection(target.image, shape.word, float(shape.threshold), target.size) if self._derived else None
+        if found is None:
+            raise SceneError(Problem(where, awaiting_sentence(mask.id, shape.word, target.image)))
+        return found
+
     def _resolve(self, src: str, location: str) -> Path:
         origin = self.scene.origin
         if origin is None:
@@ -312,3 +353,9 @@ class MaskResolver:
         if found is None:
             raise SceneError(Problem(self._place(("masks",)), f"there is no mask {mask_id!r}"))
         return found[1]
+
+
+def awaiting_sentence(mask_id: str, word: str, image: str) -> str:
+    """Why a mask cannot be made yet: its attention map comes from a model."""
+    return (f"mask {mask_id!r} awaits a model: where the prompt's {word!r} draws attention on image {image!r} is "
+            "derived by a renderer that runs one (render with --model, or run `dedit masks` first)")

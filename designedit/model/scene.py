@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-FORMAT_VERSION = "1.2"  # 1.1 added scale-x / scale-y to resize; 1.2 placeholders in picture srcs
+FORMAT_VERSION = "1.3"  # 1.1 added scale-x / scale-y to resize; 1.2 placeholders in picture srcs; 1.3 the attention shape
 SUPPORTED_MAJOR = 1
 
 PERCENT_RE = re.compile(r"^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)%$")  # ASCII digits only
@@ -38,6 +38,8 @@ Percent = Annotated[str, Field(pattern=PERCENT_RE.pattern)]
 # A length: pixels (a number) or percent of the canvas ("12.5%").
 Length = Union[StrictInt, StrictFloat, Percent]
 Id = Annotated[str, Field(pattern=ID_RE, min_length=1, max_length=128)]
+# a word or a few words of the prompt: letters, digits, spaces, hyphens and apostrophes, no markup
+ATTENTION_WORD_RE = r"^[^\W_](?:[\w' \-]*[^\W_])?$"
 IdRef = Annotated[str, Field(min_length=1, max_length=128)]
 
 
@@ -91,7 +93,16 @@ class Polygon(_Node):
     points: list[tuple[Length, Length]] = Field(min_length=3)
 
 
-Shape = Annotated[Union[Rect, Ellipse, Polygon, Use], Field(discriminator="shape")]
+class Attention(_Node):
+    """Where the scene's prompt `word` draws the UNet's cross-attention on the picture the mask selects
+    from (format 1.3): derived by a model (spec/format.md 5.4), so a render resolves it before compiling."""
+
+    shape: Literal["attention"] = "attention"
+    word: str = Field(min_length=1, max_length=64, pattern=ATTENTION_WORD_RE)
+    threshold: Number = Field(default=0.5, ge=0, le=1)  # of the map normalised to [0, 1]
+
+
+Shape = Annotated[Union[Rect, Ellipse, Polygon, Use, Attention], Field(discriminator="shape")]
 
 
 # ---------------------------------------------------------------- resources

@@ -122,6 +122,22 @@ class RenderResult:
         return write_png(path, self.image, self.metadata)
 
 
+@dataclass(frozen=True)
+class MaskRequest:
+    """One map a model derives before a render compiles (format 1.3's `attention` shape): where the prompt's
+    `word` draws the UNet's cross-attention on the picture at `picture`, inverted at `size` (width, height: the
+    render size the compiler gives that picture) for `steps` DDIM steps. `key` is (image id, word); `masks`
+    names the scene masks that need it (for messages)."""
+
+    key: tuple[str, str]
+    picture: Path
+    prompt: str
+    word: str
+    steps: int
+    size: tuple[int, int]
+    masks: tuple[str, ...] = ()
+
+
 class Renderer(Protocol):
     name: str
 
@@ -140,6 +156,9 @@ class Renderer(Protocol):
     # Optional, for a package without a `plugin`: `available(options) -> (bool, one sentence why)`
     # (a classmethod that loads nothing heavy), which `auto` then asks.
 
+    # Optional: `derive_masks(requests: Sequence[MaskRequest], progress=None) -> dict[key, np.ndarray]`, the
+    # maps a model derives (float32 in [0, 1], any grid size; designedit.rendering.derive): called by the
+    # render session before compiling a scene that has attention masks. A renderer without it refuses them.
     # `progress(done, total)` counts the whole render; a renderer that works in phases also calls
     # `progress.phase(label, done, total)`, each phase with its own count, when the callable has that
     # method (designedit.rendering.session.Progress, the CLI's display, does).

@@ -151,12 +151,31 @@ class RenderSession:
     def name(self) -> str:
         return self.choice.name
 
-    def compile(self, scene: Scene, schedule=None, steps=None, seed=None) -> Plan:
+    def compile(self, scene: Scene, schedule=None, steps=None, seed=None, derived=None) -> Plan:
+        """`derived`: the maps of the scene's attention masks (`derive`); None derives them when it has any."""
         from designedit.compiler import compile_scene
 
+        if derived is None:
+            derived = self.derive(scene, steps)
         # None: the scene's <render> setting, else the default (decided in designedit.compiler.options)
         return compile_scene(scene, schedule=schedule, steps=steps, seed=seed, latent_scale=self.renderer.latent_scale,
-                             native_size=getattr(self.renderer, "native_size", 1024))
+                             native_size=getattr(self.renderer, "native_size", 1024), derived=derived)
+
+    def derive(self, scene: Scene, steps=None):
+        """The maps of the scene's attention masks, from the renderer (masks.Derived), or None when it has none:
+        a renderer that runs a model derives them (or finds them in the cache); others refuse."""
+        from designedit.masks.derived import has_attention
+
+        if not has_attention(scene):
+            return None
+        from designedit.rendering.derive import derive
+
+        progress = Progress(f"{self.name} masks") if self.options.progress else None
+        try:
+            return derive(self.renderer, self.name, scene, steps, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
 
     def render(
         self,

@@ -24,7 +24,7 @@ It also returns the decomposition: `background` (inpainted, opaque) and
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -35,7 +35,8 @@ from designedit.plan import names
 from designedit.plan.image_ops import LoadOp
 from designedit.plan.ir import Plan, PlanImage, Size
 from designedit.rendering.lru import LRU
-from designedit.rendering.protocol import LAYER_PREFIX, RenderOptions, RenderResult
+from designedit.errors import DeditError
+from designedit.rendering.protocol import LAYER_PREFIX, MaskRequest, RenderOptions, RenderResult
 
 from .inpaint import inpaint
 from .matte import matted_alpha
@@ -50,6 +51,23 @@ class PreviewRenderer:
         self.options = options or RenderOptions()
         self._images: LRU[tuple[str, int, int], np.ndarray] = LRU(KEPT_IMAGES)
         self._hits = 0
+
+    def derive_masks(self, requests: Sequence[MaskRequest], progress=None) -> dict[tuple[str, str], np.ndarray]:
+        """Attention maps a model derived before (the cache's latest of any model): the preview runs none."""
+        from designedit.rendering import attention_cache
+        from designedit.rendering.cache import Cache
+
+        cache = Cache(self.options.cache_dir, self.options.cache_max_bytes)
+        maps = {}
+        for request in requests:
+            found = attention_cache.get(cache, request)
+            if found is None:
+                raise DeditError(
+                    f"mask {request.masks[0]!r} needs where the prompt's {request.word!r} draws a model's attention on "
+                    f"{request.picture.name}, and the preview runs no model: render with --model, or run "
+                    "`dedit masks SCENE --model M` first so the preview finds it in the cache.")
+            maps[request.key] = found[0]
+        return maps
 
     @property
     def latent_scale(self) -> int:

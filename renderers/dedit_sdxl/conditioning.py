@@ -21,15 +21,18 @@ class Conditioning:
 
     def embeddings(self, plan: Plan) -> dict[str, torch.Tensor]:
         """{"cond", "pooled", "time_ids"} for the plan's prompt at its render size."""
+        return self.embeddings_for(plan.prompt, plan.render.width, plan.render.height)
+
+    def embeddings_for(self, prompt: str, w: int, h: int) -> dict[str, torch.Tensor]:
+        """{"cond", "pooled", "time_ids"} for `prompt` at a render size of w x h pixels."""
         model = self.model
-        if plan.prompt not in self._embeds:
+        if prompt not in self._embeds:
             with torch.inference_mode():
                 cond, _, pooled, _ = model.pipe.encode_prompt(
-                    plan.prompt, device=model.device, num_images_per_prompt=1, do_classifier_free_guidance=False
+                    prompt, device=model.device, num_images_per_prompt=1, do_classifier_free_guidance=False
                 )
-            self._embeds[plan.prompt] = (cond.to(model.dtype), pooled.to(model.dtype))
-        cond, pooled = self._embeds[plan.prompt]
-        h, w = plan.render.height, plan.render.width
+            self._embeds[prompt] = (cond.to(model.dtype), pooled.to(model.dtype))
+        cond, pooled = self._embeds[prompt]
         # SDXL micro-conditioning: original size, crop top-left, target size
         time_ids = torch.tensor([[h, w, 0, 0, h, w]], dtype=model.dtype, device=model.device)
         return {"cond": cond, "pooled": pooled, "time_ids": time_ids}

@@ -13,22 +13,23 @@ that is below 0). The whole trajectory z*_0 .. z*_T is returned.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 
 Predict = Callable[[torch.Tensor, int], torch.Tensor]  # (latents, timestep) -> eps, batch-wise
 
 
-def invert(predict: Predict, z0: torch.Tensor, scheduler, timesteps: list[int]) -> torch.Tensor:
-    """(T+1, B, C, h, w) trajectories of a batch of clean latents z0 (B, C, h, w), float32."""
+def invert(predict: Predict, z0: torch.Tensor, scheduler, timesteps: list[int], limit: Optional[int] = None) -> torch.Tensor:
+    """(T+1, B, C, h, w) trajectories of a batch of clean latents z0 (B, C, h, w), float32; `limit`: stop after
+    that many steps (the least noisy ones; attention maps need no more), the trajectory then shorter."""
     # the scheduler's own float32 alphas, as diffusers' DDIM step (and the authors' inversion) use them
     alphas = scheduler.alphas_cumprod.float()
     final = torch.as_tensor(scheduler.final_alpha_cumprod, dtype=torch.float32)
     stride = scheduler.config.num_train_timesteps // len(timesteps)
     z = z0.float()
     trajectory = [z]
-    for t in reversed(timesteps):
+    for t in list(reversed(timesteps))[:limit]:
         prev = t - stride
         a_prev = alphas[prev] if prev >= 0 else final
         a_t = alphas[t]

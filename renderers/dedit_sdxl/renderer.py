@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -19,7 +19,7 @@ from designedit.errors import DeditError
 from designedit.imaging.blend import paste_back
 from designedit.plan import Plan
 from designedit.rendering.cache import Cache
-from designedit.rendering.protocol import LazyLayers, RenderOptions, RenderResult, notes_logger
+from designedit.rendering.protocol import LazyLayers, MaskRequest, RenderOptions, RenderResult, notes_logger
 
 from . import compose, inversion, loading, locate
 from .conditioning import Conditioning, ddim_scheduler
@@ -51,6 +51,7 @@ class SDXLRenderer:
         self._cache = Cache(self.options.cache_dir, self.options.cache_max_bytes) if self.settings.cache else None
         self._trajectories = TrajectoryStore(self._cache)
         self._snapshots = SnapshotStore(self._cache)
+        self.last_mask_counts: Optional[dict[str, int]] = None  # attention maps derived and found by derive_masks
 
     @classmethod
     def from_pipeline(cls, pipe, options: Optional[RenderOptions] = None, identity: str = "in-memory",
@@ -212,10 +213,49 @@ class SDXLRenderer:
             phase_seconds={k: round(v, 4) for k, v in phases.items()},
             seconds=round(time.perf_counter() - started, 4),
         )
+        if self.last_mask_counts is not None:  # the attention maps this render's scene needed
+            stats.update(attention_maps_derived=self.last_mask_counts["derived"], attention_maps_cached=self.last_mask_counts["cached"])
+            self.last_mask_counts = None
         damaged = self._cache.take_discarded() if self._cache is not None else []
         if damaged:  # recomputed, so the picture is right; but a cache that keeps breaking is worth knowing of
             stats.setdefault("warnings", []).extend(damaged)
         return RenderResult(image=picture, layers=LazyLayers(layers), stats=stats)
+
+    def derive_masks(self, requests: Sequence[MaskRequest], progress: Optional[Callable[[int, int], None]] = None) -> dict:
+        """Each request's attention map (cross_attention.derive_map), from the cache when this model derived it
+        before; kept there for the next render, `dedit masks` and the preview."""
+        from diffusers import DDIMScheduler
+
+        from designedit.plan.ddim import DDIM_SETTINGS, ddim_timesteps
+        from designedit.rendering import attention_cache
+
+        from . import cross_attention
+
+        model = self.model
+        maps: dict = {}
+        counts = {"derived": 0, "cached": 0}
+        for done, request in enumerate(requests):
+            found = attention_cache.get(self._cache, request, model.identity) if self._cache is not None else None
+            if found is not None:
+                maps[request.key] = found[0]
+                counts["cached"] += 1
+                attention_cache.put(self._cache, request, model.identity, found[0], latest_only=True)  # the preview's
+                continue
+            tokens = cross_attention.word_tokens(model.pipe.tokenizer, request.prompt, request.word)
+            scheduler = DDIMScheduler.from_config({**dict(model.pipe.scheduler.config), **DDIM_SETTINGS})
+            scheduler.set_timesteps(request.steps)
+            with torch.inference_mode():
+                z0 = self.vae.encode(cross_attention.picture_pixels(request))
+                embeds = self._conditioning.embeddings_for(request.prompt, *request.size)
+                grid = cross_attention.derive_map(model.pipe.unet, z0, embeds, scheduler, ddim_timesteps(request.steps), tokens)
+            maps[request.key] = grid
+            counts["derived"] += 1
+            if self._cache is not None:
+                attention_cache.put(self._cache, request, model.identity, grid)
+            if progress is not None:
+                progress(done + 1, len(requests))
+        self.last_mask_counts = counts
+        return maps
 
     def _source_only(self, plan: Plan, started: float) -> RenderResult:
         """A plan that changes nothing: its output is the background picture, with or without

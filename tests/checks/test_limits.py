@@ -25,8 +25,9 @@ from shared_paths import CONFORMANCE
 
 # A document with every numeric field of the model (paths in its JSON shape).
 BASE = {
-    "dedit": "1.1",
+    "dedit": "1.3",
     "canvas": {"width": 512, "height": 384},
+    "prompt": "a ball",
     "render": {"seed": 1, "steps": 4, "guidance": 5},
     "images": [{"id": "p", "src": "poster.png"}],
     "masks": [
@@ -36,6 +37,7 @@ BASE = {
             {"shape": "ellipse", "cx": 100, "cy": 100, "rx": 20, "ry": 10},
             {"shape": "polygon", "points": [[200, 200], [240, 200], [220, 240]]},
         ]},
+        {"id": "words", "shapes": [{"shape": "attention", "word": "ball", "threshold": 0.25}]},  # applied nowhere
     ],
     "background": {"image": "p", "edits": [
         {"op": "remove", "mask": "s"},
@@ -105,7 +107,7 @@ def validate(folder: Path, name: str, text: str, capsys, *flags: str) -> tuple[i
 def test_the_base_document_is_valid_and_has_every_numeric_field_of_the_model(folder: Path, capsys):
     assert validate(folder, "base.dedit", json.dumps(BASE), capsys) == (0, [])
     in_base = {(type(node).__name__, name) for node, name in _numeric_fields_of(load(folder / "base.dedit"))}
-    assert in_base == _numeric_fields_of_model(m.Scene) and len(in_base) == 27
+    assert in_base == _numeric_fields_of_model(m.Scene) and len(in_base) == 28
 
 
 def _numeric_fields_of_model(model, seen=None) -> set:

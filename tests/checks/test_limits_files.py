@@ -193,14 +193,14 @@ def test_stray_text_is_reported_where_it_is(folder: Path, capsys):
 
 def test_a_newer_minor_version_is_noted_before_the_problems_it_explains(folder: Path, capsys):
     (folder / "minor.dedit.json").write_text(
-        '{"dedit": "1.3", "images": [{"id": "p", "src": "poster.png"}], "background": {"image": "p"}, "sparkles": 1}'
+        '{"dedit": "1.9", "images": [{"id": "p", "src": "poster.png"}], "background": {"image": "p"}, "sparkles": 1}'
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a refused document warns nothing: the note is among its problems
         rc, lines = run(capsys, "validate", str(folder / "minor.dedit.json"))
     doc = f"{folder}/minor.dedit.json"
     assert rc == 2 and lines == [
-        f"{doc}#/dedit: note: format version 1.3 is newer than this reader (1.2); what it adds is unknown here, "
+        f"{doc}#/dedit: note: format version 1.9 is newer than this reader (1.3); what it adds is unknown here, "
         "so it is refused as below",
         f"{doc}#/sparkles: unknown key 'sparkles'; expected one of dedit, canvas, prompt, render, images, masks, "
         "background, layers, output",

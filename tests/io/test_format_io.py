@@ -124,11 +124,11 @@ def test_utf8_bom_is_accepted_in_both_forms():
 
 @pytest.mark.shared
 def test_newer_minor_version_loads_with_a_warning():
-    text = '{"dedit": "1.3", "images": [{"id": "p", "src": "poster.png"}], "background": {"image": "p"}}'
-    with pytest.warns(FormatWarning, match="1.3 is newer"):
+    text = '{"dedit": "1.9", "images": [{"id": "p", "src": "poster.png"}], "background": {"image": "p"}}'
+    with pytest.warns(FormatWarning, match="1.9 is newer"):
         scene = load_text(text, "doc", CONFORMANCE)
-    assert scene.version == "1.3"
-    assert '"dedit": "1.3"' in dump(scene, "json")
+    assert scene.version == "1.9"
+    assert '"dedit": "1.9"' in dump(scene, "json")
 
 
 def test_newer_major_version_is_refused_alone():
@@ -198,7 +198,7 @@ def test_json_problems_are_located_by_pointer():
     assert problems_of(text, CONFORMANCE) == [
         "doc#/images/0/alt: unknown key 'alt'; expected one of id, src",
         "doc#/masks/0/shapes/0/points: points must be a list of at least three [x, y] pairs, each coordinate a number or a percentage",
-        "doc#/masks/0/shapes/1/shape: unknown shape 'star'; expected one of 'rect', 'ellipse', 'polygon', 'use'",
+        "doc#/masks/0/shapes/1/shape: unknown shape 'star'; expected one of 'rect', 'ellipse', 'polygon', 'use', 'attention'",
         "doc#/background/edits/0/dx: dx must be a number of pixels or a percentage like '25%', not '1 %'",
         "doc#/layers/0/transforms/0/op: this item needs an 'op' key naming what it is",
         "doc#/output/path: 'path' is required",

@@ -5,7 +5,7 @@ transform reads back as exactly that edit of the scene, and changes nothing outs
 
 from __future__ import annotations
 
-
+from decimal import Decimal
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
