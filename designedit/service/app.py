@@ -122,7 +122,7 @@ def create_app(service: Service) -> FastAPI:
     async def submit(request: Request) -> JSONResponse:
         service.runner.check_room()
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind == "multipart/form-data":
+        if kind in ("multipart/form-data", "application/x-www-form-urlencoded"):  # the latter: a path only
             job = await _from_form(request, service)
         elif kind == "application/json":
             job = await _from_json(request, service)
@@ -210,8 +210,9 @@ async def _events(store: JobStore, job: Job) -> AsyncIterator[str]:
 
 async def _from_form(request: Request, service: Service) -> Job:
     limits = service.limits
-    # the guard bounds the whole body; one more file than allowed is let through so the sentence below says it
-    form = await request.form(max_files=limits.max_files + 1, max_fields=len(OPTION_FIELDS) + 1)
+    # the guard bounds the whole body; the scene and one picture more than allowed are let through, so that
+    # submit.check_upload says what is wrong in its own sentence
+    form = await request.form(max_files=limits.max_files + 2, max_fields=len(OPTION_FIELDS) + 1)
     try:
         scene = form.get("scene")
         if len(form.getlist("scene")) > 1:

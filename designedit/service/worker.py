@@ -57,7 +57,7 @@ class Runner:
                  defaults: Optional[dict[str, Any]] = None, say: Callable[[str], None] = lambda line: None) -> None:
         self.store, self.sessions, self.root, self.max_queue, self.say = store, sessions, root, max_queue, say
         self.defaults = {k: v for k, v in (defaults or {}).items() if v is not None}  # the server's --steps etc.
-        self.waiting: "queue.Queue[str]" = queue.Queue()
+        self.waiting: "queue.Queue[Optional[str]]" = queue.Queue()
         self._room = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -78,9 +78,20 @@ class Runner:
         if job.state == "queued":
             self.waiting.put(job.id)
 
+    def stop(self) -> None:
+        """End the workers once they have rendered the jobs queued before this call."""
+        for _ in self._threads:
+            self.waiting.put(None)
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
+
     def _work(self, session: RenderSession) -> None:
         while True:
-            job = self.store.claim(self.waiting.get())
+            job_id = self.waiting.get()
+            if job_id is None:
+                return
+            job = self.store.claim(job_id)
             if job is not None:  # None: deleted while it waited
                 self.run(job, session)
 
