@@ -26,9 +26,10 @@ def open_service(jobs_dir: Path, sessions: list[RenderSession], root: Optional[P
     return Service(store, runner, limits, runner.root)
 
 
-def guarded_app(service: Service, token: Optional[str]):
-    """The service's app behind dedit's HTTP guard: the token, same-origin requests only, bodies of at most
-    `limits.max_upload` bytes."""
-    from designedit.web.guard import Access, guarded
+def guarded_app(service: Service, token: Optional[str], host: str = "127.0.0.1"):
+    """The service's app behind dedit's HTTP guard: the token, same-origin requests only (and loopback host
+    names only on a loopback `host`), bodies of at most `limits.max_upload` bytes."""
+    from designedit.web.guard import guarded
+    from designedit.web.server import loopback_access
 
-    return guarded(create_app(service), Access(token=token, max_body=service.limits.max_upload))
+    return guarded(create_app(service), loopback_access(host, token, service.limits.max_upload))
