@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with notes_on_stderr():
             sock = bind(args.host, args.port)  # before the model loads: a port in use is said at once
-            options = options_from_args(args, progress=False)
+            options = options_from_args(args)  # progress on: a renderer notes what it does on stderr, as for render
             sessions = [RenderSession(args.renderer, options, announce=stderr_line if n == 0 else None)
                         for n in range(args.concurrency)]
             note_ignored_options(args, sessions[0])
