@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Optional
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -99,14 +99,14 @@ def create_app(service: Service) -> FastAPI:
         return job
 
     def described(job: Job) -> dict[str, Any]:
-        data = store.snapshot(job)[1]
+        data = store.snapshot(job)[1]  # one consistent state: the worker may change the job meanwhile
         base = f"/v1/renders/{job.id}"
         data["urls"] = {"status": base, "events": f"{base}/events"}
-        if job.state == "done":
+        if data["state"] == "done":
             data["urls"].update({"image": f"{base}/image", "stats": f"{base}/stats"})
-            if job.layers:
+            if data["layers"]:
                 data["urls"]["layers"] = f"{base}/layers"
-                data["urls"]["layer_pictures"] = {name: f"{base}/layers/{name}" for name in job.layers}
+                data["urls"]["layer_pictures"] = {name: f"{base}/layers/{name}" for name in data["layers"]}
         return data
 
     def finished_file(job: Job, path: Path, what: str) -> Path:
@@ -116,6 +116,10 @@ def create_app(service: Service) -> FastAPI:
         if not path.is_file():
             raise RequestError(f"render {job.id} has no {what}.", 404)
         return path
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
 
     @app.post("/v1/renders", status_code=202, openapi_extra=SUBMIT_BODY,
               summary="Submit a scene: its job is queued; answers its id")

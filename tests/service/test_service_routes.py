@@ -197,6 +197,7 @@ def test_events_stream_the_status_until_done_and_a_closed_stream_cancels_nothing
 def test_the_api_is_described_at_docs_and_in_openapi(serve):
     client = serve(start=False)
     assert client.get("/docs").status_code == 200
+    assert client.get("/", follow_redirects=False).headers["location"] == "/docs"
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/renders", "/v1/renders/{job_id}", "/v1/renders/{job_id}/image", "/v1/renders/{job_id}/events",
             "/v1/renders/{job_id}/layers"} <= set(paths)
