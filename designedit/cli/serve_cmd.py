@@ -9,7 +9,7 @@ from pathlib import Path
 
 from designedit.cli import SIGTERM_STATUS, Terminated, readable_type
 from designedit.cli.render_cmd import add_renderer_options, note_ignored_options, options_from_args
-from designedit.errors import ArgumentError, UsageError
+from designedit.errors import ArgumentError, DeditError, UsageError
 
 DESCRIPTION = (
     "Serve an HTTP API that renders scenes: POST /v1/renders with a scene and its pictures (or a path under "
@@ -23,6 +23,7 @@ DESCRIPTION = (
 )
 JOBS_DIR_ENV = "DEDIT_JOBS_DIR"
 MAX_CONCURRENCY = 16
+WEB_EXTRA = ("fastapi", "starlette", "multipart", "python_multipart", "uvicorn")
 
 
 def default_jobs_dir() -> Path:
@@ -91,9 +92,15 @@ def run(args: argparse.Namespace) -> int:
     from designedit.cli.notes import notes_on_stderr, stderr_line
     from designedit.rendering.atomic import why_unwritable
     from designedit.rendering.session import RenderSession
-    from designedit.service.launch import guarded_app, open_service
     from designedit.service.submit import Limits
     from designedit.web.server import bind, new_token, serve
+
+    try:
+        from designedit.service.launch import guarded_app, open_service
+    except ModuleNotFoundError as exc:  # FastAPI is the web extra's
+        if exc.name not in WEB_EXTRA:
+            raise
+        raise DeditError("Serving needs the web extra: pip install 'designedit[web]'.") from None
 
     if args.root is not None and not args.root.is_dir():
         raise UsageError(f"--root {args.root} is not a folder.")
