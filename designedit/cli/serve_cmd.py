@@ -111,15 +111,20 @@ def run(args: argparse.Namespace) -> int:
     token = args.token or new_token()
     try:
         with notes_on_stderr():
-            sock = bind(args.host, args.port)  # before the model loads: a port in use is said at once
-            options = options_from_args(args)  # progress on: a renderer notes what it does on stderr, as for render
-            sessions = [RenderSession(args.renderer, options, announce=stderr_line if n == 0 else None)
-                        for n in range(args.concurrency)]
-            note_ignored_options(args, sessions[0])
-            limits = Limits(max_upload=args.max_upload, max_part=args.max_part, max_queue=args.max_queue)
-            defaults = {"schedule": args.schedule, "steps": args.steps, "seed": args.seed}
-            service = open_service(jobs_dir, sessions, root=args.root, limits=limits, defaults=defaults,
-                                   say=lambda line: print(line, flush=True))
+            # bound first: a port in use is said before anything else, and before the jobs folder is touched
+            sock = bind(args.host, args.port)
+            try:
+                options = options_from_args(args)  # progress on: renderer notes on stderr, as for render
+                sessions = [RenderSession(args.renderer, options, announce=stderr_line if n == 0 else None)
+                            for n in range(args.concurrency)]
+                note_ignored_options(args, sessions[0])
+                limits = Limits(max_upload=args.max_upload, max_part=args.max_part, max_queue=args.max_queue)
+                defaults = {"schedule": args.schedule, "steps": args.steps, "seed": args.seed}
+                service = open_service(jobs_dir, sessions, root=args.root, limits=limits, defaults=defaults,
+                                       say=lambda line: print(line, flush=True))
+            except BaseException:
+                sock.close()
+                raise
             if service.store.recovered:
                 stderr_line(f"note: {len(service.store.recovered)} render(s) left unfinished by the last server "
                             "are marked failed.")

@@ -40,6 +40,11 @@ class Service:
     limits: Limits
     root: Optional[Path]
 
+    def close(self) -> None:
+        """Stop the workers (after the jobs queued so far) and release the jobs folder."""
+        self.runner.stop()
+        self.store.close()
+
 
 SUBMIT_BODY = {
     "requestBody": {

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+from designedit.errors import DeditError
 from designedit.rendering.outputs import write_json
 
 STATES = ("queued", "running", "done", "failed")
@@ -118,9 +119,16 @@ class JobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._hold = _lock_folder(self.root)  # one server per folder: another would fail this one's jobs
         self._jobs: dict[str, Job] = {}
         self._lock = threading.RLock()
         self.recovered: list[str] = []  # ids of the jobs a previous server left unfinished (now failed)
+
+    def close(self) -> None:
+        """Let another store open this folder (the lock is released)."""
+        if self._hold is not None:
+            self._hold.close()
+            self._hold = None
 
     def folder(self, job_id: str) -> Path:
         if not is_job_id(job_id):
@@ -214,6 +222,27 @@ class JobStore:
         for path in self.root.iterdir():
             if path.is_dir() and not path.is_symlink() and is_job_id(path.name):
                 yield path
+
+
+LOCK_FILE = ".lock"
+
+
+def _lock_folder(root: Path):
+    """An exclusive lock on `root`'s lock file, held while the returned file stays open (the process's
+    end releases it, however it ends); DeditError when another server holds it. Where the system has no
+    `fcntl` (Windows), nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    handle = open(root / LOCK_FILE, "a+b")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise DeditError(f"the jobs folder {root} is in use by another dedit serve; give each server its own "
+                         "--jobs-dir.") from None
+    return handle
 
 
 def _remove_partial_files(folder: Path) -> None:

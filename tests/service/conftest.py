@@ -28,13 +28,15 @@ def scenes(ball_scenes, tmp_path) -> Path:
 @pytest.fixture()
 def serve(tmp_path) -> Iterator[Callable[..., TestClient]]:
     """serve(root=None, limits=Limits(), start=True, sessions=None) -> a TestClient on a new service whose
-    jobs live in tmp_path/jobs (the client's `.service` is the Service); its workers stop afterwards."""
+    jobs live in tmp_path/jobs (jobs-2, ... for the next; the client's `.service` is the Service); its workers stop and
+    its folder is released afterwards (`client.service.close()` does it sooner)."""
     made = []
 
     def make(root: Optional[Path] = None, limits: Limits = Limits(), start: bool = True, sessions=None,
              jobs: Optional[Path] = None) -> TestClient:
         sessions = sessions if sessions is not None else [RenderSession("preview", RenderOptions())]
-        service = open_service(jobs or tmp_path / "jobs", sessions if start else [], root=root, limits=limits)
+        jobs = jobs or tmp_path / ("jobs" if not made else f"jobs-{len(made) + 1}")  # each its own, unless told
+        service = open_service(jobs, sessions if start else [], root=root, limits=limits)
         service.runner.sessions = sessions  # a service made with start=False gets its workers from start()
         client = TestClient(create_app(service))
         client.service = service
@@ -43,4 +45,4 @@ def serve(tmp_path) -> Iterator[Callable[..., TestClient]]:
 
     yield make
     for service in made:
-        service.runner.stop()
+        service.close()

@@ -95,7 +95,7 @@ def test_serve_renders_as_dedit_render_refuses_strangers_and_big_uploads_and_kee
         picture = client.get(status["urls"]["image"]).content
     assert main(["render", str(scenes / "move.dedit"), "-o", str(tmp_path / "cli.png"), "--renderer", "preview"]) == 0
     assert picture == (tmp_path / "cli.png").read_bytes()
-    assert [p.name for p in jobs.iterdir()] == [job]  # the refused uploads left nothing
+    assert sorted(p.name for p in jobs.iterdir()) == [".lock", job]  # the refused uploads left nothing
 
     assert server.stop(signal.SIGKILL) == -signal.SIGKILL  # no chance to tidy up
     again = servers(*args)
@@ -103,4 +103,8 @@ def test_serve_renders_as_dedit_render_refuses_strangers_and_big_uploads_and_kee
     with again.client() as client:
         assert client.get(f"/v1/renders/{job}").json()["state"] == "done"
         assert client.get(f"/v1/renders/{job}/image").content == picture
+    second = subprocess.run([sys.executable, "-m", "designedit", "serve", *args], capture_output=True, text=True,
+                            timeout=120)  # a second server on the same folder would fail the first one's jobs
+    assert second.returncode == 1 and second.stderr.endswith("is in use by another dedit serve; give each server "
+                                                             "its own --jobs-dir.\n")
     assert again.stop(signal.SIGTERM) == 143 and again.err[-1] == "stopped serving (terminated)."

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from designedit.cli import main
+from designedit.errors import DeditError
 from designedit.service.submit import Limits
 from service_helpers import upload_parts, wait_finished
 
@@ -22,7 +23,7 @@ def cli_render(folder: Path, scene: str, *flags: str) -> bytes:
 
 
 def jobs_on_disk(client) -> list[Path]:
-    return sorted(p for p in client.service.store.root.iterdir())
+    return sorted(p for p in client.service.store.root.iterdir() if p.name != ".lock")
 
 
 @pytest.mark.parametrize("scene", ["move.dedit", "remove.dedit"])
@@ -208,9 +209,10 @@ def test_a_restarted_service_keeps_finished_jobs_and_fails_the_unfinished_ones_s
     first = serve()
     done = wait_finished(first, first.post("/v1/renders", files=upload_parts(scenes, "move.dedit")).json()["id"])
     picture = first.get(done["urls"]["image"]).content
-    first.service.runner.stop()
+    first.service.close()
     stopped = serve(start=False, jobs=tmp_path / "jobs")  # a server that stopped with a job waiting ...
     waiting = stopped.post("/v1/renders", files=upload_parts(scenes, "remove.dedit")).json()["id"]
+    stopped.service.store.close()
     running = tmp_path / "jobs" / waiting  # ... and one that stopped mid-render, half a file written
     status = json.loads((running / "status.json").read_text())
     (tmp_path / "jobs" / ("R" * 22)).mkdir()
@@ -230,3 +232,11 @@ def test_a_restarted_service_keeps_finished_jobs_and_fails_the_unfinished_ones_s
     assert not (tmp_path / "jobs" / ("R" * 22) / ".result.png.x1.part").exists()
     assert not (tmp_path / "jobs" / ("S" * 22)).exists()
     assert {j["id"] for j in again.get("/v1/renders").json()["renders"]} == {done["id"], waiting, "R" * 22}
+
+
+def test_one_jobs_folder_serves_one_server_at_a_time(serve, tmp_path):
+    first = serve(start=False)
+    with pytest.raises(DeditError, match="is in use by another dedit serve; give each server its own --jobs-dir"):
+        serve(start=False, jobs=tmp_path / "jobs")
+    first.service.close()
+    serve(start=False, jobs=tmp_path / "jobs")  # free again
