@@ -12,6 +12,8 @@ import pytest
 
 from designedit.cli import main
 from designedit.errors import DeditError
+from designedit.rendering.protocol import RenderOptions
+from designedit.rendering.session import RenderSession
 from designedit.service.submit import Limits
 from service_helpers import upload_parts, wait_finished
 
@@ -240,3 +242,10 @@ def test_one_jobs_folder_serves_one_server_at_a_time(serve, tmp_path):
         serve(start=False, jobs=tmp_path / "jobs")
     first.service.close()
     serve(start=False, jobs=tmp_path / "jobs")  # free again
+
+
+def test_two_workers_each_with_a_renderer_render_every_job_alike(serve, scenes):
+    client = serve(sessions=[RenderSession("preview", RenderOptions()) for _ in range(2)])
+    ids = [client.post("/v1/renders", files=upload_parts(scenes, "move.dedit")).json()["id"] for _ in range(4)]
+    pictures = {client.get(wait_finished(client, job)["urls"]["image"]).content for job in ids}
+    assert len(pictures) == 1 and pictures == {cli_render(scenes, "move.dedit")}

@@ -4,6 +4,8 @@ and its worker keeps one renderer, so the model is loaded once for every job."""
 
 from __future__ import annotations
 
+import json
+
 from designedit.cli import main
 from designedit.rendering.session import RenderSession
 from dedit_sdxl import loading, sdxl_options
@@ -18,7 +20,14 @@ def test_tiny_sdxl_jobs_give_the_bytes_of_dedit_render_on_one_loaded_model(serve
     client = serve(sessions=[session])
     ids = [client.post("/v1/renders", files=upload_parts(scenes, scene), data={"steps": "4"}).json()["id"]
            for scene in ("move.dedit", "remove.dedit")]
+    with client.stream("GET", f"/v1/renders/{ids[1]}/events") as stream:  # the second job, from the queue on
+        events = [json.loads(line[len("data: "):]) for line in stream.iter_lines() if line.startswith("data: ")]
     statuses = [wait_finished(client, job, timeout=600) for job in ids]
+    assert events[0]["state"] == "queued" and events[-1]["state"] == "done"
+    fractions = [e["progress"]["fraction"] for e in events]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    phases = {e["progress"]["phase"] for e in events if e["state"] == "running"}
+    assert any(p and p.startswith("inverting") for p in phases), phases  # SDXL tells its phases
     assert [s["state"] for s in statuses] == ["done", "done"], statuses
     assert statuses[0]["stats"]["renderer"] == "sdxl" and statuses[0]["stats"]["unet_evals"] > 0
     assert len(loads) == 1  # one model for both jobs
