@@ -27,8 +27,10 @@ class Server:
                                         stderr=subprocess.PIPE, text=True, env=env)
         self.lines: list[str] = []
         self.err: list[str] = []
-        threading.Thread(target=self._read, args=(self.process.stdout, self.lines), daemon=True).start()
-        threading.Thread(target=self._read, args=(self.process.stderr, self.err), daemon=True).start()
+        self.readers = [threading.Thread(target=self._read, args=(stream, into), daemon=True)
+                        for stream, into in ((self.process.stdout, self.lines), (self.process.stderr, self.err))]
+        for reader in self.readers:
+            reader.start()
         deadline = time.monotonic() + 60
         while not any(line.startswith("serving on ") for line in self.lines):
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -49,7 +51,10 @@ class Server:
 
     def stop(self, signum: int) -> int:
         self.process.send_signal(signum)
-        return self.process.wait(30)
+        status = self.process.wait(30)
+        for reader in self.readers:  # everything it wrote, read
+            reader.join(30)
+        return status
 
 
 def finished(client: httpx.Client, job_id: str) -> dict:
