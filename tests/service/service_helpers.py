@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 
 def upload_parts(folder: Path, scene: str, pictures=("poster.png", "ball-mask.png")) -> list:
@@ -22,3 +25,26 @@ def wait_finished(client: TestClient, job_id: str, timeout: float = 60.0) -> dic
             return status
         time.sleep(0.05)
     raise AssertionError(f"render {job_id} did not finish within {timeout} s: {status}")
+
+
+@contextmanager
+def real_server(app) -> Iterator[str]:
+    """`app` served by uvicorn on a free loopback port in a thread (a real connection, which a client can
+    close mid-stream: TestClient cannot show that on every Starlette release); yields its base URL."""
+    import uvicorn
+
+    from designedit.web.server import bind
+
+    sock = bind("127.0.0.1", None)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()

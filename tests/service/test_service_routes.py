@@ -8,14 +8,16 @@ import json
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 
 from designedit.cli import main
 from designedit.errors import DeditError
 from designedit.rendering.protocol import RenderOptions
 from designedit.rendering.session import RenderSession
+from designedit.service.app import create_app
 from designedit.service.submit import Limits
-from service_helpers import upload_parts, wait_finished
+from service_helpers import real_server, upload_parts, wait_finished
 
 
 def cli_render(folder: Path, scene: str, *flags: str) -> bytes:
@@ -181,10 +183,11 @@ def test_layers_come_as_an_openraster_stack_and_as_the_pictures_dedit_render_wri
 def test_events_stream_the_status_until_done_and_a_closed_stream_cancels_nothing(serve, scenes):
     client = serve(start=False)
     job = client.post("/v1/renders", files=upload_parts(scenes, "move.dedit")).json()["id"]
-    with client.stream("GET", f"/v1/renders/{job}/events") as stream:  # closed after one event: a client gone
-        assert stream.headers["content-type"].startswith("text/event-stream")
-        lines = stream.iter_lines()
-        assert next(lines) == "event: status" and json.loads(next(lines)[len("data: "):])["state"] == "queued"
+    with real_server(create_app(client.service)) as url, httpx.Client(base_url=url, timeout=30) as remote:
+        with remote.stream("GET", f"/v1/renders/{job}/events") as stream:  # closed after one event: a client gone
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = stream.iter_lines()
+            assert next(lines) == "event: status" and json.loads(next(lines)[len("data: "):])["state"] == "queued"
     client.service.runner.start()
     assert wait_finished(client, job)["state"] == "done"
     events = []
