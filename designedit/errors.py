@@ -69,6 +69,15 @@ class UsageError(ArgumentError):
     ArgumentError's), like argparse's own usage errors."""
 
 
+class RequestError(ArgumentError):
+    """A request to one of dedit's HTTP servers that cannot be served (an upload too large, a picture the scene
+    does not name, a full queue): one sentence, and the HTTP status that answers it."""
+
+    def __init__(self, message: str, http_status: int = 400) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+
+
 class DestinationError(DeditError):
     """An output path that cannot be used, found before any rendering: bad input, exit status 2."""
 
