@@ -47,7 +47,14 @@ def _said(placed) -> str:
 def _run_onto(args: argparse.Namespace) -> int:
     from designedit.importing.onto import import_onto
 
-    changed = import_onto(args.comp, args.onto, on_commit=hold_signals)
+    if args.output is not None or args.pictures is not None or args.form is not None:
+        from designedit.errors import UsageError
+
+        raise UsageError("--onto updates SCENE in place: -o, --pictures and --form do not apply")
+    notes: list[str] = []
+    changed = import_onto(args.comp, args.onto, on_commit=hold_signals, notes=notes)
+    for sentence in notes:
+        print(f"warning: {sentence}", file=sys.stderr)
     for line in changed:
         print(f"  {line}")
     print(f"{args.onto}: {'updated' if changed else 'unchanged'}")

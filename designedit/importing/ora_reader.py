@@ -20,9 +20,11 @@ from designedit.importing.bounds import (MAX_COMP_BYTES, MAX_INFLATED_BYTES, MAX
                                          MAX_MEMBERS, MAX_RATIO, MAX_STACK_BYTES, size_problem)
 from designedit.importing.comp import Comp, CompLayer, check_name, layer_location, refuse
 from designedit.model.quoting import LONG, quote
+from designedit.rendering.ora import DEDIT_NAMESPACE
 
 _DECLARATION = re.compile(r"<!(?!--|\[CDATA\[)")
 _NORMAL_OPS = {"", "svg:src-over"}
+_RECORDED_X, _RECORDED_Y = f"{{{DEDIT_NAMESPACE}}}x", f"{{{DEDIT_NAMESPACE}}}y"  # written by rendering.ora
 
 
 @dataclass
@@ -37,19 +39,20 @@ class StackEntry:
     visible: bool
     opacity: float
     blend: str
+    recorded: Optional[tuple[int, int]] = None  # dedit:x/y, where `dedit render --layers` put the layer
 
 
 def read_ora(path: Path, label: str) -> Comp:
     """The comp an OpenRaster file holds: its visible leaf layers, bottom to top, bounded (`bounds`)."""
     import numpy as np
 
-    with _open_archive(path, label) as archive:
+    with open_archive(path, label) as archive:
         width, height, entries = read_stack(archive, label)
         comp = Comp(label, width, height)
         for entry in entries:
             if not entry.visible:
                 continue
-            rgba = _layer_pixels(archive, entry, label)
+            rgba = layer_pixels(archive, entry, label)
             comp.layers.append(CompLayer(name=entry.name, path=entry.path, rgba=np.asarray(rgba), x=entry.x,
                                          y=entry.y, opacity=entry.opacity, blend=entry.blend))
     return comp
@@ -84,7 +87,7 @@ class _Archive:
         self.zf.close()
 
 
-def _open_archive(path: Path, label: str) -> _Archive:
+def open_archive(path: Path, label: str) -> _Archive:
     if path.stat().st_size > MAX_COMP_BYTES:
         raise refuse(label, f"the file is larger than {MAX_COMP_BYTES >> 20} MB, the limit for a comp")
     try:
@@ -178,7 +181,11 @@ def _walk(stack: Any, prefix: str, x0: int, y0: int, visible: bool, opacity: flo
         if child.tag == "stack":
             yield from _walk(child, f"{path}/", x, y, shown, alpha, own or blend, label)
         else:
-            yield StackEntry(name, path, child.get("src", ""), x, y, shown, alpha, own or blend)
+            recorded = None
+            if child.get(_RECORDED_X) is not None and child.get(_RECORDED_Y) is not None:
+                recorded = (x0 + _whole(child.get(_RECORDED_X), label, "dedit:x", path),
+                            y0 + _whole(child.get(_RECORDED_Y), label, "dedit:y", path))
+            yield StackEntry(name, path, child.get("src", ""), x, y, shown, alpha, own or blend, recorded)
 
 
 def _whole(value: Optional[str], label: str, what: str, path: Optional[str] = None) -> int:
@@ -201,7 +208,7 @@ def _fraction(value: str, label: str, path: str) -> float:
     return number
 
 
-def _layer_pixels(archive: _Archive, entry: StackEntry, label: str) -> Any:
+def layer_pixels(archive: _Archive, entry: StackEntry, label: str) -> Any:
     """The layer's PNG as RGBA, its size checked from the header before decoding."""
     from PIL import Image as PILImage
     import numpy as np
@@ -222,4 +229,4 @@ def _layer_pixels(archive: _Archive, entry: StackEntry, label: str) -> Any:
         raise refuse(label, f"its picture {quote(entry.src, LONG)} is damaged or truncated", entry.path) from None
 
 
-__all__ = ["read_ora", "read_stack", "parse_stack_xml", "StackEntry", "layer_location"]
+__all__ = ["read_ora", "open_archive", "read_stack", "layer_pixels", "parse_stack_xml", "StackEntry"]
