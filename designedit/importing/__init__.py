@@ -19,7 +19,7 @@ from designedit.errors import Problem, SceneError
 
 __all__ = ["import_comp", "read_comp", "Imported"]
 
-_PSD, _ZIP = b"8BPS", b"PK\x03\x04"
+_PSD = b"8BPS"
 
 
 @dataclass
@@ -30,21 +30,34 @@ class Imported:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_comp(path: Path, label: Optional[str] = None):
-    """The comp in a PSD or OpenRaster file, told by its first bytes (not its name)."""
+def _reader(path: Path, label: str):
+    """The reader module for the file, told by its first bytes (not its name)."""
     from designedit.importing.comp import refuse
 
-    label = label or str(path)
     head = _head(path, label)
     if head.startswith(_PSD):
-        from designedit.importing.psd_reader import read_psd
+        from designedit.importing import psd_reader
 
-        return read_psd(path, label)
-    if head.startswith(_ZIP) or head.startswith(b"PK"):
-        from designedit.importing.ora_reader import read_ora
+        return psd_reader
+    if head.startswith(b"PK"):
+        from designedit.importing import ora_reader
 
-        return read_ora(path, label)
+        return ora_reader
     raise refuse(label, "this is neither a PSD nor an OpenRaster file (told by its first bytes)")
+
+
+def precheck(path: Path, label: Optional[str] = None) -> None:
+    """Refuse what the file's structure alone says is wrong (a header past the limits, a truncated file, a
+    zip bomb, a name outside the archive), cheaply: before destinations are checked or pixels read."""
+    label = label or str(path)
+    _reader(path, label).precheck(path, label)
+
+
+def read_comp(path: Path, label: Optional[str] = None):
+    """The comp in a PSD or OpenRaster file."""
+    label = label or str(path)
+    reader = _reader(path, label)
+    return reader.read_psd(path, label) if reader.__name__.endswith("psd_reader") else reader.read_ora(path, label)
 
 
 def _head(path: Path, label: str) -> bytes:
@@ -79,6 +92,7 @@ def import_comp(comp_path: Path, scene_path: Optional[Path] = None, pictures: Op
     scene_path = Path(scene_path) if scene_path is not None else comp_path.with_suffix(".dedit")
     pictures = Path(pictures) if pictures is not None else scene_path.parent / f"{_stem(scene_path)}-pictures"
     form = form or ("json" if scene_path.name.lower().endswith(".json") else "xml")
+    precheck(comp_path)
     check_destinations(scene_path, pictures, [comp_path])
     comp = read_comp(comp_path)
     folder = scene_path.absolute().parent.resolve()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -20,11 +21,11 @@ from designedit.importing.bounds import (MAX_COMP_BYTES, MAX_INFLATED_BYTES, MAX
                                          MAX_MEMBERS, MAX_RATIO, MAX_STACK_BYTES, size_problem)
 from designedit.importing.comp import Comp, CompLayer, check_name, layer_location, refuse
 from designedit.model.quoting import LONG, quote
-from designedit.rendering.ora import DEDIT_NAMESPACE
 
 _DECLARATION = re.compile(r"<!(?!--|\[CDATA\[)")
 _NORMAL_OPS = {"", "svg:src-over"}
-_RECORDED_X, _RECORDED_Y = f"{{{DEDIT_NAMESPACE}}}x", f"{{{DEDIT_NAMESPACE}}}y"  # written by rendering.ora
+DEDIT_NAMESPACE = "urn:x-dedit:openraster"  # rendering.ora writes it (importing it here would load OpenCV)
+_RECORDED_X, _RECORDED_Y = f"{{{DEDIT_NAMESPACE}}}x", f"{{{DEDIT_NAMESPACE}}}y"
 
 
 @dataclass
@@ -40,6 +41,12 @@ class StackEntry:
     opacity: float
     blend: str
     recorded: Optional[tuple[int, int]] = None  # dedit:x/y, where `dedit render --layers` put the layer
+
+
+def precheck(path: Path, label: str) -> None:
+    """What can be refused from the archive's directory and stack.xml alone, before any picture is read."""
+    with open_archive(path, label) as archive:
+        read_stack(archive, label)
 
 
 def read_ora(path: Path, label: str) -> Comp:
@@ -217,7 +224,11 @@ def layer_pixels(archive: _Archive, entry: StackEntry, label: str) -> Any:
         raise refuse(label, f"its src {quote(entry.src, LONG)} points outside the archive", entry.path)
     data = archive.read(entry.src, MAX_MEMBER_BYTES)
     try:
-        im = PILImage.open(io.BytesIO(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)  # the limit below is ours
+            im = PILImage.open(io.BytesIO(data))
+    except PILImage.DecompressionBombError:
+        raise refuse(label, f"its picture {quote(entry.src, LONG)} is far above the limit of 40 megapixels", entry.path) from None
     except Exception:  # noqa: BLE001 - Pillow's decoders refuse in many ways
         raise refuse(label, f"its picture {quote(entry.src, LONG)} is not a PNG this import can read", entry.path) from None
     why = size_problem(im.width, im.height, "its picture")
@@ -229,4 +240,4 @@ def layer_pixels(archive: _Archive, entry: StackEntry, label: str) -> Any:
         raise refuse(label, f"its picture {quote(entry.src, LONG)} is damaged or truncated", entry.path) from None
 
 
-__all__ = ["read_ora", "open_archive", "read_stack", "layer_pixels", "parse_stack_xml", "StackEntry"]
+__all__ = ["precheck", "read_ora", "open_archive", "read_stack", "layer_pixels", "parse_stack_xml", "StackEntry"]

@@ -40,14 +40,55 @@ def read_header(data: bytes, label: str) -> tuple[int, int]:
     return width, height
 
 
+def precheck(path: Path, label: str) -> None:
+    """What can be refused from the file's structure alone, cheaply (no psd-tools, no numpy): the header
+    (`read_header`) and every section's length against the bytes that follow it, so that a truncated file
+    is refused before any parser reads it."""
+    import os
+
+    size = os.stat(path).st_size
+    if size > MAX_COMP_BYTES:
+        raise refuse(label, f"the file is larger than {MAX_COMP_BYTES >> 20} MB, the limit for a comp")
+    with open(path, "rb") as fh:  # read-only: the comp is never written
+        header = fh.read(26)
+        width, height = read_header(header, label)
+        psb = struct.unpack(">H", header[4:6])[0] == 2
+        channels, depth = struct.unpack(">H", header[12:14])[0], 8
+        for section, wide in (("colour mode section", False), ("image resource section", False), ("layer section", psb)):
+            raw = fh.read(8 if wide else 4)
+            if len(raw) < (8 if wide else 4):
+                raise refuse(label, f"the PSD is truncated: it ends before its {section}")
+            length = struct.unpack(">Q" if wide else ">I", raw)[0]
+            if fh.tell() + length > size:
+                raise refuse(label, f"the PSD is truncated: its {section} ends past the end of the file")
+            fh.seek(length, 1)
+        compression = fh.read(2)
+        if len(compression) < 2:
+            raise refuse(label, "the PSD is truncated: it ends before the merged picture")
+        rows = channels * height
+        left = size - fh.tell()
+        kind = struct.unpack(">H", compression)[0]
+        if kind == 0 and left < rows * width * depth // 8:
+            raise refuse(label, "the PSD is truncated: its merged picture ends past the end of the file")
+        if kind == 1:
+            count = 4 if psb else 2
+            table = fh.read(rows * count)
+            if len(table) < rows * count:
+                raise refuse(label, "the PSD is truncated: its merged picture ends past the end of the file")
+            total = sum(struct.unpack(f">{rows}{'I' if psb else 'H'}", table))
+            if total > left - rows * count:
+                raise refuse(label, "the PSD is truncated: its merged picture ends past the end of the file")
+
+
 def read_psd(path: Path, label: str) -> Comp:
     """The comp a PSD holds: its visible leaf layers, bottom to top, bounded (`bounds`)."""
+    precheck(path, label)
+    data = _read_bounded(path, label)
+    read_header(data, label)
+    psd = _parse(data, label)
     import numpy as np
 
-    data = _read_bounded(path, label)
-    width, height = read_header(data, label)
-    psd = _parse(data, label)
-    comp = Comp(label, width, height)
+    comp = Comp(label, psd.width, psd.height)
     leaves = 0
     for layer, group_path, opacity, group_blend in _visible_leaves(psd, "", 1.0, ""):
         leaves += 1
