@@ -84,15 +84,15 @@ def import_comp(comp_path: Path, scene_path: Optional[Path] = None, pictures: Op
     """Import `comp_path` into `scene_path` (default: beside the comp, `.dedit`) and its pictures (default:
     the folder `STEM-pictures` beside the scene). `form` 'xml' (default) or 'json'. Bad input: SceneError;
     an output that cannot be written: DestinationError; nothing is written unless everything is."""
-    from designedit.importing.output import check_destinations, write_import
-    from designedit.importing.scene_build import build_scene
-    from designedit.io import dump, read
-
     comp_path = Path(comp_path)
     scene_path = Path(scene_path) if scene_path is not None else comp_path.with_suffix(".dedit")
     pictures = Path(pictures) if pictures is not None else scene_path.parent / f"{_stem(scene_path)}-pictures"
     form = form or ("json" if scene_path.name.lower().endswith(".json") else "xml")
-    precheck(comp_path)
+    precheck(comp_path)  # hostile and broken files are refused before anything heavier is even imported
+    from designedit.importing.output import check_destinations, write_import
+    from designedit.importing.scene_build import build_scene
+    from designedit.io import dump, read
+
     check_destinations(scene_path, pictures, [comp_path])
     comp = read_comp(comp_path)
     folder = scene_path.absolute().parent.resolve()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -44,9 +45,18 @@ class StackEntry:
 
 
 def precheck(path: Path, label: str) -> None:
-    """What can be refused from the archive's directory and stack.xml alone, before any picture is read."""
+    """What can be refused from the archive's directory, stack.xml and each layer PNG's header (its first
+    24 bytes, read without Pillow), before any picture is decoded."""
     with open_archive(path, label) as archive:
-        read_stack(archive, label)
+        for entry in read_stack(archive, label)[2]:
+            if _unsafe_name(entry.src):
+                raise refuse(label, f"its src {quote(entry.src, LONG)} points outside the archive", entry.path)
+            head = archive.read_head(entry.src, 24)
+            if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+                width, height = struct.unpack(">II", head[16:24])
+                why = size_problem(width, height, "its picture")
+                if why is not None:
+                    raise refuse(label, why, entry.path)
 
 
 def read_ora(path: Path, label: str) -> Comp:
@@ -86,6 +96,17 @@ class _Archive:
         if len(data) > limit:
             raise refuse(self.label, f"the member {quote(name, LONG)} inflates past the limit of {limit} bytes")
         return data
+
+    def read_head(self, name: str, size: int) -> bytes:
+        """The first `size` bytes of a member (b"" when there is no such member: the full read says so)."""
+        info = self.members.get(name)
+        if info is None:
+            return b""
+        try:
+            with self.zf.open(info) as fh:
+                return fh.read(size)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
+            raise refuse(self.label, f"the member {quote(name, LONG)} cannot be read: the file is damaged or truncated") from None
 
     def __enter__(self) -> "_Archive":
         return self

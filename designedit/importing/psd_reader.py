@@ -61,7 +61,11 @@ def precheck(path: Path, label: str) -> None:
             length = struct.unpack(">Q" if wide else ">I", raw)[0]
             if fh.tell() + length > size:
                 raise refuse(label, f"the PSD is truncated: its {section} ends past the end of the file")
-            fh.seek(length, 1)
+            if section == "layer section" and length:
+                _check_layer_records(fh.read(min(length, MAX_RECORD_BYTES)), psb, label)
+                fh.seek(fh.tell() - min(length, MAX_RECORD_BYTES) + length)
+            else:
+                fh.seek(length, 1)
         compression = fh.read(2)
         if len(compression) < 2:
             raise refuse(label, "the PSD is truncated: it ends before the merged picture")
@@ -78,6 +82,48 @@ def precheck(path: Path, label: str) -> None:
             total = sum(struct.unpack(f">{rows}{'I' if psb else 'H'}", table))
             if total > left - rows * count:
                 raise refuse(label, "the PSD is truncated: its merged picture ends past the end of the file")
+
+
+MAX_RECORD_BYTES = 64 << 20  # the layer records come first in the layer section; their channel data follows
+
+
+def _check_layer_records(section: bytes, psb: bool, label: str) -> None:
+    """Each layer record's box (the size limits) and name (no control characters), read from the bytes
+    without psd-tools: a record is its box, its channel list, its blend mode, flags, then extra data holding
+    the mask, the blending ranges, the Pascal name and tagged blocks (the Unicode name, `luni`)."""
+    try:
+        wide = 8 if psb else 4
+        pos = wide  # the layer info's own length
+        (count,) = struct.unpack_from(">h", section, pos)
+        pos += 2
+        for _ in range(min(abs(count), MAX_LAYERS * 8)):  # group dividers are records too
+            top, left, bottom, right, channels = struct.unpack_from(">iiiiH", section, pos)
+            pos += 18 + channels * (2 + wide) + 12
+            (extra,) = struct.unpack_from(">I", section, pos)
+            pos += 4
+            end = pos + extra
+            (mask_len,) = struct.unpack_from(">I", section, pos)
+            pos += 4 + mask_len
+            (ranges_len,) = struct.unpack_from(">I", section, pos)
+            pos += 4 + ranges_len
+            name_len = section[pos]
+            name = section[pos + 1 : pos + 1 + name_len].decode("latin-1")
+            pos += (1 + name_len + 3) // 4 * 4
+            while pos + 12 <= end:  # tagged blocks: '8BIM' or '8B64', a key, a length
+                key = section[pos + 4 : pos + 8]
+                (block_len,) = struct.unpack_from(">I", section, pos + 8)
+                if key == b"luni" and block_len >= 4:
+                    (chars,) = struct.unpack_from(">I", section, pos + 12)
+                    name = section[pos + 16 : pos + 16 + 2 * chars].decode("utf-16-be", errors="replace")
+                pos += 12 + block_len + (block_len & 1)
+            check_name(label, name, name)
+            if bottom - top > 0 and right - left > 0:
+                why = size_problem(right - left, bottom - top, "the layer")
+                if why is not None:
+                    raise refuse(label, why, name)
+            pos = end
+    except (struct.error, IndexError):
+        return  # records this reading does not follow: psd-tools reads them, and the later checks apply
 
 
 def read_psd(path: Path, label: str) -> Comp:

@@ -9,7 +9,10 @@ writes, into DIR:
 - `<name>.ora`: an OpenRaster stack (a zip whose first entry is `mimetype`,
   stored uncompressed, reading `image/openraster`; then `stack.xml`, one
   `data/*.png` per layer cropped to its visible pixels with its x/y offset,
-  `Thumbnails/thumbnail.png` (at most 256 px) and `mergedimage.png`).
+  `Thumbnails/thumbnail.png` (at most 256 px) and `mergedimage.png`). Each layer
+  element also records where the render put it (`dedit:x`, `dedit:y`), which
+  `dedit import --onto` compares with the offsets a design program saved
+  (spec/import.md 5).
 
 Every file is written atomically.
 """

@@ -85,6 +85,14 @@ def psd_control_name() -> bytes:
     return data
 
 
+def psd_huge_layer() -> bytes:
+    """move.psd with the ball's layer record claiming a box 19934 pixels wide."""
+    data = (DESIGN / "move.psd").read_bytes()
+    record = struct.pack(">iiii", 152, 66, 182, 108)
+    assert data.count(record) == 1
+    return data.replace(record, struct.pack(">iiii", 152, 66, 182, 20000))
+
+
 # (case, file name, bytes maker, what stderr says)
 CASES = [
     ("zip bomb", "bomb.ora", zip_bomb, "inflates 1"),
@@ -96,6 +104,7 @@ CASES = [
     ("PSD header 9000x9000 (81 MP)", "wide.psd", lambda: psd_header(9000, 9000), "above the limit of 40 megapixels"),
     ("truncated PSD", "cut.psd", lambda: truncated("move.psd"), "the PSD is truncated"),
     ("truncated OpenRaster", "cut.ora", lambda: truncated("move.ora"), "damaged or truncated"),
+    ("PSD layer box past the limit", "box.psd", psd_huge_layer, "layer 'ball': the layer is 19934x30 pixels, above the limit"),
     ("control character in a PSD name", "name.psd", psd_control_name, "layer 'b\\x07ll': its name holds a control character"),
     ("not a comp", "photo.psd", lambda: png(), "neither a PSD nor an OpenRaster file"),
 ]
