@@ -14,8 +14,13 @@ def run_import(args: argparse.Namespace) -> int:
     if args.onto is not None:
         return _run_onto(args)
     from designedit.importing import import_comp
+    from designedit.rendering.session import Progress
 
-    result = import_comp(args.comp, args.output, args.pictures, args.form, on_commit=hold_signals)
+    progress = Progress("dedit import: layers")  # on stderr, only when it takes over a second
+    try:
+        result = import_comp(args.comp, args.output, args.pictures, args.form, on_commit=hold_signals, progress=progress)
+    finally:
+        progress.close()
     for sentence in result.warnings:
         print(f"warning: {sentence}", file=sys.stderr)
     for placed in result.placed:
@@ -69,8 +74,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "pictures it needs: the bottom layer (or one named 'background') is the background; layers named "
         "remove... and refine... are masks for a removal; a layer whose pixels are found in the background "
         "becomes that object moved, resized and flipped as in the comp (kept where its name says 'copy'); "
-        "any other layer is new artwork at its place. With --onto, the layer offsets of a `dedit render "
-        "--layers` stack re-saved by a design program update SCENE in place instead (only the moved layers' "
+        "any other layer is new artwork at its place. With --onto, the layer offsets of a 'dedit render "
+        "--layers' stack re-saved by a design program update SCENE in place instead (only the moved layers' "
         "moves change). See spec/import.md.",
     )
     p.add_argument("comp", type=Path, metavar="COMP", help="the .psd or .ora file (never written)")
@@ -80,5 +85,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="where the pictures go, inside the scene's folder (default: SCENE-pictures beside it)")
     p.add_argument("--form", choices=["xml", "json"], help="the scene's form (default: xml, json for -o *.json)")
     p.add_argument("--onto", type=Path, metavar="SCENE",
-                   help="update this scene from a re-saved `dedit render --layers` stack (COMP) instead")
+                   help="update this scene from a re-saved 'dedit render --layers' stack (COMP) instead")
     p.set_defaults(func=run_import)

@@ -80,10 +80,12 @@ def _head(path: Path, label: str) -> bytes:
 
 
 def import_comp(comp_path: Path, scene_path: Optional[Path] = None, pictures: Optional[Path] = None,
-                form: Optional[str] = None, on_commit: Optional[Callable[[], None]] = None) -> Imported:
+                form: Optional[str] = None, on_commit: Optional[Callable[[], None]] = None,
+                progress: Optional[Callable[[int, int], None]] = None) -> Imported:
     """Import `comp_path` into `scene_path` (default: beside the comp, `.dedit`) and its pictures (default:
     the folder `STEM-pictures` beside the scene). `form` 'xml' (default) or 'json'. Bad input: SceneError;
-    an output that cannot be written: DestinationError; nothing is written unless everything is."""
+    an output that cannot be written: DestinationError; nothing is written unless everything is. `progress`
+    (done, total) hears of each layer searched for in the background."""
     comp_path = Path(comp_path)
     scene_path = Path(scene_path) if scene_path is not None else comp_path.with_suffix(".dedit")
     pictures = Path(pictures) if pictures is not None else scene_path.parent / f"{_stem(scene_path)}-pictures"
@@ -97,7 +99,7 @@ def import_comp(comp_path: Path, scene_path: Optional[Path] = None, pictures: Op
     comp = read_comp(comp_path)
     folder = scene_path.absolute().parent.resolve()
     pictures_ref = pictures.absolute().resolve().relative_to(folder).as_posix()
-    built = build_scene(comp, pictures_ref if pictures_ref != "." else "")
+    built = build_scene(comp, pictures_ref if pictures_ref != "." else "", progress)
     if pictures_ref == ".":
         _unprefix(built.scene)
     loaded = read(_json_text(built.scene), str(scene_path), origin=None, check_files=False)  # the model's own checks

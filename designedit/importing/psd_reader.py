@@ -13,6 +13,7 @@ import struct
 from pathlib import Path
 from typing import Any, Iterator
 
+from designedit.errors import DeditError
 from designedit.importing.bounds import MAX_COMP_BYTES, MAX_LAYERS, size_problem
 from designedit.importing.comp import Comp, CompLayer, check_name, layer_location, refuse
 
@@ -179,7 +180,10 @@ def _read_bounded(path: Path, label: str) -> bytes:
 def _parse(data: bytes, label: str) -> Any:
     import io
 
-    from psd_tools import PSDImage
+    try:
+        from psd_tools import PSDImage
+    except ImportError:
+        raise DeditError("reading PSD files needs psd-tools: pip install 'designedit[design]'") from None
 
     logging.getLogger("psd_tools").setLevel(logging.ERROR)  # its own notes on unknown blocks are not ours
     try:

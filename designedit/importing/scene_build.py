@@ -10,7 +10,7 @@ it is in the comp) or, when it is not found, new artwork composed from its own p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from designedit.importing.comp import Comp, CompLayer, layer_location, refuse
 from designedit.importing.matching import Match, find_in_background
@@ -41,8 +41,9 @@ class Built:
     warnings: list[str] = field(default_factory=list)
 
 
-def build_scene(comp: Comp, pictures_ref: str) -> Built:
-    """The scene for `comp`; its file references are `pictures_ref/NAME` (relative to the scene)."""
+def build_scene(comp: Comp, pictures_ref: str, progress: Optional[Callable[[int, int], None]] = None) -> Built:
+    """The scene for `comp`; its file references are `pictures_ref/NAME` (relative to the scene). `progress`
+    (done, total) is told of each layer looked at (searching one takes a fraction of a second)."""
     import numpy as np
 
     if not comp.layers:
@@ -67,7 +68,10 @@ def build_scene(comp: Comp, pictures_ref: str) -> Built:
     layers: list[dict] = []
     remove = uncovered.astype(np.uint8) * 255 if uncovered.any() else None
     refine = None
-    for layer in comp.layers[bg_index + 1 :]:
+    tick = progress or (lambda done, total: None)
+    above = comp.layers[bg_index + 1 :]
+    for done, layer in enumerate(above):
+        tick(done, len(above))
         lowered = layer.name.strip().lower()
         if lowered.startswith("remove") or lowered.startswith("refine"):
             values = _mask_on_canvas(layer, comp.width, comp.height)
@@ -100,6 +104,7 @@ def build_scene(comp: Comp, pictures_ref: str) -> Built:
             layers.append(element)
             placed.append(Placed(layer.path, layer_id, "artwork", match))
 
+    tick(len(above), len(above))
     edits: list[dict] = []
     if refine is not None and remove is None:
         warnings.append(f"{comp.label}: a refine layer needs a remove layer to refine; it is ignored")
