@@ -52,8 +52,9 @@ EXPECTED = {
     "magick": Expected(objects=(Object("ball", BALL_BOX, (40, 40)),), artwork=("sticker",)),
 }
 
-# every comp file checked in: (file name, the key of EXPECTED)
-FILES = sorted((p.name, p.stem) for p in DESIGN.iterdir() if p.suffix in (".psd", ".ora"))
+# every comp file checked in: (file name, the key of EXPECTED); full-rendered-krita.ora is a stack for --onto
+FILES = sorted((p.name, p.stem) for p in DESIGN.iterdir() if p.suffix in (".psd", ".ora") and p.stem in EXPECTED)
+assert len(FILES) == 12
 
 
 def copy_comp(name: str, folder: Path) -> Path:

@@ -131,3 +131,25 @@ def _replace_member(path: Path, name: str, data: bytes) -> None:
         for member, content in members.items():
             zout.writestr(member, content)
     path.write_bytes(buf.getvalue())
+
+
+def test_a_stack_resaved_by_krita(tmp_path, capsys):
+    """tests/fixtures/design/full-rendered-krita.ora: full.psd imported, rendered with --layers, and the stack
+    saved again by Krita 5 (make_fixtures.sh): Krita writes its own stack.xml, without dedit's recorded places
+    and with layers cropped its own way. Unchanged, the scene stays byte-identical; a 25 px nudge of one layer
+    in Krita's stack.xml changes only that layer's move."""
+    comp = copy_comp("full.psd", tmp_path)
+    scene = tmp_path / "scene.dedit"
+    import_comp(comp, scene)
+    before = scene.read_bytes()
+    stack = copy_comp("full-rendered-krita.ora", tmp_path)
+    assert b"dedit:" not in zipfile.ZipFile(stack).read("stack.xml")
+    assert main(["import", str(stack), "--onto", str(scene)]) == 0
+    assert scene.read_bytes() == before
+    with zipfile.ZipFile(stack) as zf:
+        xml = zf.read("stack.xml").decode()
+    nudged = re.sub(r'(name="ball-copy" x=")(\d+)"', lambda m: f'{m.group(1)}{int(m.group(2)) + 25}"', xml)
+    assert nudged != xml
+    _replace_member(stack, "stack.xml", nudged.encode())
+    assert main(["import", str(stack), "--onto", str(scene)]) == 0
+    assert changed_lines(before.decode(), scene.read_text()) == ['-    <move dx="-60" dy="-8"/>', '+    <move dx="-35" dy="-8"/>']
