@@ -3,13 +3,14 @@
 Coarse to fine. (1) Coarse: the background is shrunk to at most 128 pixels a side and the layer's opaque
 pixels are searched in it with masked normalised cross-correlation (OpenCV's matchTemplate) at 57 scales
 from 1/4 to 4 (5% apart) and three orientations (as is, mirrored left-right, mirrored top-bottom). (2) The
-best few candidates are searched again at up to 512 pixels a side, at scales 1% apart around each, in a
-window around the coarse place. (3) The best one is refined at full size by ECC (OpenCV's
+best candidate of each orientation and octave of scale is searched again at up to 512 pixels a side, at scales 1% apart around each, in a
+window around the coarse place. (3) Each is refined at full size by ECC (OpenCV's
 findTransformECC, an affine map, sub-pixel), then snapped: a scale within 0.4% of 1 becomes exactly 1 and
 the offset a whole number of pixels, re-searched among its neighbours by the residual. (4) The match is
 verified by its residual (`Match.residual`): the mean absolute difference, over the layer's opaque pixels
 (away from their edge), between the layer and the background brought to the layer by the match, in 0..255
-levels of each channel. It is found when that is at most `FOUND_LEVELS` and at most `FOUND_SHARE` of the
+levels of each channel (a shrunk layer against the background shrunk alike, by area). It is found when that
+is at most `FOUND_LEVELS` and at most `FOUND_SHARE` of the
 layer's own variation (the mean absolute deviation of its pixels from their mean), so that a flat patch of
 colour is not "found" in any flat part of the background.
 """
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Optional
 if TYPE_CHECKING:
     import numpy as np
 
-FOUND_LEVELS = 8.0  # mean absolute difference, 0..255, at most (exact copies: 0; resampled by a tool: 1-5)
+FOUND_LEVELS = 12.0  # mean absolute difference, 0..255, at most (exact copies: 0; resampled by a tool: 1-10)
 FOUND_SHARE = 0.35  # ...and at most this share of the layer's own variation
 MIN_OPAQUE = 24  # fewer opaque pixels than this: nothing to match (a speck is new artwork)
 MIN_VARIATION = 3.0  # a layer this flat (mean absolute deviation, levels) is never "found"
@@ -129,8 +130,8 @@ def _scores(bg, tpl, msk):
     return np.nan_to_num(res, nan=-1.0, posinf=-1.0, neginf=-1.0)
 
 
-def _coarse(grey_layer, solid, box, grey_bg, keep: int = 4):
-    """The `keep` best (score, flip, scale, top-left in the background) over every scale and flip."""
+def _coarse(grey_layer, solid, box, grey_bg):
+    """Candidates (score, flip, scale, top-left in the background): the best of each flip and octave."""
     import cv2
 
     h, w = grey_bg.shape
@@ -149,14 +150,15 @@ def _coarse(grey_layer, solid, box, grey_bg, keep: int = 4):
                 continue
             _, score, _, loc = cv2.minMaxLoc(res)
             found.append((score, flip, scale, (loc[0] / f, loc[1] / f)))
-    found.sort(key=lambda item: -item[0])
-    chosen: list = []
-    for item in found:  # distinct candidates: another flip, or a scale more than 10% away
-        if all(item[1] != c[1] or abs(math.log(item[2] / c[2])) > 0.1 for c in chosen):
-            chosen.append(item)
-        if len(chosen) == keep:
-            break
-    return chosen
+    # the best of each orientation in each octave of scale (1/4-1/2, 1/2-1, 1-2, 2-4): a tiny template
+    # correlates well almost anywhere, so the coarse scores of different scales are not compared; the
+    # full-size residual decides between them
+    best: dict = {}
+    for item in found:
+        band = (item[1], math.floor(math.log2(item[2]) + 1e-9))
+        if band not in best or item[0] > best[band][0]:
+            best[band] = item
+    return sorted(best.values(), key=lambda item: -item[0])
 
 
 def _middle(grey_layer, solid, box, grey_bg, candidates):
@@ -278,7 +280,15 @@ def _residual(layer_rgba, solid, background, matrix) -> float:
     core = cv2.erode(solid.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     if core.sum() < MIN_OPAQUE // 2:
         core = solid
-    brought = cv2.warpAffine(background, matrix, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    source, sampling = background, matrix
+    shrink = 1.0 / max(abs(matrix[0, 0]), abs(matrix[1, 1]))  # layer pixels per background pixel
+    if shrink < 0.9:  # a shrunk layer is compared with the background shrunk alike (area), not point-sampled
+        H, W = background.shape[:2]
+        source = cv2.resize(background, (max(1, round(W * shrink)), max(1, round(H * shrink))), interpolation=cv2.INTER_AREA)
+        fx, fy = source.shape[1] / W, source.shape[0] / H
+        sampling = matrix * np.array([[fx], [fy]])
+        sampling[:, 2] += np.array([0.5 * fx - 0.5, 0.5 * fy - 0.5])  # pixel centres of the area resize
+    brought = cv2.warpAffine(source, sampling, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
     inside = cv2.warpAffine(np.ones(background.shape[:2], np.uint8), matrix, (w, h),
                             flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0).astype(bool)
