@@ -9,7 +9,7 @@ findTransformECC, an affine map, sub-pixel), then snapped: a scale within 0.4% o
 the offset a whole number of pixels, re-searched among its neighbours by the residual. (4) The match is
 verified by its residual (`Match.residual`): the mean absolute difference, over the layer's opaque pixels
 (away from their edge), between the layer and the background brought to the layer by the match, in 0..255
-levels of each channel (a shrunk layer against the background shrunk alike, by area). It is found when that
+levels of each channel (a shrunk layer also against the background shrunk by area; the closer counts). It is found when that
 is at most `FOUND_LEVELS` and at most `FOUND_SHARE` of the
 layer's own variation (the mean absolute deviation of its pixels from their mean), so that a flat patch of
 colour is not "found" in any flat part of the background.
@@ -280,19 +280,23 @@ def _residual(layer_rgba, solid, background, matrix) -> float:
     core = cv2.erode(solid.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     if core.sum() < MIN_OPAQUE // 2:
         core = solid
-    source, sampling = background, matrix
-    shrink = 1.0 / max(abs(matrix[0, 0]), abs(matrix[1, 1]))  # layer pixels per background pixel
-    if shrink < 0.9:  # a shrunk layer is compared with the background shrunk alike (area), not point-sampled
-        H, W = background.shape[:2]
-        source = cv2.resize(background, (max(1, round(W * shrink)), max(1, round(H * shrink))), interpolation=cv2.INTER_AREA)
-        fx, fy = source.shape[1] / W, source.shape[0] / H
-        sampling = matrix * np.array([[fx], [fy]])
-        sampling[:, 2] += np.array([0.5 * fx - 0.5, 0.5 * fy - 0.5])  # pixel centres of the area resize
-    brought = cv2.warpAffine(source, sampling, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                             borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
     inside = cv2.warpAffine(np.ones(background.shape[:2], np.uint8), matrix, (w, h),
                             flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP, borderValue=0).astype(bool)
     if not inside[core].all():
         return math.inf
-    diff = np.abs(brought[core].astype(np.float32) - layer_rgba[..., :3][core].astype(np.float32))
-    return float(diff.mean())
+    pixels = layer_rgba[..., :3][core].astype(np.float32)
+    samplings = [(background, matrix)]  # point-sampled (bilinear): how GIMP's cubic scaling compares best
+    shrink = 1.0 / max(abs(matrix[0, 0]), abs(matrix[1, 1]))  # layer pixels per background pixel
+    if shrink < 0.9:  # ...and shrunk by area first, as programs that prefilter shrink: the closer one counts
+        H, W = background.shape[:2]
+        small = cv2.resize(background, (max(1, round(W * shrink)), max(1, round(H * shrink))), interpolation=cv2.INTER_AREA)
+        fx, fy = small.shape[1] / W, small.shape[0] / H
+        scaled = matrix * np.array([[fx], [fy]])
+        scaled[:, 2] += np.array([0.5 * fx - 0.5, 0.5 * fy - 0.5])  # pixel centres of the area resize
+        samplings.append((small, scaled))
+    best = math.inf
+    for source, sampling in samplings:
+        brought = cv2.warpAffine(source, sampling, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                 borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0))
+        best = min(best, float(np.abs(brought[core].astype(np.float32) - pixels).mean()))
+    return best
