@@ -20,7 +20,7 @@ from typing import Any, Iterator, Optional
 
 from designedit.importing.bounds import (MAX_COMP_BYTES, MAX_INFLATED_BYTES, MAX_LAYERS, MAX_MEMBER_BYTES,
                                          MAX_MEMBERS, MAX_RATIO, MAX_STACK_BYTES, size_problem)
-from designedit.importing.comp import Comp, CompLayer, check_name, layer_location, refuse
+from designedit.importing.comp import Comp, CompLayer, check_name, refuse
 from designedit.model.quoting import LONG, quote
 
 _DECLARATION = re.compile(r"<!(?!--|\[CDATA\[)")
