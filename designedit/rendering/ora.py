@@ -9,7 +9,10 @@ writes, into DIR:
 - `<name>.ora`: an OpenRaster stack (a zip whose first entry is `mimetype`,
   stored uncompressed, reading `image/openraster`; then `stack.xml`, one
   `data/*.png` per layer cropped to its visible pixels with its x/y offset,
-  `Thumbnails/thumbnail.png` (at most 256 px) and `mergedimage.png`).
+  `Thumbnails/thumbnail.png` (at most 256 px) and `mergedimage.png`). Each layer
+  element also records where the render put it (`dedit:x`, `dedit:y`), which
+  `dedit import --onto` compares with the offsets a design program saved
+  (spec/import.md 5).
 
 Every file is written atomically.
 """
@@ -31,6 +34,7 @@ from designedit.rendering.protocol import LAYER_PREFIX
 
 ORA_MIMETYPE = b"image/openraster"
 THUMBNAIL_SIDE = 256
+DEDIT_NAMESPACE = "urn:x-dedit:openraster"  # dedit's own attributes in stack.xml
 
 
 def layer_entries(layers: Mapping[str, np.ndarray]) -> list[tuple[str, str, np.ndarray]]:
@@ -70,14 +74,17 @@ def ora_bytes(entries: list[tuple[str, str, np.ndarray]], merged: np.ndarray) ->
         x, y, crop = _crop_to_visible(_rgba(rgba))
         src = f"data/{index:03d}-{stem}.png"
         files.append((src, png_bytes(crop)))
+        # dedit:x/y record where the render put the layer, so that `dedit import --onto` can tell a nudge made
+        # in a design program (spec/import.md); programs that rewrite stack.xml drop them, and it copes
         stack_items.append(
             f"  <layer name={quoteattr(name)} src={quoteattr(src)} x=\"{x}\" y=\"{y}\""
-            ' opacity="1.0" visibility="visible" composite-op="svg:src-over"/>'
+            ' opacity="1.0" visibility="visible" composite-op="svg:src-over"'
+            f' dedit:x="{x}" dedit:y="{y}"/>'
         )
     # OpenRaster lists the topmost layer first.
     stack_xml = (
         "<?xml version='1.0' encoding='UTF-8'?>\n"
-        f'<image version="0.0.5" w="{w}" h="{h}" xres="72" yres="72">\n'
+        f'<image version="0.0.5" w="{w}" h="{h}" xres="72" yres="72" xmlns:dedit="{DEDIT_NAMESPACE}">\n'
         "<stack>\n" + "\n".join(reversed(stack_items)) + "\n</stack>\n</image>\n"
     )
     buf = io.BytesIO()
