@@ -157,7 +157,8 @@ def stopped_line(stop: BaseException) -> str:
 # starts with a command imports that module only: `dedit validate` (a pre-commit hook) never pays for what
 # `render` imports. Help and unknown commands register them all, in this order.
 COMMANDS = {"validate": "format_cmds", "convert": "format_cmds", "fmt": "format_cmds",
-            "plan": "plan_cmd", "render": "render_cmd", "watch": "watch_cmd"}
+            "plan": "plan_cmd", "render": "render_cmd", "watch": "watch_cmd",
+            "studio": "studio_cmd"}
 
 
 def build_parser(argv: Optional[list[str]] = None) -> argparse.ArgumentParser:

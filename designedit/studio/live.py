@@ -16,17 +16,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from designedit.errors import DeditError
+from designedit.errors import DeditError, Superseded
 from designedit.plan.svg import plan_svg
 from designedit.rendering.session import RenderSession
 from designedit.studio.overlays import overlays_of
-from designedit.watch import Target, Watcher, _fingerprint
+from designedit.watch import Target, Watcher, _fingerprint, _now
 
 Say = Callable[[str], None]
-
-
-class Superseded(DeditError):
-    """A newer change arrived while rendering: this render's picture would be stale before it is shown."""
 
 
 class _Recording:
@@ -78,7 +74,9 @@ class StudioWatcher(Watcher):
         self.lines: list[str] = []
         self._started: Optional[tuple[frozenset, str]] = None  # files and fingerprint of the render in flight
         self._checked_event = 0.0
-        self.superseded = 0
+        self.superseded = 0  # renders stopped for a newer change
+        self.stopping = False  # set when the studio stops: a render in flight stops at its next step
+        self._stopped_render = False
         super().__init__([path], self.recording, root=root, render_args=dict(render_args or {}), say=self._say, **kwargs)
         self.target: Target = self.targets[0]
 
@@ -94,11 +92,15 @@ class StudioWatcher(Watcher):
     def check_superseded(self) -> None:
         """Raise Superseded when the inputs changed since the render in flight started."""
         started = self._started
+        if started is not None and self.stopping:
+            self._stopped_render = True
+            raise Superseded("the studio is stopping.")
         if started is None or not self._dirty or self._last_event == self._checked_event:
             return
         self._checked_event = self._last_event
         files, fingerprint = started
         if _fingerprint(self.target.path, set(files)) != fingerprint:
+            self._stopped_render = True
             raise Superseded("a newer change arrived while rendering.")
 
     # ------------------------------------------------------------ rendering
@@ -110,7 +112,7 @@ class StudioWatcher(Watcher):
     def render_target(self, target: Target) -> bool:
         files = frozenset(target.files)
         fingerprint = _fingerprint(target.path, set(files))
-        if fingerprint == target.fingerprint:
+        if fingerprint == target.fingerprint or self.stopping:
             return True
         renders, failures = target.renders, target.failures
         self.lines = []
@@ -133,10 +135,12 @@ class StudioWatcher(Watcher):
         return ok
 
     def _failed(self, target: Target, fingerprint: str, why: str) -> bool:
-        if "a newer change arrived while rendering" in why:
-            self.superseded += 1
+        if self._stopped_render:  # not a failure: a newer change (or the end) made this render pointless
+            self._stopped_render = False
             target.fingerprint = None  # render again, whatever the next fingerprint is
-            self.echo("superseded by a newer change; rendering that")
+            if not self.stopping:
+                self.superseded += 1
+                self.echo(f"[{_now()}] superseded by a newer change; rendering that")
             return False
         return super()._failed(target, fingerprint, why)
 
