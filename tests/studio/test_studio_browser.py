@@ -81,29 +81,6 @@ def test_the_page_shows_the_render_and_its_overlays(page, studio, scene, tmp_pat
     assert Image.open(shot).size == (VIEWPORT["width"], VIEWPORT["height"])
 
 
-def test_dragging_the_layer_moves_it_by_that_many_canvas_pixels_in_the_file_and_on_the_page(page, studio, scene):
-    red_before = fx.centroid(fx.red(shown_picture(page)))
-    centre = studio.state()["overlays"]["layers"][0]["centre"]
-    x, y, width, height = to_screen(page, centre)
-    assert width != fx.W  # the picture is scaled on screen: the conversion is exercised
-    drag = (-61.0, 33.0)  # screen pixels
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(x + drag[0] / 2, y + drag[1] / 2, steps=4)
-    page.mouse.move(x + drag[0], y + drag[1], steps=4)
-    page.mouse.up()
-    want = (round(drag[0] * fx.W / width), round(drag[1] * fx.H / height))  # canvas pixels
-    studio.wait_for(lambda: move_of(scene.read_text()) != (96, 0), "the gesture written into the file")
-    assert move_of(scene.read_text()) == (96 + want[0], 0 + want[1])
-    assert scene.read_text() == SCENE.replace('dx="96"   dy="0"', f'dx="{96 + want[0]}"   dy="{want[1]}"')
-
-    page.wait_for_selector('#picture[data-n="2"]', timeout=MS)
-    red_after = fx.centroid(fx.red(shown_picture(page)))
-    cell = 8 * fx.W / studio.state()["stats"]["render_size"][0]  # the move is applied in whole latent cells
-    assert abs(red_after[0] - red_before[0] - want[0]) <= cell
-    assert abs(red_after[1] - red_before[1] - want[1]) <= cell
-
-
 def test_an_invalid_save_shows_its_located_error_and_keeps_the_last_picture(page, studio, scene):
     kept = shown_picture(page)
     scene.write_text(SCENE.replace('mask="ball">', 'mask="nothing">'), encoding="utf-8")
@@ -125,26 +102,3 @@ def test_without_the_token_the_page_is_refused(browser, idle_studio):
         assert answer.status == 403
     finally:
         context.close()
-
-
-def test_the_resize_handle_and_the_flip_button_each_add_one_transform(page, studio, scene):
-    layer = studio.state()["overlays"]["layers"][0]
-    x, y, _, _ = to_screen(page, layer["centre"])
-    page.mouse.click(x, y)  # selects the layer: its handle and tools appear
-    page.wait_for_selector("#resize-handle", timeout=MS)
-    handle = page.locator("#resize-handle").bounding_box()
-    hx, hy = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
-    page.mouse.move(hx, hy)
-    page.mouse.down()
-    page.mouse.move(hx + 30, hy + 30, steps=5)
-    page.mouse.up()
-    studio.wait_for(lambda: "<resize" in scene.read_text(), "the resize written into the file")
-    cx, cy, width, height = to_screen(page, layer["centre"])
-    ratio = np.hypot(hx + 30 - cx, hy + 30 - cy) / np.hypot(hx - cx, hy - cy)  # on screen, both axes scaled alike
-    written = float(re.search(r'<resize scale="([\d.]+)"/>', scene.read_text()).group(1))
-    assert abs(written - ratio) < 0.01 and written > 1
-
-    page.click("#flip-h")
-    studio.wait_for(lambda: "<flip" in scene.read_text(), "the flip written into the file")
-    text = scene.read_text()
-    assert text.count("<flip") == 1 and 'axis="horizontal"' in text and text.count("<resize") == 1
