@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from designedit.errors import DeditError, GestureRefused, SceneError
+from designedit.errors import ArgumentError, GestureRefused, SceneError
 
 SCALE_DIGITS = 3  # a resize handle's ratio, as written
 
@@ -28,45 +28,39 @@ class Change:
 
 def apply_gesture(path: Path, kind: str, layer: str, dx: float = 0.0, dy: float = 0.0,
                   scale: Optional[float] = None, axis: str = "horizontal") -> Change:
-    from designedit.io import detect_form, patch
+    from designedit.io import patch
+    from designedit.io.scene_file import read_scene_text, write_if_unchanged
 
+    name = path.name
     try:
-        with open(path, encoding="utf-8", newline="") as f:  # newline="": line endings kept as they are
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GestureRefused(f"{path.name} cannot be read ({exc}); nothing was written.") from None
-    form = detect_form(text)
-    if form is None:
-        raise GestureRefused(f"{path.name} is not an XML or JSON document just now; nothing was written.")
-    try:
+        text = read_scene_text(path)
         if kind == "move":
             ix, iy = round(dx), round(dy)
             if ix == 0 and iy == 0:
                 return Change(False, "a move of less than half a pixel changes nothing")
-            new = patch.move_layer(text, form, layer, ix, iy)
+            new = patch.move_layer(text, None, layer, ix, iy, source=name)
             summary = f"moved {layer} by {ix}, {iy} px"
         elif kind == "resize":
-            if scale is None:
-                raise GestureRefused("a resize needs a scale.", 422)
-            ratio = round(float(scale), SCALE_DIGITS)
+            ratio = round(float(scale), SCALE_DIGITS) if scale is not None else 0.0
             if ratio <= 0:
                 raise GestureRefused(f"a resize by {scale} cannot be written; the scale must be above 0.", 422)
             if ratio == 1:
                 return Change(False, "a resize by 1 changes nothing")
-            new = patch.add_transform(text, form, layer, "resize", {"scale": f"{ratio:g}"})
+            new = patch.add_transform(text, None, layer, "resize", {"scale": ratio}, source=name)
             summary = f"resized {layer} by {ratio:g}"
         elif kind == "flip":
-            new = patch.add_transform(text, form, layer, "flip", {"axis": axis})
+            new = patch.add_transform(text, None, layer, "flip", {"axis": axis}, source=name)
             summary = f"flipped {layer} ({axis})"
         else:
             raise GestureRefused(f"{kind!r} is not a gesture the studio writes.", 422)
-    except SceneError as exc:  # the document does not read as a scene just now (a half-typed edit)
-        raise GestureRefused(f"{path.name} is not a valid scene just now, so nothing was written: "
-                             f"{exc.problems[0] if exc.problems else exc}") from None
-    except LookupError:
-        raise GestureRefused(f"{path.name} has no layer {layer!r}; nothing was written.", 404) from None
-    except DeditError:
-        raise
-    if not patch.write_if_unchanged(path, text, new):
-        raise GestureRefused(f"{path.name} changed while the gesture was written; nothing was written.")
+    except SceneError as exc:
+        first = exc.problems[0] if exc.problems else None
+        if first is not None and first.message.startswith("no layer"):
+            raise GestureRefused(f"{name} has {first.message}; nothing was written.", 404) from None
+        # a half-typed edit in an editor, or a change the format refuses (a move past the limits)
+        raise GestureRefused(f"nothing was written: {first or exc}.", 409) from None
+    except ArgumentError as exc:
+        raise GestureRefused(f"nothing was written: {exc}", 422) from None
+    if not write_if_unchanged(path, text, new):
+        raise GestureRefused(f"{name} changed while the gesture was written; nothing was written.")
     return Change(True, summary)

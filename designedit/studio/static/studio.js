@@ -23,8 +23,9 @@ function showState(state) {
   if (state.scene) text($("scene"), state.scene);
   if (state.status && state.status.line) {
     const s = state.status;
-    text($("status"), `${s.at}  ${s.seconds.toFixed(2)} s  ${s.unet_evals} UNet evaluations  ${s.cache_hits} cache hits` +
-      (s.resumed_at_step != null ? `  resumed at step ${s.resumed_at_step}` : "") + `  (${s.renderer})`);
+    const parts = [s.at, `${s.seconds.toFixed(2)} s`, `${s.unet_evals} UNet evaluations`, `${s.cache_hits} cache hits`];
+    if (s.resumed_at_step != null) parts.push(`resumed at step ${s.resumed_at_step}`);
+    text($("status"), `${parts.join(" \u00b7 ")} (${s.renderer})`);
   }
   if (state.picture && state.picture.n !== studio.shown) loadPicture(state.picture.n);
   const failed = Boolean(state.failed);
