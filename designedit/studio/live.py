@@ -77,17 +77,27 @@ class StudioWatcher(Watcher):
         self.superseded = 0  # renders stopped for a newer change
         self.stopping = False  # set when the studio stops: a render in flight stops at its next step
         self._stopped_render = False
+        self._urgent = False  # a gesture's write waits for no debounce
         super().__init__([path], self.recording, root=root, render_args=dict(render_args or {}), say=self._say, **kwargs)
         self.target: Target = self.targets[0]
 
     # ------------------------------------------------------------ gestures
 
     def poke(self) -> None:
-        """The scene was just written by a gesture: render it now (no debounce)."""
+        """The scene was just written by a gesture: render it now (no debounce, even when the file event of
+        that write arrives first)."""
         with self._lock:
             self._dirty.add(0)
-            self._last_event = 0.0
+            self._urgent = True
         self._wake.set()
+
+    def _due(self) -> Optional[set[int]]:
+        with self._lock:
+            if self._urgent and self._dirty:
+                self._urgent = False
+                batch, self._dirty = self._dirty, set()
+                return batch
+        return super()._due()
 
     def check_superseded(self) -> None:
         """Raise Superseded when the inputs changed since the render in flight started."""

@@ -177,8 +177,8 @@ async function send(gesture) {
   studio.gestures.push({ gesture, status: answer.status, body });
   if (!answer.ok) {
     text($("notice"), body.error || (body.detail && JSON.stringify(body.detail)) || `refused (${answer.status})`);
-    preview(gesture.layer, "");
   }
+  if (!answer.ok || !body.written) preview(gesture.layer, ""); // nothing new will be drawn: put the outline back
 }
 
 function toggleBefore() {
