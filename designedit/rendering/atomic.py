@@ -8,7 +8,8 @@ leave 0600).
 
 `why_unwritable` answers, before any work, whether a later `atomic_write`
 could succeed: it probes with the same kind of temporary file and writes
-nothing that stays. `atomic_write_bytes` is the writer every command uses: a
+nothing that stays. `atomic_write` itself (and `before_commit`) live in `io.atomic`, re-exported here.
+`atomic_write_bytes` is the writer every command uses: a
 write that still fails (a full disk) becomes one sentence, a DeditError.
 """
 
@@ -17,95 +18,11 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Optional
 
 from designedit.errors import DeditError
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _folder_of(path: Path) -> Path:
-    return path.parent if str(path.parent) else Path(".")
-
-
-# Called just before each rename that makes an output visible (the CLI holds Ctrl-C and SIGTERM from then on,
-# so a result it committed is not reported as interrupted); set for a block of writes with `before_commit`.
-_commit_hook: ContextVar[Optional[Callable[[], None]]] = ContextVar("dedit_commit_hook", default=None)
-
-
-@contextmanager
-def before_commit(hook: Optional[Callable[[], None]]) -> Iterator[None]:
-    """Inside: `hook()` (if not None) runs just before every rename by `atomic_write` (a signal raised by then
-    has unwound the write and left nothing; one after it cannot undo the file)."""
-    token = _commit_hook.set(hook)
-    try:
-        yield
-    finally:
-        _commit_hook.reset(token)
-
-
-def atomic_write(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` atomically, creating missing parent folders; OSError propagates, and a write
-    that fails (or is interrupted) leaves neither its temporary file nor any folder it created."""
-    path = Path(path)
-    folder = _folder_of(path)
-    created = _make_folders(folder)
-    try:
-        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except BaseException:
-        _remove_empty(created)
-        raise
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        hook = _commit_hook.get()
-        if hook is not None:
-            hook()
-        os.replace(tmp, path)
-    except BaseException:  # KeyboardInterrupt too: never leave the temporary file behind
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        _remove_empty(created)
-        raise
-    return path
-
-
-def _make_folders(folder: Path) -> list[Path]:
-    """Create `folder` and its missing parents; the ones created, deepest first."""
-    missing = []
-    probe = folder
-    while not probe.exists() and not probe.is_symlink() and probe.parent != probe:
-        missing.append(probe)
-        probe = probe.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except BaseException:  # a full disk can refuse a folder too: undo the ones made
-        _remove_empty([f for f in missing if f.is_dir()])
-        raise
-    return missing
-
-
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove the folders a failed write created (deepest first), as long as they are empty: another writer
-    may have put something there meanwhile."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            return
+from designedit.io.atomic import _folder_of, atomic_write, before_commit  # noqa: F401 - re-exported: the writer moved down to io
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> Path:
