@@ -17,7 +17,7 @@ import pytest
 
 import render_fixtures as fx
 
-WAIT = 120.0  # a guard against a hang on a loaded 2-core machine, not a speed limit
+WAIT = 300.0  # a guard against a hang on a loaded 2-core machine, not a speed limit
 
 # the ball on the test poster, moved; comments and layout that a gesture must keep
 SCENE = """<?xml version="1.0" encoding="UTF-8"?>
