@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # studio_process, beside this file
 
-from studio_process import Studio, picture_number, write_scene  # noqa: E402
+from studio_process import CHROMIUM, MS, VIEWPORT, Studio, picture_number, write_scene  # noqa: E402
 
 
 @pytest.fixture()
@@ -35,3 +35,24 @@ def idle_studio(tmp_path_factory):
     running.wait_state(lambda s: picture_number(s) >= 1 and s.get("overlays"), "the first render and its overlays")
     yield running
     assert running.stop() == 0, "\n".join(running.lines)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser, studio):
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(studio.url)
+    page.wait_for_selector('#picture[data-n="1"]', timeout=MS)
+    page.wait_for_function("document.querySelectorAll('#g-hit path').length === 1", timeout=MS)
+    yield page
+    context.close()

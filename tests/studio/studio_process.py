@@ -18,6 +18,9 @@ import pytest
 import render_fixtures as fx
 
 WAIT = 300.0  # a guard against a hang on a loaded 2-core machine, not a speed limit
+MS = int(WAIT * 1000)  # the same, for Playwright
+CHROMIUM = "/usr/bin/chromium"  # Debian's; .ci/run installs it (apt-get install chromium)
+VIEWPORT = {"width": 1000, "height": 760}  # the 512-px picture is shown wider: screen and canvas pixels differ
 
 # the ball on the test poster, moved; comments and layout that a gesture must keep
 SCENE = """<?xml version="1.0" encoding="UTF-8"?>

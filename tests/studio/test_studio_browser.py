@@ -14,32 +14,7 @@ import pytest
 from PIL import Image
 
 import render_fixtures as fx
-from studio_process import SCENE, WAIT, picture_number
-
-CHROMIUM = "/usr/bin/chromium"  # .ci/run installs it (apt-get install chromium)
-VIEWPORT = {"width": 1000, "height": 760}  # the 512-px picture is shown wider: screen and canvas pixels differ
-MS = int(WAIT * 1000)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        yield b
-        b.close()
-
-
-@pytest.fixture()
-def page(browser, studio):
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.goto(studio.url)
-    page.wait_for_selector('#picture[data-n="1"]', timeout=MS)
-    page.wait_for_function("document.querySelectorAll('#g-hit path').length === 1", timeout=MS)
-    yield page
-    context.close()
+from studio_process import MS, SCENE, VIEWPORT
 
 
 def shown_picture(page) -> np.ndarray:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 import render_fixtures as fx
-from studio_process import SCENE, Studio, picture_number
-from test_studio_browser import MS, browser, move_of, page, shown_picture, to_screen  # noqa: F401 - fixtures
+from studio_process import MS, SCENE, Studio, picture_number
+from conftest import MS
+from test_studio_browser import move_of, shown_picture, to_screen
 
 
 @pytest.mark.parametrize("body, status", [
