@@ -7,10 +7,8 @@ from __future__ import annotations
 import base64
 import io
 import re
-from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 import render_fixtures as fx
@@ -77,3 +75,23 @@ def test_without_the_token_the_page_is_refused(browser, idle_studio):
         assert answer.status == 403
     finally:
         context.close()
+
+
+def test_before_after_overlay_switches_and_warnings(page, studio, scene):
+    after = shown_picture(page)
+    page.click("#before")  # the background picture instead of the render
+    page.wait_for_selector('#picture[data-showing="before"]', timeout=MS)
+    page.wait_for_function("document.getElementById('picture').complete", timeout=MS)
+    assert np.array_equal(shown_picture(page), np.asarray(Image.open(scene.parent / "poster.png").convert("RGB")))
+    page.click("#before")
+    page.wait_for_function("document.getElementById('picture').complete", timeout=MS)
+    assert np.array_equal(shown_picture(page), after)
+
+    assert page.locator("#g-cut path").is_visible()
+    page.uncheck("#show-cut")
+    assert page.locator("#g-cut path").is_hidden() and page.locator("#g-landed path").is_visible()
+
+    assert page.locator("#warnings").is_hidden()
+    scene.write_text(SCENE.replace('dx="96"', 'dx="2000"'), encoding="utf-8")  # a save that compiles, with a warning
+    page.wait_for_selector("#warnings:not([hidden])", timeout=MS)
+    assert "entirely outside the 512x384 canvas" in page.inner_text("#warning-list")

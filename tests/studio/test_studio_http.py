@@ -3,12 +3,13 @@ served and what is written."""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
-import io
 
-from studio_process import SCENE, picture_number
+from studio_process import SCENE
 
 ROUTES = ["/", "/static/studio.js", "/api/state", "/api/picture", "/api/background", "/api/plan.svg"]
 
