@@ -118,3 +118,35 @@ def test_the_resize_handle_and_the_flip_button_each_add_one_transform(page, stud
     studio.wait_for(lambda: "<flip" in scene.read_text(), "the flip written into the file")
     text = scene.read_text()
     assert text.count("<flip") == 1 and 'axis="horizontal"' in text and text.count("<resize") == 1
+
+
+JSON_SCENE = """{
+  "dedit": "1.0",
+  "images": [{"id": "p", "src": "poster.png"}],
+  "masks": [{"id": "ball", "src": "ball-mask.png"}],
+  "background": {"image": "p"},
+  "layers": [
+    {"id": "ball", "image": "p", "mask": "ball",
+     "transforms": [{"op": "move", "dx": 96, "dy": 0}]}
+  ],
+  "output": {"path": "out/poster.png"}
+}
+"""
+
+
+def test_a_json_scene_gets_the_same_smallest_changes(tmp_path):
+    from studio_process import write_scene
+
+    scene = write_scene(tmp_path, JSON_SCENE)
+    running = Studio(scene, "--renderer", "preview")
+    try:
+        running.wait_state(lambda s: picture_number(s) == 1, "the first picture")
+        with running.client() as c:
+            assert c.post("/api/gesture", json={"kind": "move", "layer": "ball", "dx": -20, "dy": 7}).status_code == 200
+            assert scene.read_text() == JSON_SCENE.replace('"dx": 96, "dy": 0', '"dx": 76, "dy": 7')
+            assert c.post("/api/gesture", json={"kind": "flip", "layer": "ball"}).status_code == 200
+        text = scene.read_text()
+        assert text.count('"op": "flip"') == 1 and '"axis": "horizontal"' in text
+        running.wait_state(lambda s: picture_number(s) >= 2 and not s["busy"], "the renders of the gestures")
+    finally:
+        assert running.stop() == 0
