@@ -11,6 +11,7 @@ save, invalid saves reported with the last picture kept), publishing each outcom
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -215,11 +216,8 @@ def _console_progress(session: RenderSession) -> Any:
 
 
 def _plain(stats: dict[str, Any]) -> dict[str, Any]:
-    """The stats as JSON can carry them (paths as text)."""
-    out: dict[str, Any] = {}
-    for key, value in stats.items():
-        out[key] = value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
-    return out
+    """The stats as JSON carries them (a path, a numpy number, nested or not, as text or a number)."""
+    return json.loads(json.dumps(stats, default=lambda value: value.item() if hasattr(value, "item") else str(value)))
 
 
 def start_thread(watcher: StudioWatcher, stop: threading.Event) -> tuple[threading.Thread, threading.Event]:

@@ -3,6 +3,7 @@ whose render takes steps (it reports progress as a renderer does) and records wh
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -86,7 +87,9 @@ def test_a_save_that_changes_nothing_does_not_stop_the_render(tmp_path):
         scene.write_text(SCENE.replace('dx="96"', 'dx="120"'))
         watcher.poke()
         wait(session.first_step.is_set, "the second render to start")
-        scene.write_text(SCENE.replace('dx="96"', 'dx="120"'))  # the same text again
+        again = scene.with_name("scene.tmp")  # the same text again, saved whole (by rename, as the studio saves):
+        again.write_text(SCENE.replace('dx="96"', 'dx="120"'))  # a save that truncates first would be a change
+        os.replace(again, scene)
         watcher.notice(str(scene))
         wait(lambda: len(session.finished) == 2, "the second render")
         time.sleep(0.3)  # past the debounce: the same bytes render nothing more
