@@ -75,9 +75,8 @@ def create_app(watcher: StudioWatcher, board: Board) -> FastAPI:
 
     @app.get("/api/picture")
     def picture() -> FileResponse:
-        result = watcher.recording.result
-        output = result.stats.get("output") if result is not None else None
-        if output is None or not Path(output).is_file():
+        output = watcher.picture_path
+        if output is None or not output.is_file():
             raise HTTPException(404, "No picture has been rendered yet.")
         return FileResponse(output, media_type="image/png", headers=NO_STORE)
 
@@ -85,7 +84,7 @@ def create_app(watcher: StudioWatcher, board: Board) -> FastAPI:
     def background() -> FileResponse:
         path = _background_path(watcher)
         if path is None:
-            raise HTTPException(404, "The scene has not been read yet.")
+            raise HTTPException(404, "No picture has been rendered yet.")
         return FileResponse(path, media_type=PICTURE_MEDIA.get(path.suffix.lower(), "application/octet-stream"),
                             headers=NO_STORE)
 
@@ -133,7 +132,7 @@ async def _stream(board: Board) -> AsyncIterator[str]:
 def _background_path(watcher: StudioWatcher) -> Optional[Path]:
     from designedit.checks.paths import resolve_reference
 
-    scene: Any = watcher.recording.scene
+    scene: Any = watcher.shown_scene
     if scene is None or scene.origin is None:
         return None
     image = scene.image(scene.background.image)

@@ -162,6 +162,8 @@ class StudioWatcher(Watcher):
     def _publish_picture(self, target: Target, seconds: float) -> None:
         result = self.recording.result
         stats = dict(result.stats)
+        # what the page fetches until the next picture: kept apart from the render in flight
+        self.shown_scene, self.picture_path = self.recording.scene, Path(stats["output"])
         status = next((line for line in reversed(self.lines) if line.startswith("[")), "")
         self.board.publish(
             busy=False,
@@ -189,6 +191,8 @@ class StudioWatcher(Watcher):
         self.board.publish(overlays=overlays, plan_n=target.renders)
 
     latest_plan_svg: str = ""
+    shown_scene: Any = None  # the scene of the last picture (its background is the "before")
+    picture_path: Optional[Path] = None  # the last picture written
 
 
 def geometry(scene: Any, session: RenderSession, render_args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
