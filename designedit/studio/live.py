@@ -163,7 +163,8 @@ class StudioWatcher(Watcher):
         result = self.recording.result
         stats = dict(result.stats)
         # what the page fetches until the next picture: kept apart from the render in flight
-        self.shown_scene, self.picture_path = self.recording.scene, Path(stats["output"])
+        self.shown_scene = self.recording.scene
+        self.picture_path = Path(stats["output"]) if stats.get("output") else None
         status = next((line for line in reversed(self.lines) if line.startswith("[")), "")
         self.board.publish(
             busy=False,

@@ -39,7 +39,8 @@ class SteppingSession:
             time.sleep(0.01)
         self.finished.append(dx)
         return RenderResult(image=np.zeros((1, 1, 3), np.uint8),
-                            stats={"unet_evals": STEPS, "cache_hits": 0, "canvas": [512, 384], "renderer": self.name})
+                            stats={"unet_evals": STEPS, "cache_hits": 0, "canvas": [512, 384], "renderer": self.name,
+                                   "output": str(output)})
 
 
 def wait(predicate, what: str):
@@ -63,6 +64,7 @@ def test_a_newer_change_supersedes_the_render_in_flight(tmp_path):
         scene.write_text(SCENE.replace('dx="96"', 'dx="120"'))
         watcher.poke()
         wait(session.first_step.is_set, "the second render to start")
+        assert watcher.picture_path == scene.parent / "out" / "poster.png"  # the last picture is served meanwhile
         scene.write_text(SCENE.replace('dx="96"', 'dx="150"'))  # while it renders
         watcher.poke()
         wait(lambda: session.finished[-1:] == [150.0], "the newest version rendered")
