@@ -24,7 +24,7 @@ def studio(scene: Path):
     yield running
     status = running.stop()
     assert status == 0, "\n".join(running.lines)
-    assert running.lines[-1] == "stopped the studio."
+    assert running.lines[-1] == "stopped the studio.", "\n".join(running.lines)
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,8 @@ def browser():
 def page(browser, studio):
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
+    page.set_default_timeout(MS)  # every wait, navigation included, gets the loaded machine's guard, not 30 s
+    page.set_default_navigation_timeout(MS)
     page.goto(studio.url)
     page.wait_for_selector('#picture[data-n="1"]', timeout=MS)
     page.wait_for_function("document.querySelectorAll('#g-hit path').length === 1", timeout=MS)
