@@ -84,6 +84,19 @@ class DestinationError(DeditError):
     exit_status = 2
 
 
+class GestureRefused(DeditError):
+    """A studio gesture that cannot be written into the scene file (`status`: the HTTP status it answers:
+    404 no such layer, 409 the file changed or cannot be read as a document, 422 a gesture that cannot work)."""
+
+    def __init__(self, sentence: str, status: int = 409) -> None:
+        super().__init__(sentence)
+        self.status = status
+
+
+class Superseded(DeditError):
+    """A render stopped because a newer change to its inputs arrived (the studio renders that instead)."""
+
+
 @contextmanager
 def located(location: Union[str, Callable[[], str]], where: str = "") -> Iterator[None]:
     """Run the block; a `PictureError` it raises becomes a `SceneError` at `location` (a callable is asked

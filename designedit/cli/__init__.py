@@ -160,7 +160,7 @@ def stopped_line(stop: BaseException) -> str:
 COMMANDS = {"validate": "format_cmds", "convert": "format_cmds", "fmt": "format_cmds",
             "plan": "plan_cmd", "render": "render_cmd", "watch": "watch_cmd", "masks": "masks_cmd",
             "draft": "draft_cmd", "serve": "serve_cmd",
-            "import": "import_cmd"}
+            "import": "import_cmd", "studio": "studio_cmd"}
 
 
 def build_parser(argv: Optional[list[str]] = None) -> argparse.ArgumentParser:

@@ -71,15 +71,16 @@ def url_of(sock: socket.socket, token: Optional[str], path: str = "/") -> str:
 
 
 def serve(app: ASGIApp, sock: socket.socket, announce: Optional[Callable[[str], None]] = None,
-          token: Optional[str] = None, path: str = "/") -> None:
+          token: Optional[str] = None, path: str = "/", grace: Optional[float] = None) -> None:
     """Run `app` (already `guarded`) with uvicorn on `sock` until SIGINT or SIGTERM; `announce` gets the URL
-    once the server listens."""
+    once the server listens. `grace`: seconds requests still running at a signal may take before they are
+    cancelled (None: as long as they need; a server of endless event streams gives a few)."""
     try:
         import uvicorn
     except ImportError:
         raise DeditError("Serving needs the web extra: pip install 'designedit[web]'.") from None
 
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=grace)
     server = uvicorn.Server(config)
     if announce is not None:
         announce(url_of(sock, token, path))
