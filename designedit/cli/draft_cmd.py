@@ -12,29 +12,14 @@ import os
 import sys
 from pathlib import Path
 
+from designedit.cli.table import bounded
 from designedit.errors import UsageError
 
 URL_ENV, KEY_ENV, MODEL_ENV = "DEDIT_LLM_URL", "DEDIT_LLM_KEY", "DEDIT_LLM_MODEL"
 
 
-def _repairs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 0 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 10")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 1 <= value <= 3600:
-        raise argparse.ArgumentTypeError(f"{text} is not between 1 and 3600 seconds")
-    return value
+_repairs = bounded(int, 0, 10, "a whole number", "between 0 and 10")
+_seconds = bounded(float, 1, 3600, "a number of seconds", "between 1 and 3600 seconds")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

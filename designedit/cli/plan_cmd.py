@@ -12,19 +12,13 @@ from pathlib import Path
 
 from designedit.cli import file_name_type, hold_signals
 from designedit.cli.render_cmd import steps_arg
+from designedit.cli.table import bounded
 
 
 _svg_path = file_name_type(".svg", "an .svg file name", "the timeline is an SVG picture")
 
 
-def _native_size(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of pixels") from None
-    if not 64 <= value <= 16384:
-        raise argparse.ArgumentTypeError(f"{text} is not a side between 64 and 16384 pixels")
-    return value
+_native_size = bounded(int, 64, 16384, "a whole number of pixels", "a side between 64 and 16384 pixels")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from designedit.cli import SIGTERM_STATUS, Terminated, signals_unwind, stopped_line
+from designedit.cli.table import bounded
 from designedit.cli.render_cmd import add_renderer_options, note_ignored_options, options_from_args
 
 DESCRIPTION = (
@@ -22,14 +23,7 @@ DESCRIPTION = (
 SHUTDOWN_GRACE_S = 1.0  # the pages' event streams never end by themselves
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"{text} is not a port number between 0 and 65535")
-    return value
+_port = bounded(int, 0, 65535, "a port number", "a port number between 0 and 65535")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

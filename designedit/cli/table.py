@@ -38,3 +38,19 @@ def add_commands(subparsers: argparse._SubParsersAction, commands: tuple[Command
         for spec in command.arguments:
             parser.add_argument(*spec.names, **spec.options)
         parser.set_defaults(func=command.run)
+
+
+def bounded(convert: Callable[[str], Any], low: float, high: float, noun: str, within: str) -> Callable[[str], Any]:
+    """An argparse type: `convert(text)` from `low` to `high`, else one sentence naming what was wanted
+    (`'x' is not {noun}`, `70000 is not {within}`)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not {within}")
+        return value
+
+    return parse
