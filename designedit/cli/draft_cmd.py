@@ -18,8 +18,8 @@ from designedit.errors import UsageError
 URL_ENV, KEY_ENV, MODEL_ENV = "DEDIT_LLM_URL", "DEDIT_LLM_KEY", "DEDIT_LLM_MODEL"
 
 
-_repairs = bounded(int, 0, 10, "a whole number", "between 0 and 10")
-_seconds = bounded(float, 1, 3600, "a number of seconds", "between 1 and 3600 seconds")
+_repairs = bounded(int, 0, 10, "{text!r} is not a whole number", "{text} is not between 0 and 10")
+_seconds = bounded(float, 1, 3600, "{text!r} is not a number of seconds", "{text} is not between 1 and 3600 seconds")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -18,7 +18,7 @@ from designedit.cli.table import bounded
 _svg_path = file_name_type(".svg", "an .svg file name", "the timeline is an SVG picture")
 
 
-_native_size = bounded(int, 64, 16384, "a whole number of pixels", "a side between 64 and 16384 pixels")
+_native_size = bounded(int, 64, 16384, "{text!r} is not a whole number of pixels", "{text} is not a side between 64 and 16384 pixels")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

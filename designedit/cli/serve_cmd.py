@@ -9,6 +9,7 @@ from pathlib import Path
 
 from designedit.cli import SIGTERM_STATUS, Terminated, readable_type
 from designedit.cli.render_cmd import add_renderer_options, note_ignored_options, options_from_args
+from designedit.cli.table import bounded
 from designedit.errors import ArgumentError, DeditError, UsageError
 
 DESCRIPTION = (
@@ -36,17 +37,8 @@ def default_jobs_dir() -> Path:
 
 
 def _counted(what: str, low: int, high: int):
-    @readable_type(what)
-    def count(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} must be a whole number, not {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be between {low} and {high}, not {value}")
-        return value
-
-    return count
+    return readable_type(what)(bounded(int, low, high, what + " must be a whole number, not {text!r}",
+                                       f"{what} must be between {low} and {high}, not {{value}}"))
 
 
 def _size(what: str):

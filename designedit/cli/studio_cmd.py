@@ -23,7 +23,7 @@ DESCRIPTION = (
 SHUTDOWN_GRACE_S = 1.0  # the pages' event streams never end by themselves
 
 
-_port = bounded(int, 0, 65535, "a port number", "a port number between 0 and 65535")
+_port = bounded(int, 0, 65535, "{text!r} is not a port number", "{text} is not a port number between 0 and 65535")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

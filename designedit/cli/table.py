@@ -40,17 +40,17 @@ def add_commands(subparsers: argparse._SubParsersAction, commands: tuple[Command
         parser.set_defaults(func=command.run)
 
 
-def bounded(convert: Callable[[str], Any], low: float, high: float, noun: str, within: str) -> Callable[[str], Any]:
-    """An argparse type: `convert(text)` from `low` to `high`, else one sentence naming what was wanted
-    (`'x' is not {noun}`, `70000 is not {within}`)."""
+def bounded(convert: Callable[[str], Any], low: float, high: float, not_a: str, outside: str) -> Callable[[str], Any]:
+    """An argparse type: `convert(text)` from `low` to `high`, else one sentence: `not_a` when it does not
+    convert, `outside` when it is out of range (both formatted with `text` and, for `outside`, `value`)."""
 
     def parse(text: str) -> Any:
         try:
             value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {noun}") from None
+            raise argparse.ArgumentTypeError(not_a.format(text=text)) from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text} is not {within}")
+            raise argparse.ArgumentTypeError(outside.format(text=text, value=value))
         return value
 
     return parse

@@ -129,12 +129,8 @@ class KeyMaskingAttnProcessor:
             query = attn.to_q(hidden_states)
             key = attn.to_k(hidden_states * keep)  # K' = W_K((1 - M) * h)
             value = attn.to_v(hidden_states)
-        head_dim = key.shape[-1] // attn.heads
-        query, key, value = (x.view(batch, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
-        if attn.norm_q is not None:
-            query = attn.norm_q(query)
-        if attn.norm_k is not None:
-            key = attn.norm_k(key)
+        query, key, value = split_heads(attn, batch, query, key, value)
+        head_dim = value.shape[-1]
         out = F.scaled_dot_product_attention(query, key, value, attn_mask=attention_mask, dropout_p=0.0, is_causal=False)
         out = out.transpose(1, 2).reshape(batch, -1, attn.heads * head_dim).to(query.dtype)
         out = attn.to_out[1](attn.to_out[0](out))
@@ -213,3 +209,15 @@ def _self_attentions(unet):
 
 def self_attention_count(unet) -> int:
     return sum(isinstance(p, KeyMaskingAttnProcessor) for p in unet.attn_processors.values())
+
+
+def split_heads(attn, batch: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor):
+    """(B, n, heads * d) projections as (B, heads, n, d), with the layer's query and key norms applied
+    (diffusers' order): shared by the key-masking processor and the cross-attention recorder."""
+    head_dim = key.shape[-1] // attn.heads
+    query, key, value = (x.view(batch, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
+    if attn.norm_q is not None:
+        query = attn.norm_q(query)
+    if attn.norm_k is not None:
+        key = attn.norm_k(key)
+    return query, key, value

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from designedit.errors import DeditError
 from designedit.rendering.protocol import MaskRequest
 
-from .attention import _grid_for
+from .attention import _grid_for, split_heads
 
 
 class MapSums:
@@ -59,12 +59,7 @@ def attention_probs(attn, hidden_states: torch.Tensor, encoder_hidden_states: to
     if attn.norm_cross:
         context = attn.norm_encoder_hidden_states(context)
     key, value = attn.to_k(context), attn.to_v(context)
-    head_dim = key.shape[-1] // attn.heads
-    query, key, value = (x.view(batch, -1, attn.heads, head_dim).transpose(1, 2) for x in (query, key, value))
-    if attn.norm_q is not None:
-        query = attn.norm_q(query)
-    if attn.norm_k is not None:
-        key = attn.norm_k(key)
+    query, key, value = split_heads(attn, batch, query, key, value)
     logits = torch.matmul(query.float(), key.float().transpose(-1, -2)) * attn.scale
     return logits.softmax(-1), value
 
